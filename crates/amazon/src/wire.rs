@@ -221,14 +221,20 @@ pub fn decimal_to_minor(text: &str) -> i64 {
         None => (false, text),
     };
     let value = if digits.contains(['e', 'E']) {
-        digits.parse::<f64>().map(|f| (f * 100.0).round() as i64).unwrap_or(0)
+        digits
+            .parse::<f64>()
+            .map(|f| (f * 100.0).round() as i64)
+            .unwrap_or(0)
     } else {
         let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
         let int: i64 = int.parse().unwrap_or(0);
         let mut cents: i64 = 0;
         let mut bytes = frac.bytes();
         for _ in 0..2 {
-            cents = cents * 10 + bytes.next().map_or(0, |b| i64::from(b.saturating_sub(b'0')));
+            cents = cents * 10
+                + bytes
+                    .next()
+                    .map_or(0, |b| i64::from(b.saturating_sub(b'0')));
         }
         let round_up = bytes.next().is_some_and(|b| b >= b'5');
         int.saturating_mul(100).saturating_add(cents) + i64::from(round_up)
