@@ -1,1 +1,127 @@
+//! A simulator of Amazon Attribution (plus Login with Amazon and `/v2/profiles`) for
+//! Quiver's tests, benchmarks and demo.
+//!
+//! It answers with the reference spec's shapes, derives report figures deterministically
+//! from recorded clicks, and injects faults on demand. Its own controls live under
+//! `/_sim/*`, which is never authenticated nor faulted.
 
+// Tests may unwrap: a panic there is the failure report.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod admin;
+pub mod attribution_url;
+pub mod auth;
+pub mod catalog;
+pub mod config;
+pub mod error;
+pub mod faults;
+mod mix;
+pub mod profiles;
+pub mod report;
+pub mod state;
+pub mod tags;
+pub mod traffic;
+pub mod truth;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+pub use config::{Faults, FaultsPatch, SimConfig};
+pub use state::SimState;
+pub use time::Date;
+
+use crate::error::ApiError;
+
+/// Every route: the faulted Amazon API, and the unfaulted `/_sim` controls.
+pub fn router(state: SimState) -> Router {
+    let amazon = Router::new()
+        .route("/auth/o2/token", post(auth::token))
+        .route("/v2/profiles", get(profiles::list))
+        .route("/attribution/advertisers", get(tags::advertisers))
+        .route("/attribution/publishers", get(tags::list_publishers))
+        .route(
+            "/attribution/tags/nonMacroTemplateTag",
+            get(tags::non_macro_template_tags),
+        )
+        .route("/attribution/tags/macroTag", get(tags::macro_tags))
+        .route("/attribution/report", post(report::report))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            faults::inject,
+        ));
+    Router::new()
+        .merge(amazon)
+        .nest("/_sim", admin::router())
+        .fallback(|| async { ApiError::NotFound("Resource not found".to_owned()) })
+        .with_state(state)
+}
+
+/// A running simulator. Clones share it; dropping handles does not stop it.
+#[derive(Clone)]
+pub struct SimHandle {
+    state: SimState,
+    addr: SocketAddr,
+}
+
+/// Binds `addr` (port 0 picks a free port) and serves in the background.
+pub async fn spawn(config: SimConfig, addr: SocketAddr) -> std::io::Result<SimHandle> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let state = SimState::new(config);
+    let app = router(state.clone());
+    let stopping = state.clone();
+    tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stopping.shutting_down().await })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "amazon-sim server stopped");
+        }
+    });
+    tracing::info!(%addr, "amazon-sim listening");
+    Ok(SimHandle { state, addr })
+}
+
+impl SimHandle {
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> &SimState {
+        &self.state
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        self.state.set_faults(faults);
+    }
+
+    pub fn faults(&self) -> Faults {
+        self.state.faults()
+    }
+
+    pub fn set_today(&self, today: Date) {
+        self.state.set_today(today);
+    }
+
+    pub fn today(&self) -> Date {
+        self.state.today()
+    }
+
+    /// Amazon API requests received (not `/_sim`), faulted ones included.
+    pub fn request_count(&self) -> u64 {
+        self.state.request_count()
+    }
+
+    /// Stops accepting connections, lets requests in flight finish and releases hanging
+    /// ("timed out") requests at once.
+    pub fn shutdown(&self) {
+        self.state.shutdown();
+    }
+}
