@@ -40,12 +40,22 @@ mod tests {
 
     #[test]
     fn accepts_lower_case_and_spaces() {
-        assert_eq!(Asin::parse(" b0d45ks7qm ").map(|a| a.0), Ok("B0D45KS7QM".into()));
+        assert_eq!(
+            Asin::parse(" b0d45ks7qm ").map(|a| a.0),
+            Ok("B0D45KS7QM".into())
+        );
     }
 
     #[test]
     fn rejects_wrong_length_and_symbols() {
-        for bad in ["", "B0D45KS7Q", "B0D45KS7QMX", "B0D45KS7Q-", "B0D45KS7QÉ", "B0D4 5KS7Q"] {
+        for bad in [
+            "",
+            "B0D45KS7Q",
+            "B0D45KS7QMX",
+            "B0D45KS7Q-",
+            "B0D45KS7QÉ",
+            "B0D4 5KS7Q",
+        ] {
             assert!(Asin::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }

@@ -21,7 +21,9 @@ impl Cursor {
     }
 
     pub fn decode<T: DeserializeOwned>(cursor: &str) -> Result<T, InvalidCursor> {
-        let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| InvalidCursor)?;
+        let bytes = URL_SAFE_NO_PAD
+            .decode(cursor.trim())
+            .map_err(|_| InvalidCursor)?;
         serde_json::from_slice(&bytes).map_err(|_| InvalidCursor)
     }
 }

@@ -29,12 +29,22 @@ pub fn parse_report_date(input: &str) -> Result<Date, InvalidDate> {
 
 /// `YYYY-MM-DD`.
 pub fn format_iso(date: Date) -> String {
-    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
 }
 
 /// `YYYYMMDD`, the form Amazon's report API uses.
 pub fn format_compact(date: Date) -> String {
-    format!("{:04}{:02}{:02}", date.year(), u8::from(date.month()), date.day())
+    format!(
+        "{:04}{:02}{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
 }
 
 #[cfg(test)]
@@ -47,7 +57,16 @@ mod tests {
     fn both_forms() {
         assert_eq!(parse_report_date("2026-02-28"), Ok(date!(2026 - 02 - 28)));
         assert_eq!(parse_report_date("20260228"), Ok(date!(2026 - 02 - 28)));
-        for bad in ["2026-02-30", "20261301", "2026-2-28", "2026/02/28", "", "abcdefgh", "+2026-01-01", "2026-0a-01"] {
+        for bad in [
+            "2026-02-30",
+            "20261301",
+            "2026-2-28",
+            "2026/02/28",
+            "",
+            "abcdefgh",
+            "+2026-01-01",
+            "2026-0a-01",
+        ] {
             assert!(parse_report_date(bad).is_err(), "{bad}");
         }
     }

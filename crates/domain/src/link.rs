@@ -52,7 +52,11 @@ pub fn fill_tag_template(
     creative_id: &str,
 ) -> Result<String, InvalidTemplate> {
     let mut query = template.trim().trim_start_matches('?').to_owned();
-    for (placeholder, value) in [(CAMPAIGN, campaign_id), (AD_GROUP, ad_group_id), (CREATIVE, creative_id)] {
+    for (placeholder, value) in [
+        (CAMPAIGN, campaign_id),
+        (AD_GROUP, ad_group_id),
+        (CREATIVE, creative_id),
+    ] {
         let lower = query.to_ascii_lowercase();
         let at = lower
             .find(&placeholder.to_ascii_lowercase())
@@ -85,7 +89,10 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(LinkName::parse("  spring  ").map(LinkName::into_inner), Ok("spring".into()));
+        assert_eq!(
+            LinkName::parse("  spring  ").map(LinkName::into_inner),
+            Ok("spring".into())
+        );
         assert!(LinkName::parse("   ").is_err());
         assert!(LinkName::parse(&"é".repeat(200)).is_ok());
         assert!(LinkName::parse(&"é".repeat(201)).is_err());

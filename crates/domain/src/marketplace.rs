@@ -290,17 +290,32 @@ mod tests {
 
     #[test]
     fn selector_and_geo() {
-        assert_eq!(MarketplaceSelector::parse(" ALL "), Ok(MarketplaceSelector::All));
-        assert_eq!(Geo::parse("na").map(Geo::marketplaces).map(|v| v.len()), Ok(3));
-        assert_eq!(Geo::parse("EU").map(Geo::marketplaces).map(|v| v.len()), Ok(6));
+        assert_eq!(
+            MarketplaceSelector::parse(" ALL "),
+            Ok(MarketplaceSelector::All)
+        );
+        assert_eq!(
+            Geo::parse("na").map(Geo::marketplaces).map(|v| v.len()),
+            Ok(3)
+        );
+        assert_eq!(
+            Geo::parse("EU").map(Geo::marketplaces).map(|v| v.len()),
+            Ok(6)
+        );
         assert_eq!(Geo::parse("FE").map(Geo::marketplaces), Ok(vec![]));
-        assert_eq!(Geo::parse("US").map(Geo::marketplaces), Ok(vec![Marketplace::Us]));
+        assert_eq!(
+            Geo::parse("US").map(Geo::marketplaces),
+            Ok(vec![Marketplace::Us])
+        );
         assert!(Geo::parse("XX").is_err());
     }
 
     #[test]
     fn serde_uses_the_domain_names() {
-        assert_eq!(serde_json::to_string(&Marketplace::Uk).unwrap(), "\"amazon.co.uk\"");
+        assert_eq!(
+            serde_json::to_string(&Marketplace::Uk).unwrap(),
+            "\"amazon.co.uk\""
+        );
     }
 
     proptest! {

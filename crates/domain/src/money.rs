@@ -40,11 +40,17 @@ fn parse_scaled(input: &str, scale: u32) -> Option<i64> {
         return None;
     }
     let int_val: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
-    let mut frac_val: i64 = if frac.is_empty() { 0 } else { frac.parse().ok()? };
+    let mut frac_val: i64 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().ok()?
+    };
     for _ in frac.len()..scale as usize {
         frac_val *= 10;
     }
-    int_val.checked_mul(10_i64.pow(scale))?.checked_add(frac_val)
+    int_val
+        .checked_mul(10_i64.pow(scale))?
+        .checked_add(frac_val)
 }
 
 fn format_scaled(value: i64, scale: u32) -> String {
@@ -52,7 +58,12 @@ fn format_scaled(value: i64, scale: u32) -> String {
     let sign = if value < 0 { "-" } else { "" };
     let abs = value.unsigned_abs();
     let unit = unit.unsigned_abs();
-    format!("{sign}{}.{:0width$}", abs / unit, abs % unit, width = scale as usize)
+    format!(
+        "{sign}{}.{:0width$}",
+        abs / unit,
+        abs % unit,
+        width = scale as usize
+    )
 }
 
 impl Money {
@@ -99,7 +110,10 @@ impl Bps {
     /// Converts a JSON percentage (15 means 15%) exactly, refusing more than 2 decimals.
     pub fn from_percent_f64(pct: f64) -> Result<Self, InvalidMoney> {
         let scaled = (pct * 100.0).round();
-        if !pct.is_finite() || (pct * 100.0 - scaled).abs() > 1e-6 || !(0.0..=10_000.0).contains(&scaled) {
+        if !pct.is_finite()
+            || (pct * 100.0 - scaled).abs() > 1e-6
+            || !(0.0..=10_000.0).contains(&scaled)
+        {
             return Err(InvalidMoney::Rate(pct.to_string()));
         }
         Ok(Bps(scaled as u32))

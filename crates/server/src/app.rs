@@ -1,0 +1,130 @@
+//! Application state and router assembly.
+
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use axum::response::IntoResponse;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::auth::TokenCache;
+use crate::error::ApiError;
+use crate::store::Db;
+use crate::tags::TagSource;
+use crate::{http, login};
+
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// What handlers need, cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub db: Db,
+    pub tokens: TokenCache,
+    pub tags: Arc<dyn TagSource>,
+    pub settings: Settings,
+    pub login_throttle: login::Throttle,
+}
+
+/// Settings handlers read, resolved from the configuration at start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub token_ttl: Duration,
+    pub refresh_ttl: Duration,
+    pub link_deadline: Duration,
+    pub publisher_id: String,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(db: Db, tags: Arc<dyn TagSource>, settings: Settings) -> Self {
+        Self(Arc::new(Inner {
+            db,
+            tokens: TokenCache::new(Duration::from_secs(5)),
+            tags,
+            settings,
+            login_throttle: login::Throttle::default(),
+        }))
+    }
+}
+
+async fn unknown_path() -> impl IntoResponse {
+    ApiError::UnknownPath
+}
+
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(http::health::router())
+        .merge(http::auth::router())
+        .merge(http::catalog::router())
+        .merge(http::links::router())
+        .fallback(unknown_path)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                // The path only: query strings may carry search terms, never tokens, but
+                // there is no reason to log them.
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// A bound, not yet serving, HTTP server: tests read its port before running it.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Server {
+    pub async fn bind(addr: SocketAddr, state: AppState) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        Ok(Self {
+            listener,
+            router: router(state),
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+    }
+}

@@ -1,0 +1,217 @@
+//! `quiver admin`: operator commands.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use quiver_domain::{AccountKind, Bps, ProgramMode, Region};
+
+use crate::accounts::create_account;
+use crate::cli::import;
+use crate::store::catalog::NewBrand;
+use crate::store::{Db, now_ms};
+
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an account.
+    CreateAccount {
+        #[arg(long)]
+        email: String,
+        /// At least 8 characters.
+        #[arg(long, env = "QUIVER_NEW_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// publisher, seller or admin.
+        #[arg(long, default_value = "publisher")]
+        kind: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Create a brand owned by a seller account.
+    CreateBrand {
+        /// Brand id (a short slug, e.g. northwind).
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// E-mail of the owning seller account.
+        #[arg(long)]
+        owner: String,
+        /// open or approval.
+        #[arg(long, default_value = "open")]
+        mode: String,
+        /// Default commission in percent, e.g. 12.5.
+        #[arg(long, default_value = "10")]
+        commission: String,
+        #[arg(long, default_value = "")]
+        logo: String,
+    },
+    /// Grant a publisher access to a brand.
+    Grant {
+        #[arg(long)]
+        brand: String,
+        /// The publisher's e-mail or public affiliate id.
+        #[arg(long)]
+        creator: String,
+    },
+    /// Revoke a publisher's access to a brand.
+    Revoke {
+        #[arg(long)]
+        brand: String,
+        #[arg(long)]
+        creator: String,
+    },
+    /// Record a brand's Amazon Ads profile and advertiser id for one region.
+    SetAmazon {
+        #[arg(long)]
+        brand: String,
+        /// NA, EU or FE.
+        #[arg(long)]
+        region: String,
+        #[arg(long)]
+        profile_id: String,
+        #[arg(long)]
+        advertiser_id: String,
+    },
+    /// Import products from CSV (with headers) or JSON (an array of objects). Columns:
+    /// brand_id, asin, marketplace, title, price, available, status_reason, image_url,
+    /// rating, ratings_total, category, sub_category (;-separated), is_variant_of,
+    /// collection_name, commission.
+    ImportCatalog { file: PathBuf },
+}
+
+async fn publisher_id(db: &Db, who: &str) -> anyhow::Result<String> {
+    let account = match db.account_by_email(&who.trim().to_lowercase()).await? {
+        Some(a) => Some(a),
+        None => db.account_by_public_id(who.trim()).await?,
+    };
+    let account = account.with_context(|| format!("no account '{who}'"))?;
+    anyhow::ensure!(
+        account.kind() == AccountKind::Publisher,
+        "'{who}' is not a publisher account"
+    );
+    Ok(account.id)
+}
+
+pub async fn run(db: &Db, args: AdminArgs) -> anyhow::Result<()> {
+    match args.command {
+        AdminCommand::CreateAccount {
+            email,
+            password,
+            kind,
+            name,
+        } => {
+            let kind =
+                AccountKind::parse(&kind).with_context(|| format!("unknown kind '{kind}'"))?;
+            let display = name.unwrap_or_else(|| email.clone());
+            let id = create_account(db, &email, &password, kind, &display, None).await?;
+            let account = db.account_by_id(&id).await?.context("account vanished")?;
+            println!(
+                "created {} account {} (public id {})",
+                kind.as_str(),
+                account.email,
+                account.public_id
+            );
+        }
+        AdminCommand::CreateBrand {
+            id,
+            name,
+            owner,
+            mode,
+            commission,
+            logo,
+        } => {
+            let mode = ProgramMode::parse(&mode)
+                .with_context(|| format!("mode must be open or approval, not '{mode}'"))?;
+            let rate = Bps::parse_percent(&commission)?;
+            let owner = db
+                .account_by_email(&owner.trim().to_lowercase())
+                .await?
+                .with_context(|| format!("no account '{owner}'"))?;
+            anyhow::ensure!(
+                owner.kind() == AccountKind::Seller,
+                "'{}' is not a seller account",
+                owner.email
+            );
+            let id = id.trim();
+            anyhow::ensure!(
+                !id.is_empty()
+                    && id.len() <= 64
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+                "brand id must be 1-64 letters, digits, '-' or '_'"
+            );
+            db.insert_brand(&NewBrand {
+                id,
+                owner_account_id: &owner.id,
+                name: name.trim(),
+                company_name: name.trim(),
+                logo_url: &logo,
+                program_mode: mode,
+                default_commission_bps: rate.0,
+                created_at: now_ms(),
+            })
+            .await
+            .with_context(|| format!("creating brand '{id}'"))?;
+            println!(
+                "created brand {id} ({}, {} default commission)",
+                mode.as_str(),
+                rate.percent_label()
+            );
+        }
+        AdminCommand::Grant { brand, creator } => {
+            db.brand(&brand)
+                .await?
+                .with_context(|| format!("no brand '{brand}'"))?;
+            let account = publisher_id(db, &creator).await?;
+            db.grant(&brand, &account, now_ms()).await?;
+            println!("granted {creator} access to {brand}");
+        }
+        AdminCommand::Revoke { brand, creator } => {
+            let account = publisher_id(db, &creator).await?;
+            let revoked = db.revoke_grant(&brand, &account, now_ms()).await?;
+            println!(
+                "{}",
+                if revoked {
+                    "revoked"
+                } else {
+                    "no active grant to revoke"
+                }
+            );
+        }
+        AdminCommand::SetAmazon {
+            brand,
+            region,
+            profile_id,
+            advertiser_id,
+        } => {
+            let region = Region::parse(&region)
+                .with_context(|| format!("region must be NA, EU or FE, not '{region}'"))?;
+            db.brand(&brand)
+                .await?
+                .with_context(|| format!("no brand '{brand}'"))?;
+            anyhow::ensure!(
+                !profile_id.trim().is_empty() && !advertiser_id.trim().is_empty(),
+                "profile and advertiser ids must not be empty"
+            );
+            db.set_brand_amazon_account(&brand, region, profile_id.trim(), advertiser_id.trim())
+                .await?;
+            println!(
+                "brand {brand} uses profile {profile_id} / advertiser {advertiser_id} in {region}"
+            );
+        }
+        AdminCommand::ImportCatalog { file } => {
+            let records = import::read_records(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let n = import::import(db, &records).await?;
+            println!("imported {n} products");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,34 @@
+//! The `quiver` command line.
+
+pub mod admin;
+pub mod import;
+pub mod serve;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{DEFAULT_DATABASE_URL, ServeConfig};
+
+/// Quiver: an open, self-hostable affiliate attribution-link platform with the Archer
+/// Affiliates API.
+#[derive(Debug, Parser)]
+#[command(name = "quiver", version, about, long_about = None)]
+pub struct Cli {
+    /// Database: sqlite://PATH (created if missing) or postgres://...
+    #[arg(long, env = "QUIVER_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API (migrates, seeds the demo data on first start when enabled).
+    Serve(ServeConfig),
+    /// Run pending database migrations and exit.
+    Migrate,
+    /// Seed the demo accounts, brands and catalog into an empty database.
+    Demo,
+    /// Manage accounts, brands, grants, Amazon ids and the catalog.
+    Admin(admin::AdminArgs),
+}

@@ -1,0 +1,121 @@
+//! Runtime configuration: flags, each with its `QUIVER_*` environment variable (spec §8).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Args;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://quiver.db";
+
+/// Where Quiver gets Amazon Attribution from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AmazonMode {
+    /// The simulator, started in-process and spoken to over loopback HTTP.
+    Sim,
+    /// One host for every region and Login with Amazon (a standalone `amazon-sim`).
+    BaseUrl(url::Url),
+    /// Amazon's production hosts.
+    Amazon,
+}
+
+impl AmazonMode {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "sim" => Ok(Self::Sim),
+            "amazon" => Ok(Self::Amazon),
+            other => url::Url::parse(other)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .map(Self::BaseUrl)
+                .ok_or_else(|| format!("QUIVER_AMAZON must be 'sim', 'amazon' or an http(s) base URL, not '{other}'")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "QUIVER_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Amazon Attribution source: `sim` (in-process simulator; the default only with the
+    /// default SQLite database), a base URL such as http://127.0.0.1:9090 (a standalone
+    /// amazon-sim), or `amazon` (Amazon's real hosts; needs the three credentials below).
+    #[arg(long, env = "QUIVER_AMAZON")]
+    pub amazon: Option<String>,
+
+    /// Login with Amazon client id (with `QUIVER_AMAZON=amazon`).
+    #[arg(long, env = "QUIVER_AMAZON_CLIENT_ID", hide_env_values = true)]
+    pub amazon_client_id: Option<String>,
+
+    /// Login with Amazon client secret.
+    #[arg(long, env = "QUIVER_AMAZON_CLIENT_SECRET", hide_env_values = true)]
+    pub amazon_client_secret: Option<String>,
+
+    /// Login with Amazon refresh token.
+    #[arg(long, env = "QUIVER_AMAZON_REFRESH_TOKEN", hide_env_values = true)]
+    pub amazon_refresh_token: Option<String>,
+
+    /// Quiver's own publisher id in Amazon Attribution.
+    #[arg(long, env = "QUIVER_AMAZON_PUBLISHER_ID", default_value = "quiver")]
+    pub amazon_publisher_id: String,
+
+    /// Seed the demo data into an empty database: 1 or 0. Default: 1 only with the
+    /// default SQLite database.
+    #[arg(long, env = "QUIVER_DEMO")]
+    pub demo: Option<String>,
+
+    /// Total time link creation may spend on Amazon, retries included, in milliseconds.
+    #[arg(long, env = "QUIVER_LINK_DEADLINE_MS", default_value_t = 3000)]
+    pub link_deadline_ms: u64,
+
+    /// Access-token lifetime in seconds.
+    #[arg(long, env = "QUIVER_TOKEN_TTL", default_value_t = 3600)]
+    pub token_ttl: u64,
+
+    /// Requests per minute per token (and per client address on unauthenticated
+    /// routes); 0 turns rate limiting off. Login throttling stays on regardless.
+    #[arg(long, env = "QUIVER_RATE_LIMIT", default_value_t = 1200)]
+    pub rate_limit: u32,
+
+    /// SMTP server for bulk-job emails, e.g. smtp://127.0.0.1:2525. Unset: no email.
+    #[arg(long, env = "QUIVER_SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "QUIVER_LOG_FORMAT", default_value = "text")]
+    pub log_format: String,
+}
+
+impl ServeConfig {
+    pub fn link_deadline(&self) -> Duration {
+        Duration::from_millis(self.link_deadline_ms)
+    }
+
+    pub fn token_ttl(&self) -> Duration {
+        Duration::from_secs(self.token_ttl)
+    }
+
+    /// The Amazon source, refusing to guess outside the zero-configuration setup so a
+    /// production deployment never hands out simulated tags.
+    pub fn amazon_mode(&self, database_url: &str) -> Result<AmazonMode, String> {
+        match &self.amazon {
+            Some(s) => AmazonMode::parse(s),
+            None if database_url == DEFAULT_DATABASE_URL => Ok(AmazonMode::Sim),
+            None => Err(
+                "QUIVER_AMAZON must be set explicitly with a non-default database \
+                 (sim, amazon, or the base URL of an amazon-sim)"
+                    .into(),
+            ),
+        }
+    }
+
+    pub fn demo_enabled(&self, database_url: &str) -> Result<bool, String> {
+        match self.demo.as_deref().map(str::trim) {
+            Some("1") | Some("true") => Ok(true),
+            Some("0") | Some("false") => Ok(false),
+            Some(other) => Err(format!("QUIVER_DEMO must be 0 or 1, not '{other}'")),
+            None => Ok(database_url == DEFAULT_DATABASE_URL),
+        }
+    }
+}

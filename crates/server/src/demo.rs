@@ -1,0 +1,288 @@
+//! The demo seed of spec §8: the same accounts, brands and catalog on every machine, so
+//! examples and scripts can rely on them.
+
+use std::time::Duration;
+
+use quiver_domain::{AccountKind, Asin, LinkName, Marketplace, ProgramMode, Region};
+
+use crate::accounts::{AccountsError, create_account};
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::linking::{Created, NewLink, create_link};
+use crate::store::catalog::{NewBrand, NewProduct};
+use crate::store::{Db, StoreError, now_ms};
+
+pub const PASSWORD: &str = "quiver-demo";
+pub const CREATOR: &str = "creator@example.com";
+pub const CREATOR2: &str = "creator2@example.com";
+pub const SELLER: &str = "brand@example.com";
+
+/// The seeded ASIN the docs and README use.
+pub const EXAMPLE_ASIN: &str = "B0D45KS7QM";
+
+struct DemoBrand {
+    id: &'static str,
+    name: &'static str,
+    mode: ProgramMode,
+    commission_bps: u32,
+    /// (NA, EU) profile and advertiser ids in Amazon Attribution.
+    amazon: [(Region, &'static str, &'static str); 2],
+    marketplaces: &'static [Marketplace],
+    /// (ASIN, title, USD price in cents, category)
+    products: &'static [(&'static str, &'static str, i64, &'static str)],
+}
+
+use Marketplace::*;
+
+const BRANDS: [DemoBrand; 3] = [
+    DemoBrand {
+        id: "northwind",
+        name: "Northwind Outdoor",
+        mode: ProgramMode::Open,
+        commission_bps: 1200,
+        amazon: [
+            (Region::Na, "3000000001", "4000000001"),
+            (Region::Eu, "3000000002", "4000000002"),
+        ],
+        marketplaces: &[Us, Ca, Mx, Uk, De, Fr, It, Es, Nl],
+        products: &[
+            (
+                EXAMPLE_ASIN,
+                "Northwind Trail Backpack 30L",
+                8999,
+                "Sports & Outdoors",
+            ),
+            (
+                "B0NWTENT02",
+                "Northwind Ultralight Tent, 2 Person",
+                24900,
+                "Sports & Outdoors",
+            ),
+            (
+                "B0NWBOTL03",
+                "Northwind Insulated Bottle 750ml",
+                2999,
+                "Sports & Outdoors",
+            ),
+            (
+                "B0NWLAMP04",
+                "Northwind Rechargeable Head Lamp",
+                3499,
+                "Sports & Outdoors",
+            ),
+        ],
+    },
+    DemoBrand {
+        id: "lumen-home",
+        name: "Lumen Home",
+        mode: ProgramMode::Approval,
+        commission_bps: 1500,
+        amazon: [
+            (Region::Na, "3000000011", "4000000011"),
+            (Region::Eu, "3000000012", "4000000012"),
+        ],
+        marketplaces: &[Us, Ca, Uk, De, Fr],
+        products: &[
+            (
+                "B0LMDESK01",
+                "Lumen Smart Desk Lamp",
+                5999,
+                "Home & Kitchen",
+            ),
+            (
+                "B0LMSTRP02",
+                "Lumen LED Light Strip 5m",
+                3999,
+                "Home & Kitchen",
+            ),
+            (
+                "B0LMBULB03",
+                "Lumen Smart Bulb, 4 Pack",
+                4499,
+                "Home & Kitchen",
+            ),
+        ],
+    },
+    DemoBrand {
+        id: "peak-audio",
+        name: "Peak Audio",
+        mode: ProgramMode::Open,
+        commission_bps: 1000,
+        amazon: [
+            (Region::Na, "3000000021", "4000000021"),
+            (Region::Eu, "3000000022", "4000000022"),
+        ],
+        marketplaces: &[Us, Mx, It, Es],
+        products: &[
+            (
+                "B0PKBUDS01",
+                "Peak Wireless Earbuds Pro",
+                12999,
+                "Electronics",
+            ),
+            ("B0PKSPKR02", "Peak Portable Speaker", 7999, "Electronics"),
+            ("B0PKHDPH03", "Peak Studio Headphones", 19999, "Electronics"),
+        ],
+    },
+];
+
+/// Local price from the USD price: a fixed, rounded conversion so every machine agrees.
+fn local_price(usd_cents: i64, m: Marketplace) -> i64 {
+    let (num, den) = match m {
+        Us => (1, 1),
+        Ca => (135, 100),
+        Mx => (17, 1),
+        Uk => (80, 100),
+        _ => (92, 100),
+    };
+    // Round to .99 endings as shops do.
+    let raw = usd_cents * num / den;
+    (raw / 100) * 100 + 99
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Accounts(#[from] AccountsError),
+}
+
+/// Seeds accounts, brands, Amazon ids, grants and catalog into an empty database.
+/// Returns false (and changes nothing) when the database already has accounts.
+pub async fn seed(db: &Db) -> Result<bool, DemoError> {
+    if db.count_accounts().await? > 0 {
+        return Ok(false);
+    }
+    let now = now_ms();
+    let creator = create_account(
+        db,
+        CREATOR,
+        PASSWORD,
+        AccountKind::Publisher,
+        "Demo Creator",
+        Some("aff_demo_creator"),
+    )
+    .await?;
+    let creator2 = create_account(
+        db,
+        CREATOR2,
+        PASSWORD,
+        AccountKind::Publisher,
+        "Demo Creator Two",
+        Some("aff_demo_creator2"),
+    )
+    .await?;
+    let seller = create_account(
+        db,
+        SELLER,
+        PASSWORD,
+        AccountKind::Seller,
+        "Demo Brands Inc.",
+        Some("seller_demo_brand"),
+    )
+    .await?;
+    let _ = creator;
+    for b in &BRANDS {
+        db.insert_brand(&NewBrand {
+            id: b.id,
+            owner_account_id: &seller,
+            name: b.name,
+            company_name: b.name,
+            logo_url: &format!("https://assets.quiver.example/brands/{}.png", b.id),
+            program_mode: b.mode,
+            default_commission_bps: b.commission_bps,
+            created_at: now,
+        })
+        .await?;
+        for (region, profile, advertiser) in b.amazon {
+            db.set_brand_amazon_account(b.id, region, profile, advertiser)
+                .await?;
+        }
+        for (i, (asin, title, usd, category)) in b.products.iter().enumerate() {
+            for (j, m) in b.marketplaces.iter().enumerate() {
+                // One product is out of stock somewhere, and one runs a deal.
+                let unavailable = b.id == "peak-audio" && i == 2 && *m == Us;
+                let price = local_price(*usd, *m);
+                let deal = (b.id == "northwind" && i == 1).then(|| {
+                    let sale = price * 80 / 100;
+                    (price, sale, sale, 2000)
+                });
+                db.upsert_product(
+                    &NewProduct {
+                        asin: (*asin).to_owned(),
+                        marketplace: *m,
+                        brand_id: b.id.to_owned(),
+                        title: (*title).to_owned(),
+                        price_minor: price,
+                        available: !unavailable,
+                        status_reason: unavailable.then(|| "Temporarily out of stock".to_owned()),
+                        image_url: format!("https://assets.quiver.example/products/{asin}.jpg"),
+                        rating_centi: 400 + ((i * 17 + j * 7) % 100) as i32,
+                        ratings_total: 120 + (i as i64) * 311 + (j as i64) * 41,
+                        category: (*category).to_owned(),
+                        sub_categories: vec![format!("{} Essentials", b.name)],
+                        is_variant_of: None,
+                        collection_name: Some(format!("{} 2026", b.name)),
+                        commission_bps: (i == 0 && b.id == "peak-audio").then_some(1250),
+                        deal,
+                    },
+                    now,
+                )
+                .await?;
+            }
+        }
+    }
+    // creator2 may promote the approval-mode brand; creator may not.
+    db.grant("lumen-home", &creator2, now).await?;
+    Ok(true)
+}
+
+/// The demo creator's links, made through the normal creation path. Amazon may not answer
+/// yet; keep trying in the background until it does.
+pub async fn seed_links(state: AppState) {
+    let Ok(Some(account)) = state.db.account_by_email(CREATOR).await else {
+        return;
+    };
+    if state.db.count_links(&account.id).await.unwrap_or(1) > 0 {
+        return;
+    }
+    let who = Principal {
+        account_id: account.id.clone(),
+        public_id: account.public_id.clone(),
+        email: account.email.clone(),
+        kind: AccountKind::Publisher,
+        token_hash: String::new(),
+    };
+    let wanted = [
+        (EXAMPLE_ASIN, Us, "backpack-youtube-review"),
+        (EXAMPLE_ASIN, De, "rucksack-instagram"),
+        ("B0NWBOTL03", Uk, "bottle-blog-post"),
+        ("B0PKBUDS01", Us, "earbuds-tiktok"),
+        ("B0PKSPKR02", Es, "altavoz-newsletter"),
+    ];
+    for (asin, marketplace, name) in wanted {
+        let Ok(asin) = Asin::parse(asin) else {
+            continue;
+        };
+        let req = NewLink {
+            asin,
+            marketplace,
+            link_name: LinkName::parse(name).ok(),
+        };
+        let mut wait = Duration::from_secs(1);
+        loop {
+            match create_link(&state, &who, &req, None, |_| String::new()).await {
+                Ok(Created::New(..)) | Ok(Created::Replayed(_)) => break,
+                Err(crate::error::ApiError::AmazonUnavailable { .. }) => {
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(60));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "demo link not created");
+                    break;
+                }
+            }
+        }
+    }
+}

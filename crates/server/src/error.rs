@@ -1,0 +1,188 @@
+//! The one place errors become HTTP responses: every handled error has a status, a stable
+//! `code` and a `detail` a person understands (spec section 9).
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use quiver_domain::{InvalidAsin, UnsupportedMarketplace};
+use serde::Serialize;
+
+use crate::store::StoreError;
+
+/// One item of a FastAPI-style 422 validation body.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FieldError {
+    pub loc: Vec<serde_json::Value>,
+    pub msg: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+impl FieldError {
+    pub fn new(source: &str, field: &str, msg: impl Into<String>, kind: &str) -> Self {
+        Self {
+            loc: vec![source.into(), field.into()],
+            msg: msg.into(),
+            kind: kind.to_owned(),
+        }
+    }
+
+    pub fn missing(source: &str, field: &str) -> Self {
+        Self::new(source, field, "Field required", "missing")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("request validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("Incorrect username or password")]
+    BadCredentials,
+    #[error("Too many failed login attempts. Try again later.")]
+    TooManyAttempts { retry_after: Duration },
+    #[error("unsupported grant_type")]
+    UnsupportedGrantType,
+    #[error("invalid refresh token")]
+    InvalidGrant,
+    #[error("Not authenticated")]
+    NotAuthenticated,
+    #[error("Could not validate credentials")]
+    InvalidToken,
+    #[error("{0}")]
+    WrongAccountType(&'static str),
+    #[error(transparent)]
+    UnsupportedMarketplace(#[from] UnsupportedMarketplace),
+    #[error(transparent)]
+    InvalidAsin(#[from] InvalidAsin),
+    #[error("geo has been replaced with marketplace")]
+    GeoRetired,
+    #[error("Product not found: ASIN {asin} is not in the catalog for {marketplace}")]
+    ProductNotFound { asin: String, marketplace: String },
+    #[error(
+        "Not allowed to promote this product: brand '{brand}' has not given your account access"
+    )]
+    BrandAccessDenied { brand: String },
+    #[error("Couldn't reach Amazon to create the link. Retry in {} seconds.", retry_after.as_secs())]
+    AmazonUnavailable { retry_after: Duration },
+    #[error(
+        "Brand '{brand}' has not connected an Amazon Attribution account for the {region} region"
+    )]
+    BrandNotConnected { brand: String, region: String },
+    #[error("Idempotency-Key was already used with a different request body")]
+    IdempotencyKeyReused,
+    #[error("ASIN not available for advertising")]
+    NotAvailable,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("Not Found")]
+    UnknownPath,
+    #[error("Request body is larger than the 2 MiB limit")]
+    PayloadTooLarge,
+    #[error("Rate limit exceeded. Try again later.")]
+    RateLimited { retry_after: Duration },
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    detail: &'a str,
+    code: &'a str,
+}
+
+impl ApiError {
+    pub fn validation(source: &str, field: &str, msg: impl Into<String>, kind: &str) -> Self {
+        Self::Validation(vec![FieldError::new(source, field, msg, kind)])
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        use ApiError::*;
+        match self {
+            Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_error"),
+            BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
+            TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
+            UnsupportedGrantType => (StatusCode::BAD_REQUEST, "unsupported_grant_type"),
+            InvalidGrant => (StatusCode::BAD_REQUEST, "invalid_grant"),
+            NotAuthenticated => (StatusCode::UNAUTHORIZED, "not_authenticated"),
+            InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token"),
+            WrongAccountType(_) => (StatusCode::FORBIDDEN, "wrong_account_type"),
+            UnsupportedMarketplace(_) => (StatusCode::BAD_REQUEST, "unsupported_marketplace"),
+            InvalidAsin(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_asin"),
+            GeoRetired => (StatusCode::BAD_REQUEST, "geo_retired"),
+            ProductNotFound { .. } => (StatusCode::NOT_FOUND, "product_not_found"),
+            BrandAccessDenied { .. } => (StatusCode::FORBIDDEN, "brand_access_denied"),
+            AmazonUnavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "amazon_unavailable"),
+            BrandNotConnected { .. } => (StatusCode::CONFLICT, "brand_not_connected"),
+            IdempotencyKeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
+            NotAvailable => (StatusCode::NOT_ACCEPTABLE, "not_available"),
+            NotFound(_) | UnknownPath => (StatusCode::NOT_FOUND, "not_found"),
+            PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ApiError::TooManyAttempts { retry_after }
+            | ApiError::AmazonUnavailable { retry_after }
+            | ApiError::RateLimited { retry_after } => Some(*retry_after),
+            _ => None,
+        }
+    }
+}
+
+/// Whole seconds, rounded up and at least one, so a client never retries too early.
+pub fn retry_after_secs(d: Duration) -> u64 {
+    let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    secs.max(1)
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let mut response = match &self {
+            ApiError::Validation(items) => {
+                (status, Json(serde_json::json!({ "detail": items }))).into_response()
+            }
+            ApiError::Internal(e) => {
+                // Logged in full here, never shown to the client.
+                tracing::error!(error = ?e, "internal error");
+                let body = ErrorBody {
+                    detail: "Internal server error",
+                    code,
+                };
+                (status, Json(body)).into_response()
+            }
+            other => {
+                let detail = other.to_string();
+                (
+                    status,
+                    Json(ErrorBody {
+                        detail: &detail,
+                        code,
+                    }),
+                )
+                    .into_response()
+            }
+        };
+        let headers = response.headers_mut();
+        if matches!(status, StatusCode::UNAUTHORIZED) {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(d) = self.retry_after() {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs(d)));
+        }
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,134 @@
+//! Request extractors whose failures are API errors: FastAPI-style 422 bodies with the
+//! location of the bad field, and 413 for oversized bodies.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+
+/// Query string parsed into `T`; a bad value is a 422 naming the parameter.
+pub struct Query<T>(pub T);
+
+/// `application/x-www-form-urlencoded` body parsed into `T`.
+pub struct Form<T>(pub T);
+
+/// JSON body parsed into `T`.
+pub struct Json<T>(pub T);
+
+fn serde_error(source: &str, path: String, message: String) -> FieldError {
+    // serde reports a missing field at the parent path, naming it only in the message.
+    if let Some(name) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        return FieldError::missing(source, name);
+    }
+    let field = if path == "." || path.is_empty() {
+        "__root__".to_owned()
+    } else {
+        path
+    };
+    let kind = if message.contains("invalid type") {
+        "type_error"
+    } else if message.contains("invalid digit") || message.contains("number") {
+        "int_parsing"
+    } else {
+        "value_error"
+    };
+    FieldError::new(source, &field, message, kind)
+}
+
+fn parse_urlencoded<T: DeserializeOwned>(source: &str, input: &[u8]) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(input));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::Validation(vec![serde_error(source, path, e.into_inner().to_string())])
+    })
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        parse_urlencoded("query", query.as_bytes()).map(Query)
+    }
+}
+
+async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::validation("body", "__root__", rejection.body_text(), "body_error")
+        }
+    })
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = body_bytes(req, state).await?;
+        parse_urlencoded("body", &bytes).map(Form)
+    }
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = body_bytes(req, state).await?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                json_invalid(&inner)
+            } else {
+                ApiError::Validation(vec![serde_error("body", path, inner.to_string())])
+            }
+        })?;
+        de.end().map_err(|e| json_invalid(&e))?;
+        Ok(Json(value))
+    }
+}
+
+fn json_invalid(e: &serde_json::Error) -> ApiError {
+    ApiError::Validation(vec![FieldError {
+        loc: vec!["body".into(), e.column().into()],
+        msg: format!("JSON decode error: {e}"),
+        kind: "json_invalid".into(),
+    }])
+}
+
+/// Parses an optional bounded integer query value, as FastAPI's `Query(ge=, le=)` does.
+pub fn bounded(
+    field: &str,
+    value: Option<i64>,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, ApiError> {
+    let v = value.unwrap_or(default);
+    if v < min {
+        return Err(ApiError::validation(
+            "query",
+            field,
+            format!("Input should be greater than or equal to {min}"),
+            "greater_than_equal",
+        ));
+    }
+    if v > max {
+        return Err(ApiError::validation(
+            "query",
+            field,
+            format!("Input should be less than or equal to {max}"),
+            "less_than_equal",
+        ));
+    }
+    Ok(v)
+}

@@ -1,0 +1,16 @@
+//! Quiver's server: storage, HTTP API, background work and the command line.
+
+pub mod accounts;
+pub mod amazon;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod http;
+pub mod linking;
+pub mod login;
+pub mod store;
+pub mod tags;

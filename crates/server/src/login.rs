@@ -1,0 +1,173 @@
+//! Password and refresh grants, revocation, and login throttling (spec §1).
+
+use std::time::Duration;
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::{new_token, token_hash, verify_password};
+use crate::error::ApiError;
+use crate::store::now_ms;
+use crate::store::tokens::{NewToken, TokenKind};
+
+/// Failed-login limits. Counted in the database, so they hold across processes.
+#[derive(Debug, Clone)]
+pub struct Throttle {
+    pub per_username: i64,
+    pub per_client: i64,
+    pub window: Duration,
+}
+
+impl Default for Throttle {
+    fn default() -> Self {
+        Self {
+            per_username: 10,
+            per_client: 50,
+            window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    pub refresh_token: String,
+}
+
+/// Usernames are e-mail addresses, matched without regard to case or padding.
+pub fn normalise_username(username: &str) -> String {
+    username.trim().to_lowercase()
+}
+
+pub async fn password_grant(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    client_ip: &str,
+) -> Result<TokenResponse, ApiError> {
+    let username = normalise_username(username);
+    let now = now_ms();
+    let t = &state.login_throttle;
+    let window_ms = t.window.as_millis() as i64;
+    let f = state
+        .db
+        .login_failures_since(&username, client_ip, now - window_ms)
+        .await?;
+    let blocked_until = [
+        (f.by_user >= t.per_username).then_some(f.oldest_user + window_ms),
+        (f.by_ip >= t.per_client).then_some(f.oldest_ip + window_ms),
+    ]
+    .into_iter()
+    .flatten()
+    .max();
+    if let Some(until) = blocked_until {
+        let wait = Duration::from_millis(u64::try_from(until - now).unwrap_or(0));
+        return Err(ApiError::TooManyAttempts { retry_after: wait });
+    }
+
+    let account = state.db.account_by_email(&username).await?;
+    let stored = account.as_ref().map(|a| a.password_hash.clone());
+    let password = password.to_owned();
+    // argon2 is deliberately slow; keep it off the async workers.
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref()))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let account = match (ok, account) {
+        (true, Some(a)) => a,
+        _ => {
+            state
+                .db
+                .record_login_failure(&username, client_ip, now)
+                .await?;
+            return Err(ApiError::BadCredentials);
+        }
+    };
+    if f.by_user > 0 {
+        state.db.clear_login_failures(&username, client_ip).await?;
+    }
+    issue(state, &account.id, &Uuid::now_v7().to_string()).await
+}
+
+pub async fn refresh_grant(
+    state: &AppState,
+    refresh_token: &str,
+) -> Result<TokenResponse, ApiError> {
+    let hash = token_hash(refresh_token.trim());
+    let now = now_ms();
+    let row = state
+        .db
+        .token_by_hash(&hash)
+        .await?
+        .filter(|t| t.kind == TokenKind::Refresh.as_str())
+        .ok_or(ApiError::InvalidGrant)?;
+    if row.revoked_at.is_some() {
+        // A used refresh token presented again means it leaked: end the whole session.
+        let hashes = state.db.revoke_family(&row.family, now).await?;
+        state.tokens.evict(&hashes);
+        return Err(ApiError::InvalidGrant);
+    }
+    if !state.db.consume_refresh_token(&hash, now).await? {
+        return Err(ApiError::InvalidGrant);
+    }
+    issue(state, &row.account_id, &row.family).await
+}
+
+/// Revokes an access token, or a refresh token and every token of its session.
+/// Unknown tokens are accepted silently, as RFC 7009 asks.
+pub async fn revoke(state: &AppState, token: &str) -> Result<(), ApiError> {
+    let hash = token_hash(token.trim());
+    let now = now_ms();
+    if let Some(row) = state.db.token_by_hash(&hash).await? {
+        if row.kind == TokenKind::Refresh.as_str() {
+            let hashes = state.db.revoke_family(&row.family, now).await?;
+            state.tokens.evict(&hashes);
+        } else {
+            state.db.revoke_token(&hash, now).await?;
+            state.tokens.evict(&[hash]);
+        }
+    }
+    Ok(())
+}
+
+async fn issue(
+    state: &AppState,
+    account_id: &str,
+    family: &str,
+) -> Result<TokenResponse, ApiError> {
+    let now = now_ms();
+    let access = new_token();
+    let refresh = new_token();
+    let ttl = state.settings.token_ttl;
+    let (access_hash, refresh_hash) = (token_hash(&access), token_hash(&refresh));
+    state
+        .db
+        .insert_tokens(
+            &[
+                NewToken {
+                    hash: &access_hash,
+                    account_id,
+                    kind: TokenKind::Access,
+                    family,
+                    expires_at: now + ttl.as_millis() as i64,
+                },
+                NewToken {
+                    hash: &refresh_hash,
+                    account_id,
+                    kind: TokenKind::Refresh,
+                    family,
+                    expires_at: now + state.settings.refresh_ttl.as_millis() as i64,
+                },
+            ],
+            now,
+        )
+        .await?;
+    Ok(TokenResponse {
+        access_token: access,
+        token_type: "bearer",
+        expires_in: ttl.as_secs(),
+        refresh_token: refresh,
+    })
+}

@@ -1,0 +1,141 @@
+//! Accounts and the login-failure log that throttling counts.
+
+use quiver_domain::AccountKind;
+
+// Dynamic SQL here only joins constant fragments: AssertSqlSafe marks that audit.
+use sqlx::AssertSqlSafe;
+
+use super::{Db, StoreError, StoreResult, read_pool, write_pool};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountRow {
+    pub id: String,
+    pub public_id: String,
+    pub email: String,
+    pub kind: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub created_at: i64,
+}
+
+impl AccountRow {
+    pub fn kind(&self) -> AccountKind {
+        // The CHECK constraint admits only the three kinds.
+        AccountKind::parse(&self.kind).unwrap_or(AccountKind::Publisher)
+    }
+}
+
+pub struct NewAccount<'a> {
+    pub id: &'a str,
+    pub public_id: &'a str,
+    pub email: &'a str,
+    pub kind: AccountKind,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str = "id, public_id, email, kind, display_name, password_hash, created_at";
+
+impl Db {
+    pub async fn insert_account(&self, a: &NewAccount<'_>) -> StoreResult<()> {
+        const SQL: &str = "INSERT INTO accounts (id, public_id, email, kind, display_name, password_hash, created_at) \
+                           VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        write_pool!(self, pool => sqlx::query(SQL)
+            .bind(a.id)
+            .bind(a.public_id)
+            .bind(a.email)
+            .bind(a.kind.as_str())
+            .bind(a.display_name)
+            .bind(a.password_hash)
+            .bind(a.created_at)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(StoreError::from_write)?;
+        Ok(())
+    }
+
+    pub async fn account_by_email(&self, email: &str) -> StoreResult<Option<AccountRow>> {
+        let sql = format!("SELECT {COLUMNS} FROM accounts WHERE email = $1");
+        Ok(
+            read_pool!(self, pool => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(email).fetch_optional(pool).await)?,
+        )
+    }
+
+    pub async fn account_by_id(&self, id: &str) -> StoreResult<Option<AccountRow>> {
+        let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
+        Ok(
+            read_pool!(self, pool => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(pool).await)?,
+        )
+    }
+
+    pub async fn account_by_public_id(&self, public_id: &str) -> StoreResult<Option<AccountRow>> {
+        let sql = format!("SELECT {COLUMNS} FROM accounts WHERE public_id = $1");
+        Ok(
+            read_pool!(self, pool => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(public_id).fetch_optional(pool).await)?,
+        )
+    }
+
+    pub async fn count_accounts(&self) -> StoreResult<i64> {
+        Ok(
+            read_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(pool).await)?,
+        )
+    }
+
+    /// Failures since `since` for this username, and from this client address.
+    pub async fn login_failures_since(
+        &self,
+        username: &str,
+        client_ip: &str,
+        since: i64,
+    ) -> StoreResult<LoginFailures> {
+        const SQL: &str = "SELECT \
+             (SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at > $3), \
+             (SELECT COALESCE(MIN(at), 0) FROM login_failures WHERE username = $1 AND at > $3), \
+             (SELECT COUNT(*) FROM login_failures WHERE client_ip = $2 AND at > $3), \
+             (SELECT COALESCE(MIN(at), 0) FROM login_failures WHERE client_ip = $2 AND at > $3)";
+        let (by_user, oldest_user, by_ip, oldest_ip): (i64, i64, i64, i64) = read_pool!(self, pool =>
+            sqlx::query_as(SQL).bind(username).bind(client_ip).bind(since).fetch_one(pool).await)?;
+        Ok(LoginFailures {
+            by_user,
+            oldest_user,
+            by_ip,
+            oldest_ip,
+        })
+    }
+
+    pub async fn record_login_failure(
+        &self,
+        username: &str,
+        client_ip: &str,
+        at: i64,
+    ) -> StoreResult<()> {
+        const SQL: &str =
+            "INSERT INTO login_failures (username, client_ip, at) VALUES ($1, $2, $3)";
+        write_pool!(self, pool => sqlx::query(SQL).bind(username).bind(client_ip).bind(at).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// A success clears this username's failures from this address only: another address
+    /// guessing the same account keeps its count.
+    pub async fn clear_login_failures(&self, username: &str, client_ip: &str) -> StoreResult<()> {
+        const SQL: &str = "DELETE FROM login_failures WHERE username = $1 AND client_ip = $2";
+        write_pool!(self, pool => sqlx::query(SQL).bind(username).bind(client_ip).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn prune_login_failures(&self, before: i64) -> StoreResult<u64> {
+        const SQL: &str = "DELETE FROM login_failures WHERE at <= $1";
+        let r = write_pool!(self, pool => sqlx::query(SQL).bind(before).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(r)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct LoginFailures {
+    pub by_user: i64,
+    pub oldest_user: i64,
+    pub by_ip: i64,
+    pub oldest_ip: i64,
+}

@@ -1,0 +1,349 @@
+//! Brands, their Amazon accounts, products and grants.
+
+use quiver_domain::{Marketplace, ProgramMode, Region};
+
+// Dynamic SQL here only joins constant fragments: AssertSqlSafe marks that audit.
+use sqlx::AssertSqlSafe;
+
+use super::{Db, StoreError, StoreResult, read_pool, write_pool};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BrandRow {
+    pub id: String,
+    pub owner_account_id: String,
+    pub name: String,
+    pub company_name: String,
+    pub logo_url: String,
+    pub program_mode: String,
+    pub default_commission_bps: i32,
+    pub created_at: i64,
+}
+
+impl BrandRow {
+    pub fn program_mode(&self) -> ProgramMode {
+        ProgramMode::parse(&self.program_mode).unwrap_or(ProgramMode::Approval)
+    }
+}
+
+/// A product with its brand, and whether the asking publisher may promote it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProductRow {
+    pub asin: String,
+    pub marketplace: String,
+    pub brand_id: String,
+    pub title: String,
+    pub price_minor: i64,
+    pub available: bool,
+    pub status_reason: Option<String>,
+    pub image_url: String,
+    pub rating_centi: i32,
+    pub ratings_total: i64,
+    pub category: String,
+    pub sub_categories: String,
+    pub is_variant_of: Option<String>,
+    pub collection_name: Option<String>,
+    pub commission_bps: Option<i32>,
+    pub deal_base_minor: Option<i64>,
+    pub deal_sale_minor: Option<i64>,
+    pub deal_final_minor: Option<i64>,
+    pub deal_discount_bps: Option<i32>,
+    pub brand_name: String,
+    pub company_name: String,
+    pub logo_url: String,
+    pub default_commission_bps: i32,
+    pub can_promote: bool,
+}
+
+impl ProductRow {
+    pub fn marketplace(&self) -> Marketplace {
+        Marketplace::parse(&self.marketplace).unwrap_or(Marketplace::Us)
+    }
+
+    /// The rate in force: the product override, else the brand default.
+    pub fn commission_bps(&self) -> u32 {
+        let bps = self.commission_bps.unwrap_or(self.default_commission_bps);
+        u32::try_from(bps).unwrap_or(0)
+    }
+}
+
+/// Everything needed to list one product for one publisher.
+const PRODUCT_SELECT: &str = "SELECT p.asin, p.marketplace, p.brand_id, p.title, p.price_minor, p.available, \
+     p.status_reason, p.image_url, p.rating_centi, p.ratings_total, p.category, p.sub_categories, \
+     p.is_variant_of, p.collection_name, p.commission_bps, p.deal_base_minor, p.deal_sale_minor, \
+     p.deal_final_minor, p.deal_discount_bps, b.name AS brand_name, b.company_name, b.logo_url, \
+     b.default_commission_bps, \
+     (b.program_mode = 'open' OR g.account_id IS NOT NULL) AS can_promote \
+     FROM products p JOIN brands b ON b.id = p.brand_id \
+     LEFT JOIN grants g ON g.brand_id = b.id AND g.account_id = $1 AND g.revoked_at IS NULL";
+
+/// Filters of `GET /getproducts`. `None` means "any".
+#[derive(Debug, Default)]
+pub struct ProductFilter<'a> {
+    pub marketplace: Option<Marketplace>,
+    pub brand_id: Option<&'a str>,
+    /// Already lower-cased and wrapped for `LIKE`.
+    pub search_like: Option<String>,
+    pub available: Option<bool>,
+}
+
+/// A keyset position in the catalog order (brand, ASIN, marketplace).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ProductPosition {
+    pub b: String,
+    pub a: String,
+    pub m: String,
+}
+
+pub enum Page<P> {
+    Offset(i64),
+    After(Option<P>),
+}
+
+const PRODUCT_WHERE: &str = " WHERE ($2 IS NULL OR p.marketplace = $2) \
+     AND ($3 IS NULL OR p.brand_id = $3) \
+     AND ($4 IS NULL OR LOWER(p.title) LIKE $4 ESCAPE '\\' OR LOWER(b.name) LIKE $4 ESCAPE '\\' OR LOWER(p.asin) LIKE $4 ESCAPE '\\') \
+     AND ($5 IS NULL OR p.available = $5)";
+
+pub struct NewBrand<'a> {
+    pub id: &'a str,
+    pub owner_account_id: &'a str,
+    pub name: &'a str,
+    pub company_name: &'a str,
+    pub logo_url: &'a str,
+    pub program_mode: ProgramMode,
+    pub default_commission_bps: u32,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewProduct {
+    pub asin: String,
+    pub marketplace: Marketplace,
+    pub brand_id: String,
+    pub title: String,
+    pub price_minor: i64,
+    pub available: bool,
+    pub status_reason: Option<String>,
+    pub image_url: String,
+    pub rating_centi: i32,
+    pub ratings_total: i64,
+    pub category: String,
+    pub sub_categories: Vec<String>,
+    pub is_variant_of: Option<String>,
+    pub collection_name: Option<String>,
+    pub commission_bps: Option<u32>,
+    pub deal: Option<(i64, i64, i64, u32)>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AmazonAccountRow {
+    pub brand_id: String,
+    pub region: String,
+    pub profile_id: String,
+    pub advertiser_id: String,
+}
+
+impl Db {
+    pub async fn insert_brand(&self, b: &NewBrand<'_>) -> StoreResult<()> {
+        const SQL: &str = "INSERT INTO brands (id, owner_account_id, name, company_name, logo_url, program_mode, default_commission_bps, created_at) \
+                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        write_pool!(self, pool => sqlx::query(SQL)
+            .bind(b.id)
+            .bind(b.owner_account_id)
+            .bind(b.name)
+            .bind(b.company_name)
+            .bind(b.logo_url)
+            .bind(b.program_mode.as_str())
+            .bind(b.default_commission_bps as i32)
+            .bind(b.created_at)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(StoreError::from_write)?;
+        Ok(())
+    }
+
+    pub async fn brand(&self, id: &str) -> StoreResult<Option<BrandRow>> {
+        const SQL: &str = "SELECT id, owner_account_id, name, company_name, logo_url, program_mode, default_commission_bps, created_at FROM brands WHERE id = $1";
+        Ok(read_pool!(self, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)?)
+    }
+
+    /// Brands for the legacy `/brands` listing, with whether `account_id` may promote each.
+    pub async fn list_brands(
+        &self,
+        account_id: &str,
+        search_like: Option<&str>,
+        brand_id: Option<&str>,
+        skip: i64,
+        limit: i64,
+    ) -> StoreResult<(i64, Vec<(BrandRow, bool)>)> {
+        const WHERE: &str = " FROM brands b LEFT JOIN grants g ON g.brand_id = b.id AND g.account_id = $1 AND g.revoked_at IS NULL \
+             WHERE ($2 IS NULL OR LOWER(b.name) LIKE $2 ESCAPE '\\' OR LOWER(b.company_name) LIKE $2 ESCAPE '\\') \
+             AND ($3 IS NULL OR b.id = $3)";
+        let count_sql = format!("SELECT COUNT(*){WHERE}");
+        let list_sql = format!(
+            "SELECT b.id, b.owner_account_id, b.name, b.company_name, b.logo_url, b.program_mode, b.default_commission_bps, b.created_at, \
+             (b.program_mode = 'open' OR g.account_id IS NOT NULL) AS can_promote{WHERE} ORDER BY b.id LIMIT $4 OFFSET $5"
+        );
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            brand: BrandRow,
+            can_promote: bool,
+        }
+        let (total, rows): (i64, Vec<Row>) = read_pool!(self, pool => {
+            let total = sqlx::query_scalar(AssertSqlSafe(count_sql.as_str())).bind(account_id).bind(search_like).bind(brand_id).fetch_one(pool).await?;
+            let rows = sqlx::query_as(AssertSqlSafe(list_sql.as_str())).bind(account_id).bind(search_like).bind(brand_id).bind(limit).bind(skip).fetch_all(pool).await?;
+            (total, rows)
+        });
+        Ok((
+            total,
+            rows.into_iter().map(|r| (r.brand, r.can_promote)).collect(),
+        ))
+    }
+
+    pub async fn upsert_product(&self, p: &NewProduct, now: i64) -> StoreResult<()> {
+        const SQL: &str = "INSERT INTO products (asin, marketplace, brand_id, title, price_minor, available, status_reason, image_url, \
+             rating_centi, ratings_total, category, sub_categories, is_variant_of, collection_name, commission_bps, \
+             deal_base_minor, deal_sale_minor, deal_final_minor, deal_discount_bps, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+             ON CONFLICT (asin, marketplace) DO UPDATE SET brand_id = excluded.brand_id, title = excluded.title, \
+             price_minor = excluded.price_minor, available = excluded.available, status_reason = excluded.status_reason, \
+             image_url = excluded.image_url, rating_centi = excluded.rating_centi, ratings_total = excluded.ratings_total, \
+             category = excluded.category, sub_categories = excluded.sub_categories, is_variant_of = excluded.is_variant_of, \
+             collection_name = excluded.collection_name, commission_bps = excluded.commission_bps, \
+             deal_base_minor = excluded.deal_base_minor, deal_sale_minor = excluded.deal_sale_minor, \
+             deal_final_minor = excluded.deal_final_minor, deal_discount_bps = excluded.deal_discount_bps, \
+             updated_at = excluded.updated_at";
+        let subs = serde_json::to_string(&p.sub_categories).unwrap_or_else(|_| "[]".into());
+        write_pool!(self, pool => sqlx::query(SQL)
+            .bind(&p.asin)
+            .bind(p.marketplace.as_str())
+            .bind(&p.brand_id)
+            .bind(&p.title)
+            .bind(p.price_minor)
+            .bind(p.available)
+            .bind(&p.status_reason)
+            .bind(&p.image_url)
+            .bind(p.rating_centi)
+            .bind(p.ratings_total)
+            .bind(&p.category)
+            .bind(&subs)
+            .bind(&p.is_variant_of)
+            .bind(&p.collection_name)
+            .bind(p.commission_bps.map(|b| b as i32))
+            .bind(p.deal.map(|d| d.0))
+            .bind(p.deal.map(|d| d.1))
+            .bind(p.deal.map(|d| d.2))
+            .bind(p.deal.map(|d| d.3 as i32))
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(StoreError::from_write)?;
+        Ok(())
+    }
+
+    pub async fn product_for(
+        &self,
+        account_id: &str,
+        asin: &str,
+        marketplace: Marketplace,
+    ) -> StoreResult<Option<ProductRow>> {
+        let sql = format!("{PRODUCT_SELECT} WHERE p.asin = $2 AND p.marketplace = $3");
+        Ok(
+            read_pool!(self, pool => sqlx::query_as(AssertSqlSafe(sql.as_str()))
+            .bind(account_id)
+            .bind(asin)
+            .bind(marketplace.as_str())
+            .fetch_optional(pool)
+            .await)?,
+        )
+    }
+
+    /// One page of the catalog and the total number of matching products.
+    pub async fn list_products(
+        &self,
+        account_id: &str,
+        filter: &ProductFilter<'_>,
+        page: &Page<ProductPosition>,
+        limit: i64,
+    ) -> StoreResult<(i64, Vec<ProductRow>)> {
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM products p JOIN brands b ON b.id = p.brand_id{PRODUCT_WHERE} AND $1 = $1"
+        );
+        let (offset, after) = match page {
+            Page::Offset(n) => (*n, None),
+            Page::After(pos) => (0, pos.as_ref()),
+        };
+        let list_sql = format!(
+            "{PRODUCT_SELECT}{PRODUCT_WHERE} AND ($6 IS NULL OR (p.brand_id, p.asin, p.marketplace) > ($6, $7, $8)) \
+             ORDER BY p.brand_id, p.asin, p.marketplace LIMIT $9 OFFSET $10"
+        );
+        let m = filter.marketplace.map(Marketplace::as_str);
+        let (total, rows) = read_pool!(self, pool => {
+            let total: i64 = sqlx::query_scalar(AssertSqlSafe(count_sql.as_str()))
+                .bind(account_id).bind(m).bind(filter.brand_id).bind(filter.search_like.as_deref()).bind(filter.available)
+                .fetch_one(pool).await?;
+            let rows: Vec<ProductRow> = sqlx::query_as(AssertSqlSafe(list_sql.as_str()))
+                .bind(account_id).bind(m).bind(filter.brand_id).bind(filter.search_like.as_deref()).bind(filter.available)
+                .bind(after.map(|p| p.b.as_str())).bind(after.map(|p| p.a.as_str())).bind(after.map(|p| p.m.as_str()))
+                .bind(limit).bind(offset)
+                .fetch_all(pool).await?;
+            (total, rows)
+        });
+        Ok((total, rows))
+    }
+
+    pub async fn set_brand_amazon_account(
+        &self,
+        brand_id: &str,
+        region: Region,
+        profile_id: &str,
+        advertiser_id: &str,
+    ) -> StoreResult<()> {
+        const SQL: &str = "INSERT INTO brand_amazon_accounts (brand_id, region, profile_id, advertiser_id) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (brand_id, region) DO UPDATE SET profile_id = excluded.profile_id, advertiser_id = excluded.advertiser_id";
+        write_pool!(self, pool => sqlx::query(SQL).bind(brand_id).bind(region.as_str()).bind(profile_id).bind(advertiser_id).execute(pool).await.map(|r| r.rows_affected()))
+            .map_err(StoreError::from_write)?;
+        Ok(())
+    }
+
+    pub async fn brand_amazon_account(
+        &self,
+        brand_id: &str,
+        region: Region,
+    ) -> StoreResult<Option<AmazonAccountRow>> {
+        const SQL: &str = "SELECT brand_id, region, profile_id, advertiser_id FROM brand_amazon_accounts WHERE brand_id = $1 AND region = $2";
+        Ok(
+            read_pool!(self, pool => sqlx::query_as(SQL).bind(brand_id).bind(region.as_str()).fetch_optional(pool).await)?,
+        )
+    }
+
+    /// Grants (or re-grants) a publisher access to a brand.
+    pub async fn grant(&self, brand_id: &str, account_id: &str, now: i64) -> StoreResult<()> {
+        const SQL: &str = "INSERT INTO grants (brand_id, account_id, granted_at, revoked_at) VALUES ($1, $2, $3, NULL) \
+             ON CONFLICT (brand_id, account_id) DO UPDATE SET granted_at = excluded.granted_at, revoked_at = NULL";
+        write_pool!(self, pool => sqlx::query(SQL).bind(brand_id).bind(account_id).bind(now).execute(pool).await.map(|r| r.rows_affected()))
+            .map_err(StoreError::from_write)?;
+        Ok(())
+    }
+
+    /// Returns false when there was no active grant to revoke.
+    pub async fn revoke_grant(
+        &self,
+        brand_id: &str,
+        account_id: &str,
+        now: i64,
+    ) -> StoreResult<bool> {
+        const SQL: &str = "UPDATE grants SET revoked_at = $3 WHERE brand_id = $1 AND account_id = $2 AND revoked_at IS NULL";
+        let n = write_pool!(self, pool => sqlx::query(SQL).bind(brand_id).bind(account_id).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(n > 0)
+    }
+
+    pub async fn count_products(&self) -> StoreResult<i64> {
+        Ok(
+            read_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM products").fetch_one(pool).await)?,
+        )
+    }
+}
