@@ -157,13 +157,15 @@ pub fn record_visit(
         );
         (product, halo)
     };
-    // The snapshot is taken before the write lock: the two locks are never held together.
-    let snap = if clicks > 0 { Some(snapshot()) } else { None };
-    let total = match snap {
-        Some(snap) => state
+    // Zero clicks records nothing: a line-day exists only once someone clicked.
+    let total = if clicks == 0 {
+        state.traffic().clicks(date, &key)
+    } else {
+        // Taken before the write lock, so the catalog and traffic locks never nest.
+        let snap = snapshot();
+        state
             .traffic_mut()
-            .record(date, key.clone(), clicks, || snap),
-        None => 0,
+            .record(date, key.clone(), clicks, || snap)
     };
     Ok(VisitRecorded {
         advertiser_id: key.advertiser_id,

@@ -104,7 +104,7 @@ pub async fn token(State(state): State<SimState>, body: Bytes) -> Response {
     let access_token = format!("Atza|sim-{:032x}", rand::rng().random::<u128>());
     let ttl = cfg.access_token_ttl;
     state
-        .tokens()
+        .tokens_mut()
         .issue(access_token.clone(), Instant::now() + ttl);
     Json(LwaTokenResponse {
         access_token,

@@ -37,7 +37,9 @@ impl Default for SimConfig {
 }
 
 /// Faults injected into every Amazon endpoint (never into `/_sim/*`).
+/// Fields missing from JSON take their defaults.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct Faults {
     /// Added to every request before it is answered.
     pub latency_ms: u64,
@@ -139,5 +141,17 @@ mod tests {
             ..FaultsPatch::default()
         };
         assert!(base.patched(&nan).is_err());
+    }
+
+    #[test]
+    fn faults_json_may_omit_fields() {
+        let f: Faults = serde_json::from_str(r#"{"outage":true}"#).unwrap();
+        assert_eq!(
+            f,
+            Faults {
+                outage: true,
+                ..Faults::default()
+            }
+        );
     }
 }

@@ -27,6 +27,7 @@ use std::net::SocketAddr;
 
 use axum::Router;
 use axum::routing::{get, post};
+use quiver_domain::{Asin, Marketplace};
 
 pub use config::{Faults, FaultsPatch, SimConfig};
 pub use state::SimState;
@@ -117,6 +118,32 @@ impl SimHandle {
     /// Amazon API requests received (not `/_sim`), faulted ones included.
     pub fn request_count(&self) -> u64 {
         self.state.request_count()
+    }
+
+    /// Records shopper clicks on an attribution URL, as `POST /_sim/visits` does;
+    /// `None` means today.
+    pub fn record_visit(
+        &self,
+        url: &str,
+        date: Option<Date>,
+        clicks: u64,
+    ) -> Result<admin::VisitRecorded, admin::VisitError> {
+        admin::record_visit(&self.state, url, date, clicks)
+    }
+
+    /// Adds or replaces an advertiser's products, as `POST /_sim/catalog` does; returns how
+    /// many products the advertiser now has.
+    pub fn register_products(
+        &self,
+        advertiser_id: &str,
+        products: impl IntoIterator<Item = (Marketplace, Asin, catalog::Product)>,
+    ) -> usize {
+        self.state.catalog_mut().register(advertiser_id, products)
+    }
+
+    /// The per-ad-group daily figures, as `GET /_sim/truth` serves them.
+    pub fn truth(&self, advertiser_id: &str, start: Date, end: Date) -> truth::TruthResponse {
+        truth::truth(&self.state, advertiser_id, start, end)
     }
 
     /// Stops accepting connections, lets requests in flight finish and releases hanging

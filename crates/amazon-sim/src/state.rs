@@ -24,7 +24,7 @@ struct Inner {
     faults: RwLock<Faults>,
     today: RwLock<Option<Date>>,
     fault_rng: Mutex<StdRng>,
-    tokens: Mutex<Tokens>,
+    tokens: RwLock<Tokens>,
     traffic: RwLock<Traffic>,
     catalog: RwLock<Catalog>,
     requests: AtomicU64,
@@ -53,7 +53,7 @@ impl SimState {
                 faults: RwLock::new(config.faults.clone()),
                 today: RwLock::new(config.today),
                 fault_rng: Mutex::new(fault_rng),
-                tokens: Mutex::new(Tokens::default()),
+                tokens: RwLock::new(Tokens::default()),
                 traffic: RwLock::new(Traffic::default()),
                 catalog: RwLock::new(Catalog::default()),
                 requests: AtomicU64::new(0),
@@ -105,8 +105,12 @@ impl SimState {
         lock(&self.inner.fault_rng)
     }
 
-    pub(crate) fn tokens(&self) -> MutexGuard<'_, Tokens> {
-        lock(&self.inner.tokens)
+    pub(crate) fn tokens(&self) -> RwLockReadGuard<'_, Tokens> {
+        read(&self.inner.tokens)
+    }
+
+    pub(crate) fn tokens_mut(&self) -> RwLockWriteGuard<'_, Tokens> {
+        write(&self.inner.tokens)
     }
 
     pub(crate) fn traffic(&self) -> RwLockReadGuard<'_, Traffic> {

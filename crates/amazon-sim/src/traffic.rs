@@ -70,6 +70,14 @@ impl Traffic {
         line.clicks
     }
 
+    /// A line-day's clicks so far.
+    pub fn clicks(&self, date: Date, key: &LineKey) -> u64 {
+        self.days
+            .get(&date)
+            .and_then(|d| d.get(key))
+            .map_or(0, |l| l.clicks)
+    }
+
     /// Line-days in `range`, by date then line.
     pub fn lines(
         &self,

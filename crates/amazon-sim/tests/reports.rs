@@ -609,3 +609,65 @@ async fn truth_validates_its_query() {
     let empty = api.truth("1", "20260101", "2026-01-31").await;
     assert_eq!(empty["rows"], json!([]));
 }
+
+#[tokio::test]
+async fn the_handle_drives_the_same_state_as_http() {
+    use amazon_sim::catalog::Product;
+    use quiver_domain::{Asin, Marketplace};
+    use time::macros::date;
+
+    let api = Api::new(sim().await).await;
+    let sim = &api.sim;
+    let n = sim.register_products(
+        ADVERTISER,
+        [
+            (
+                Marketplace::Us,
+                Asin::parse(PROMOTED).unwrap(),
+                Product {
+                    name: "Tent".into(),
+                    price_minor: 1000,
+                },
+            ),
+            (
+                Marketplace::Us,
+                Asin::parse(OTHER_A).unwrap(),
+                Product {
+                    name: "Stove".into(),
+                    price_minor: 500,
+                },
+            ),
+        ],
+    );
+    assert_eq!(n, 2);
+    let url = link("amazon.com", PROMOTED, "c", "g", "r");
+    let v = sim
+        .record_visit(&url, Some(date!(2026 - 02 - 20)), 300)
+        .unwrap();
+    assert_eq!(v.clicks, 300);
+    assert!(sim.record_visit("https://example.com/", None, 1).is_err());
+    // Zero clicks records nothing but reports the running total.
+    assert_eq!(
+        sim.record_visit(&url, Some(date!(2026 - 02 - 20)), 0)
+            .unwrap()
+            .clicks,
+        300
+    );
+    assert_eq!(
+        sim.record_visit(&url, Some(date!(2026 - 02 - 21)), 0)
+            .unwrap()
+            .clicks,
+        0
+    );
+
+    let t = sim.truth(ADVERTISER, date!(2026 - 02 - 01), date!(2026 - 03 - 01));
+    assert_eq!(t.rows.len(), 1);
+    assert_eq!(
+        minor(&t.rows[0].promoted.sales),
+        t.rows[0].promoted.units * 1000
+    );
+    assert_eq!(t.rows[0].halo_by_asin.len(), 1);
+    let over_http: TruthResponse =
+        serde_json::from_value(api.truth(ADVERTISER, "2026-02-01", "2026-03-01").await).unwrap();
+    assert_eq!(over_http, t);
+}
