@@ -24,6 +24,7 @@ pub struct Amazon {
     pub tags: TagCache,
     /// The in-process simulator, when `QUIVER_AMAZON=sim`.
     pub sim: Option<amazon_sim::SimHandle>,
+    pub tag_config: TagCacheConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,14 +92,25 @@ impl Amazon {
             ),
         };
         let client = AmazonClient::new(ClientConfig::new(endpoints, credentials))?;
-        let tags = TagCache::new(client.clone(), TagCacheConfig::default());
-        Ok(Self { client, tags, sim })
+        let tag_config = TagCacheConfig {
+            ttl: Duration::from_secs(cfg.tag_ttl_secs),
+            max_stale: Duration::from_secs(cfg.tag_max_stale_secs),
+            refresh_ahead: Duration::from_secs(cfg.tag_ttl_secs / 24)
+                .min(Duration::from_secs(3600)),
+        };
+        let tags = TagCache::new(client.clone(), tag_config.clone());
+        Ok(Self {
+            client,
+            tags,
+            sim,
+            tag_config,
+        })
     }
 
     /// Loads persisted templates young enough to be served, then keeps the copy on disk
     /// current and the cache refreshed ahead of expiry.
     pub async fn warm_and_maintain(&self, db: &Db) {
-        let max_stale = TagCacheConfig::default().max_stale;
+        let max_stale = self.tag_config.max_stale;
         let oldest = crate::store::now_ms() - max_stale.as_millis() as i64;
         match db.load_tag_templates(oldest).await {
             Ok(rows) => {

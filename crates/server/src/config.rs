@@ -82,6 +82,18 @@ pub struct ServeConfig {
     #[arg(long, env = "QUIVER_SMTP_URL")]
     pub smtp_url: Option<String>,
 
+    /// Seconds a cached Amazon tag template is served without asking Amazon again.
+    #[arg(long, env = "QUIVER_TAG_TTL_SECS", default_value_t = 24 * 3600)]
+    pub tag_ttl_secs: u64,
+
+    /// When Amazon fails, cached tag templates up to this many seconds old are still used.
+    #[arg(long, env = "QUIVER_TAG_MAX_STALE_SECS", default_value_t = 7 * 24 * 3600)]
+    pub tag_max_stale_secs: u64,
+
+    /// Skip creating the demo creator's links (tests want an empty link list).
+    #[arg(long, hide = true)]
+    pub no_demo_links: bool,
+
     /// Log format: `text` or `json`.
     #[arg(long, env = "QUIVER_LOG_FORMAT", default_value = "text")]
     pub log_format: String,

@@ -1,6 +1,11 @@
 //! `quiver serve`.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+
 use anyhow::Context;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 use tracing::info;
 
 use crate::amazon::{Amazon, persist_tags, tag_source};
@@ -9,7 +14,35 @@ use crate::config::{AmazonMode, ServeConfig};
 use crate::demo;
 use crate::store::Db;
 
-pub async fn run(database_url: &str, cfg: ServeConfig) -> anyhow::Result<()> {
+/// A started Quiver: what `serve` runs, and what the integration tests drive.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub amazon: Arc<Amazon>,
+    pub seeded: bool,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, finishes in-flight requests, and saves the tag cache.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await??;
+        persist_tags(&self.amazon.tags, &self.state.db).await;
+        self.state.db.close().await;
+        Ok(())
+    }
+}
+
+/// Opens the database, starts Amazon, seeds the demo when enabled, and starts serving.
+pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Running> {
     let mode = cfg.amazon_mode(database_url).map_err(anyhow::Error::msg)?;
     let demo_enabled = cfg.demo_enabled(database_url).map_err(anyhow::Error::msg)?;
 
@@ -18,7 +51,7 @@ pub async fn run(database_url: &str, cfg: ServeConfig) -> anyhow::Result<()> {
         .with_context(|| format!("opening the database {database_url}"))?;
     db.migrate().await.context("running migrations")?;
 
-    let amazon = Amazon::start(&mode, &cfg).await?;
+    let amazon = Arc::new(Amazon::start(&mode, cfg).await?);
     amazon.warm_and_maintain(&db).await;
     if let Some(sim) = &amazon.sim {
         info!(url = %sim.base_url(), "Amazon Attribution simulator running in-process");
@@ -26,7 +59,7 @@ pub async fn run(database_url: &str, cfg: ServeConfig) -> anyhow::Result<()> {
     let seeded = demo_enabled && demo::seed(&db).await.context("seeding demo data")?;
 
     let state = AppState::new(
-        db.clone(),
+        db,
         tag_source(&amazon),
         Settings {
             token_ttl: cfg.token_ttl(),
@@ -35,21 +68,35 @@ pub async fn run(database_url: &str, cfg: ServeConfig) -> anyhow::Result<()> {
             publisher_id: cfg.amazon_publisher_id.clone(),
         },
     );
-    if demo_enabled {
+    if demo_enabled && !cfg.no_demo_links {
         tokio::spawn(demo::seed_links(state.clone()));
     }
-    let server = Server::bind(cfg.listen, state)
+    let server = Server::bind(cfg.listen, state.clone())
         .await
         .with_context(|| format!("listening on {}", cfg.listen))?;
     let addr = server.local_addr()?;
-    info!(%addr, amazon = ?mode_label(&mode), "Quiver is listening");
-    if demo_enabled {
-        print_demo_banner(addr, seeded);
+    info!(%addr, amazon = %mode_label(&mode), "Quiver is listening");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(server.run(async move {
+        let _ = stopped.await;
+    }));
+    Ok(Running {
+        addr,
+        state,
+        amazon,
+        seeded,
+        stop: Some(stop),
+        task,
+    })
+}
+
+pub async fn run(database_url: &str, cfg: ServeConfig) -> anyhow::Result<()> {
+    let running = start(database_url, &cfg).await?;
+    if cfg.demo_enabled(database_url).unwrap_or(false) {
+        print_demo_banner(running.addr, running.seeded);
     }
-    server.run(shutdown_signal()).await?;
-    persist_tags(&amazon.tags, &db).await;
-    db.close().await;
-    Ok(())
+    shutdown_signal().await;
+    running.stop().await
 }
 
 fn mode_label(mode: &AmazonMode) -> String {
@@ -60,9 +107,13 @@ fn mode_label(mode: &AmazonMode) -> String {
     }
 }
 
-fn print_demo_banner(addr: std::net::SocketAddr, seeded: bool) {
+fn print_demo_banner(addr: SocketAddr, seeded: bool) {
     let base = format!("http://{addr}");
-    let fresh = if seeded { " (just seeded)" } else { "" };
+    let fresh = if seeded {
+        " (demo data just seeded)"
+    } else {
+        ""
+    };
     println!(
         "\nQuiver is running at {base}{fresh}\n\n\
          Demo accounts (password '{pw}'):\n  \
@@ -83,7 +134,6 @@ async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    #[cfg(unix)]
     let term = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut s) => {
@@ -92,8 +142,6 @@ async fn shutdown_signal() {
             Err(_) => std::future::pending::<()>().await,
         }
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},

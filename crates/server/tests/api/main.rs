@@ -1,0 +1,10 @@
+//! Integration tests: the real server on a random port, the real Amazon simulator behind
+//! it, and HTTP in between.
+
+#![allow(clippy::unwrap_used)]
+
+mod amazon;
+mod auth;
+mod catalog;
+mod links;
+mod support;
