@@ -271,7 +271,7 @@ mod tests {
     #[test]
     fn entry_metrics_round_trip_through_json() {
         let json = r#"{"date":"20260101","adGroupId":"g1","Click-throughs":12,"attributedSales14d":123.45}"#;
-        let e: ReportEntry = serde_json::from_str(json).unwrap();
+        let e: ReportEntry = serde_json::from_str(json).expect("valid entry");
         assert_eq!(e.count(metric::CLICK_THROUGHS), 12);
         assert_eq!(e.minor_units(metric::SALES), 12345);
         assert_eq!(e.count(metric::PURCHASES), 0);

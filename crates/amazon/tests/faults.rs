@@ -19,8 +19,14 @@ fn assert_root(err: &AmazonError, kind: &str) {
 async fn wrong_credentials_are_auth_and_not_retried() {
     let sim = default_sim().await;
     for creds in [
-        Credentials { refresh_token: "stolen".into(), ..sim_credentials() },
-        Credentials { client_secret: "wrong".into(), ..sim_credentials() },
+        Credentials {
+            refresh_token: "stolen".into(),
+            ..sim_credentials()
+        },
+        Credentials {
+            client_secret: "wrong".into(),
+            ..sim_credentials()
+        },
     ] {
         let c = client_with(&sim, |cfg| cfg.credentials = creds);
         let before = sim.request_count();
@@ -51,7 +57,10 @@ async fn throttling_waits_for_retry_after() {
     let before = sim.request_count();
     c.publishers(Region::Na, PROFILE, secs(3)).await.unwrap();
     let elapsed = t0.elapsed();
-    assert!(elapsed >= Duration::from_millis(950), "retried before Retry-After: {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(950),
+        "retried before Retry-After: {elapsed:?}"
+    );
     assert!(elapsed < Duration::from_secs(1) + MARGIN, "{elapsed:?}");
     // One throttled attempt, one successful.
     assert_eq!(sim.request_count() - before, 2);
@@ -67,10 +76,22 @@ async fn throttling_beyond_the_deadline_gives_up_at_once() {
         f.retry_after_secs = 5;
     }));
     let t0 = Instant::now();
-    let err = c.publishers(Region::Na, PROFILE, secs(3)).await.unwrap_err();
-    assert_eq!(err, AmazonError::Throttled { retry_after: Some(Duration::from_secs(5)) });
+    let err = c
+        .publishers(Region::Na, PROFILE, secs(3))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        AmazonError::Throttled {
+            retry_after: Some(Duration::from_secs(5))
+        }
+    );
     assert_eq!(err.retry_after(), Some(Duration::from_secs(5)));
-    assert!(t0.elapsed() < Duration::from_millis(300), "{:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_millis(300),
+        "{:?}",
+        t0.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -80,10 +101,19 @@ async fn server_errors_are_retried_until_the_deadline() {
     c.profiles(Region::Na, secs(3)).await.unwrap();
     sim.set_faults(faults(|f| f.error_rate = 1.0));
     let t0 = Instant::now();
-    let err = c.advertisers(Region::Na, PROFILE, within(Duration::from_secs(1))).await.unwrap_err();
+    let err = c
+        .advertisers(Region::Na, PROFILE, within(Duration::from_secs(1)))
+        .await
+        .unwrap_err();
     let elapsed = t0.elapsed();
-    assert!(matches!(err, AmazonError::DeadlineExceeded { .. }), "{err:?}");
-    assert!(matches!(err.root(), AmazonError::Server { status: 500, .. }), "{err:?}");
+    assert!(
+        matches!(err, AmazonError::DeadlineExceeded { .. }),
+        "{err:?}"
+    );
+    assert!(
+        matches!(err.root(), AmazonError::Server { status: 500, .. }),
+        "{err:?}"
+    );
     assert!(err.is_transient());
     assert!(elapsed < Duration::from_secs(1) + MARGIN, "{elapsed:?}");
     let st = c.stats();
@@ -112,9 +142,15 @@ async fn latency_beyond_the_deadline_fails_within_it() {
     c.profiles(Region::Na, secs(3)).await.unwrap();
     sim.set_faults(faults(|f| f.latency_ms = 3_000));
     let t0 = Instant::now();
-    let err = c.advertisers(Region::Na, PROFILE, within(Duration::from_millis(700))).await.unwrap_err();
+    let err = c
+        .advertisers(Region::Na, PROFILE, within(Duration::from_millis(700)))
+        .await
+        .unwrap_err();
     let elapsed = t0.elapsed();
-    assert!(matches!(err, AmazonError::DeadlineExceeded { .. }), "{err:?}");
+    assert!(
+        matches!(err, AmazonError::DeadlineExceeded { .. }),
+        "{err:?}"
+    );
     assert_root(&err, "timeout");
     assert!(elapsed >= Duration::from_millis(650), "{elapsed:?}");
     assert!(elapsed < Duration::from_millis(700) + MARGIN, "{elapsed:?}");
@@ -128,11 +164,18 @@ async fn hanging_requests_time_out_per_attempt_and_are_retried() {
     sim.set_faults(faults(|f| f.timeout_rate = 1.0));
     let t0 = Instant::now();
     let before = sim.request_count();
-    let err = c.advertisers(Region::Na, PROFILE, within(Duration::from_secs(1))).await.unwrap_err();
+    let err = c
+        .advertisers(Region::Na, PROFILE, within(Duration::from_secs(1)))
+        .await
+        .unwrap_err();
     let elapsed = t0.elapsed();
     assert_root(&err, "timeout");
     assert!(elapsed < Duration::from_secs(1) + MARGIN, "{elapsed:?}");
-    assert!(sim.request_count() - before >= 3, "attempts: {}", sim.request_count() - before);
+    assert!(
+        sim.request_count() - before >= 3,
+        "attempts: {}",
+        sim.request_count() - before
+    );
     sim.shutdown();
 }
 
@@ -144,9 +187,15 @@ async fn connection_refused_is_retried_then_reported() {
     };
     let c = AmazonClient::new(config_for(&format!("http://127.0.0.1:{port}"))).unwrap();
     let t0 = Instant::now();
-    let err = c.profiles(Region::Fe, within(Duration::from_millis(800))).await.unwrap_err();
+    let err = c
+        .profiles(Region::Fe, within(Duration::from_millis(800)))
+        .await
+        .unwrap_err();
     let elapsed = t0.elapsed();
-    assert!(matches!(err, AmazonError::DeadlineExceeded { .. }), "{err:?}");
+    assert!(
+        matches!(err, AmazonError::DeadlineExceeded { .. }),
+        "{err:?}"
+    );
     assert_root(&err, "connect");
     assert!(elapsed < Duration::from_millis(800) + MARGIN, "{elapsed:?}");
     assert!(c.stats().attempts > 1);
@@ -156,19 +205,30 @@ async fn connection_refused_is_retried_then_reported() {
 async fn breaker_opens_fails_fast_and_closes_after_a_probe() {
     let sim = default_sim().await;
     let c = client_with(&sim, |cfg| {
-        cfg.breaker = BreakerConfig { failure_threshold: 3, open_for: Duration::from_millis(800) }
+        cfg.breaker = BreakerConfig {
+            failure_threshold: 3,
+            open_for: Duration::from_millis(800),
+        }
     });
     c.profiles(Region::Eu, secs(3)).await.unwrap();
     sim.set_faults(faults(|f| f.outage = true));
 
     let before = sim.request_count();
-    let err = c.advertisers(Region::Eu, PROFILE, secs(3)).await.unwrap_err();
+    let err = c
+        .advertisers(Region::Eu, PROFILE, secs(3))
+        .await
+        .unwrap_err();
     match err {
-        AmazonError::CircuitOpen { retry_after } => assert!(retry_after <= Duration::from_millis(800)),
+        AmazonError::CircuitOpen { retry_after } => {
+            assert!(retry_after <= Duration::from_millis(800))
+        }
         other => panic!("expected CircuitOpen, got {other:?}"),
     }
     assert_eq!(sim.request_count() - before, 3);
-    assert!(matches!(c.breaker_state(Region::Eu), BreakerState::Open { .. }));
+    assert!(matches!(
+        c.breaker_state(Region::Eu),
+        BreakerState::Open { .. }
+    ));
     // Other regions are unaffected.
     assert_eq!(c.breaker_state(Region::Na), BreakerState::Closed);
 
@@ -176,17 +236,27 @@ async fn breaker_opens_fails_fast_and_closes_after_a_probe() {
     let before = sim.request_count();
     let t0 = Instant::now();
     for _ in 0..20 {
-        let err = c.publishers(Region::Eu, PROFILE, secs(3)).await.unwrap_err();
+        let err = c
+            .publishers(Region::Eu, PROFILE, secs(3))
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), "circuit_open");
         assert!(err.retry_after().unwrap() > Duration::ZERO);
     }
-    assert!(t0.elapsed() < Duration::from_millis(100), "{:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_millis(100),
+        "{:?}",
+        t0.elapsed()
+    );
     assert_eq!(sim.request_count(), before);
 
     // The probe during the outage fails and reopens: exactly one request.
     tokio::time::sleep(Duration::from_millis(850)).await;
     assert_eq!(c.breaker_state(Region::Eu), BreakerState::HalfOpen);
-    let err = c.publishers(Region::Eu, PROFILE, secs(3)).await.unwrap_err();
+    let err = c
+        .publishers(Region::Eu, PROFILE, secs(3))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), "circuit_open", "{err:?}");
     assert_eq!(sim.request_count() - before, 1);
 
@@ -200,7 +270,11 @@ async fn breaker_opens_fails_fast_and_closes_after_a_probe() {
 
 #[tokio::test]
 async fn expired_access_token_is_refreshed() {
-    let sim = sim(SimConfig { access_token_ttl: Duration::from_secs(1), ..SimConfig::default() }).await;
+    let sim = sim(SimConfig {
+        access_token_ttl: Duration::from_secs(1),
+        ..SimConfig::default()
+    })
+    .await;
     let c = client(&sim);
     c.profiles(Region::Na, secs(3)).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1_100)).await;
@@ -247,7 +321,9 @@ async fn garbage_body_is_a_decode_error() {
             let mut s = stream.unwrap();
             let mut buf = [0u8; 4096];
             let _ = s.read(&mut buf);
-            let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 9\r\nconnection: close\r\n\r\nnot json!");
+            let _ = s.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-length: 9\r\nconnection: close\r\n\r\nnot json!",
+            );
         }
     });
     let c = AmazonClient::new(config_for(&format!("http://{addr}"))).unwrap();
@@ -266,13 +342,19 @@ async fn observer_sees_every_call() {
         s.lock().unwrap().push((e.operation, e.outcome, e.attempts));
     }));
     c.profiles(Region::Na, secs(3)).await.unwrap();
-    let _ = c.non_macro_template_tags(Region::Na, PROFILE, &["nope".into()], &[], secs(3)).await;
+    let _ = c
+        .non_macro_template_tags(Region::Na, PROFILE, &["nope".into()], &[], secs(3))
+        .await;
     let seen = seen.lock().unwrap().clone();
     assert_eq!(
         seen,
         vec![
             (quiver_amazon::Operation::Profiles, "ok", 1),
-            (quiver_amazon::Operation::NonMacroTemplateTag, "bad_request", 1)
+            (
+                quiver_amazon::Operation::NonMacroTemplateTag,
+                "bad_request",
+                1
+            )
         ]
     );
 }

@@ -28,7 +28,11 @@ fn expected(advertiser: &str) -> String {
 const HOUR: Duration = Duration::from_secs(3600);
 
 fn cfg(ttl: Duration, max_stale: Duration) -> TagCacheConfig {
-    TagCacheConfig { ttl, max_stale, refresh_ahead: Duration::ZERO }
+    TagCacheConfig {
+        ttl,
+        max_stale,
+        refresh_ahead: Duration::ZERO,
+    }
 }
 
 #[tokio::test]
@@ -66,7 +70,10 @@ async fn stale_entry_is_used_when_amazon_fails() {
     let fresh = cache.template(&key("7"), secs(3)).await.unwrap();
     tokio::time::sleep(Duration::from_millis(250)).await;
     sim.set_faults(faults(|f| f.outage = true));
-    let t = cache.template(&key("7"), within(Duration::from_millis(500))).await.unwrap();
+    let t = cache
+        .template(&key("7"), within(Duration::from_millis(500)))
+        .await
+        .unwrap();
     assert!(t.stale);
     assert_eq!(t.template, fresh.template);
     assert_eq!(t.fetched_at, fresh.fetched_at);
@@ -81,7 +88,10 @@ async fn stale_entry_is_used_when_amazon_fails() {
 async fn cold_cache_in_an_outage_is_unavailable_with_retry_after() {
     let sim = default_sim().await;
     let c = client_with(&sim, |cfg| {
-        cfg.breaker = BreakerConfig { failure_threshold: 3, open_for: Duration::from_secs(4) }
+        cfg.breaker = BreakerConfig {
+            failure_threshold: 3,
+            open_for: Duration::from_secs(4),
+        }
     });
     c.profiles(Region::Eu, secs(3)).await.unwrap();
     let cache = TagCache::new(c, TagCacheConfig::default());
@@ -102,7 +112,9 @@ async fn cold_cache_in_an_outage_is_unavailable_with_retry_after() {
     let t0 = Instant::now();
     let err = cache.template(&key("10"), secs(3)).await.unwrap_err();
     assert!(t0.elapsed() < Duration::from_millis(100));
-    assert!(matches!(err, TagError::Unavailable { retry_after, .. } if retry_after >= Duration::from_secs(1)));
+    assert!(
+        matches!(err, TagError::Unavailable { retry_after, .. } if retry_after >= Duration::from_secs(1))
+    );
 }
 
 #[tokio::test]
@@ -112,8 +124,14 @@ async fn short_deadline_in_an_outage_still_gives_at_least_one_second() {
     c.profiles(Region::Eu, secs(3)).await.unwrap();
     let cache = TagCache::new(c, TagCacheConfig::default());
     sim.set_faults(faults(|f| f.timeout_rate = 1.0));
-    let err = cache.template(&key("9"), within(Duration::from_millis(300))).await.unwrap_err();
-    assert!(matches!(err, TagError::Unavailable { retry_after, .. } if retry_after >= Duration::from_secs(1)), "{err:?}");
+    let err = cache
+        .template(&key("9"), within(Duration::from_millis(300)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, TagError::Unavailable { retry_after, .. } if retry_after >= Duration::from_secs(1)),
+        "{err:?}"
+    );
     sim.shutdown();
 }
 
@@ -126,9 +144,15 @@ async fn entries_beyond_max_stale_are_not_used() {
     let six_days_ago = SystemTime::now() - 6 * 24 * HOUR;
     cache.insert(key("6"), expected("6"), six_days_ago);
     sim.set_faults(faults(|f| f.outage = true));
-    let err = cache.template(&key("5"), within(Duration::from_millis(500))).await.unwrap_err();
+    let err = cache
+        .template(&key("5"), within(Duration::from_millis(500)))
+        .await
+        .unwrap_err();
     assert!(matches!(err, TagError::Unavailable { .. }), "{err:?}");
-    let t = cache.template(&key("6"), within(Duration::from_millis(500))).await.unwrap();
+    let t = cache
+        .template(&key("6"), within(Duration::from_millis(500)))
+        .await
+        .unwrap();
     assert!(t.stale);
     assert_eq!(t.fetched_at, six_days_ago);
 }
@@ -156,7 +180,10 @@ async fn concurrent_misses_share_one_fetch() {
 async fn rejected_publisher_is_not_retried_nor_served_stale() {
     let sim = default_sim().await;
     let cache = TagCache::new(client(&sim), cfg(Duration::ZERO, HOUR));
-    let k = TagKey { publisher_id: "not-a-publisher".into(), ..key("1") };
+    let k = TagKey {
+        publisher_id: "not-a-publisher".into(),
+        ..key("1")
+    };
     cache.insert(k.clone(), "?old".into(), SystemTime::now());
     let err = cache.template(&k, secs(3)).await.unwrap_err();
     assert!(matches!(err, TagError::Rejected(_)), "{err:?}");
@@ -173,14 +200,21 @@ async fn insert_and_snapshot_round_trip_and_keep_the_newest() {
     assert_eq!(snap, vec![(key("1"), "?new".to_string(), now)]);
     // Warmed entries are served without asking Amazon.
     let before = sim.request_count();
-    assert_eq!(cache.template(&key("1"), secs(3)).await.unwrap().template, "?new");
+    assert_eq!(
+        cache.template(&key("1"), secs(3)).await.unwrap().template,
+        "?new"
+    );
     assert_eq!(sim.request_count(), before);
 }
 
 #[tokio::test]
 async fn refresher_renews_entries_before_they_expire() {
     let sim = default_sim().await;
-    let cfg = TagCacheConfig { ttl: HOUR, max_stale: 2 * HOUR, refresh_ahead: Duration::from_secs(600) };
+    let cfg = TagCacheConfig {
+        ttl: HOUR,
+        max_stale: 2 * HOUR,
+        refresh_ahead: Duration::from_secs(600),
+    };
     let cache = TagCache::new(client(&sim), cfg);
     let old = SystemTime::now() - Duration::from_secs(3100); // 500 s before expiry: due
     let young = SystemTime::now() - Duration::from_secs(60); // not due

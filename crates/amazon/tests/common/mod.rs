@@ -4,11 +4,15 @@
 use std::time::Duration;
 
 use amazon_sim::{Faults, SimConfig, SimHandle};
-use quiver_amazon::{AmazonClient, BreakerConfig, ClientConfig, Credentials, Endpoints, RetryPolicy};
+use quiver_amazon::{
+    AmazonClient, BreakerConfig, ClientConfig, Credentials, Endpoints, RetryPolicy,
+};
 use tokio::time::Instant;
 
 pub async fn sim(cfg: SimConfig) -> SimHandle {
-    amazon_sim::spawn(cfg, "127.0.0.1:0".parse().unwrap()).await.unwrap()
+    amazon_sim::spawn(cfg, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
 }
 
 pub async fn default_sim() -> SimHandle {
@@ -17,16 +21,30 @@ pub async fn default_sim() -> SimHandle {
 
 pub fn sim_credentials() -> Credentials {
     let d = SimConfig::default();
-    Credentials { client_id: d.client_id, client_secret: d.client_secret, refresh_token: d.refresh_token }
+    Credentials {
+        client_id: d.client_id,
+        client_secret: d.client_secret,
+        refresh_token: d.refresh_token,
+    }
 }
 
 /// Fast retries so tests finish quickly; a breaker that stays out of the way unless a test
 /// is about it.
 pub fn config_for(base: &str) -> ClientConfig {
-    let mut cfg = ClientConfig::new(Endpoints::single_host(&url::Url::parse(base).unwrap()), sim_credentials());
+    let mut cfg = ClientConfig::new(
+        Endpoints::single_host(&url::Url::parse(base).unwrap()),
+        sim_credentials(),
+    );
     cfg.call_timeout = Duration::from_secs(1);
-    cfg.retry = RetryPolicy { max_attempts: 100, base_delay: Duration::from_millis(20), max_delay: Duration::from_millis(200) };
-    cfg.breaker = BreakerConfig { failure_threshold: 10_000, open_for: Duration::from_secs(5) };
+    cfg.retry = RetryPolicy {
+        max_attempts: 100,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(200),
+    };
+    cfg.breaker = BreakerConfig {
+        failure_threshold: 10_000,
+        open_for: Duration::from_secs(5),
+    };
     cfg
 }
 
