@@ -145,6 +145,13 @@ impl AmazonError {
         if e.is_timeout() {
             return Self::Timeout;
         }
+        if e.is_builder() {
+            // The request could not even be built (e.g. a malformed URL): retrying cannot help.
+            return Self::BadRequest {
+                status: 0,
+                details: error_chain(e),
+            };
+        }
         Self::Connect(error_chain(e))
     }
 }

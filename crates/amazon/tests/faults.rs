@@ -358,3 +358,97 @@ async fn observer_sees_every_call() {
         ]
     );
 }
+
+/// A minimal HTTP server: the token endpoint works, every other request gets `status` with
+/// a MaaSError body. Returns its base URL and a counter of API (non-token) requests.
+async fn fake_amazon(status: u16) -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let api_calls = std::sync::Arc::new(AtomicU64::new(0));
+    let counter = api_calls.clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let n = s.read(&mut buf).await.unwrap_or(0);
+                let req = String::from_utf8_lossy(&buf[..n]);
+                let (code, body) = if req.starts_with("POST /auth/o2/token") {
+                    (
+                        200,
+                        r#"{"access_token":"Atza|fake","token_type":"bearer","expires_in":3600}"#
+                            .to_string(),
+                    )
+                } else {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    (
+                        status,
+                        format!(r#"{{"code":"{status}","details":"fake says {status}"}}"#),
+                    )
+                };
+                let resp = format!(
+                    "HTTP/1.1 {code} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(resp.as_bytes()).await;
+            });
+        }
+    });
+    (format!("http://{addr}"), api_calls)
+}
+
+#[tokio::test]
+async fn api_401_after_one_refresh_is_unauthorized() {
+    use std::sync::atomic::Ordering;
+    let (base, api_calls) = fake_amazon(401).await;
+    let c = AmazonClient::new(config_for(&base)).unwrap();
+    let err = c
+        .advertisers(Region::Na, PROFILE, secs(3))
+        .await
+        .unwrap_err();
+    assert_eq!(err, AmazonError::Unauthorized("fake says 401".into()));
+    assert_eq!(
+        api_calls.load(Ordering::SeqCst),
+        2,
+        "one retry after one refresh"
+    );
+    assert_eq!(c.stats().token_refreshes, 2);
+}
+
+#[tokio::test]
+async fn forbidden_and_not_found_are_permanent() {
+    use std::sync::atomic::Ordering;
+    for (status, kind) in [(403, "forbidden"), (404, "bad_request")] {
+        let (base, api_calls) = fake_amazon(status).await;
+        let c = AmazonClient::new(config_for(&base)).unwrap();
+        let err = c
+            .publishers(Region::Na, PROFILE, secs(3))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), kind, "{err:?}");
+        assert!(
+            err.to_string().contains(&format!("fake says {status}")),
+            "{err}"
+        );
+        assert_eq!(api_calls.load(Ordering::SeqCst), 1);
+    }
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    use std::sync::atomic::Ordering;
+    let (base, api_calls) = fake_amazon(302).await;
+    let c = AmazonClient::new(config_for(&base)).unwrap();
+    let err = c
+        .publishers(Region::Na, PROFILE, secs(3))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, AmazonError::Server { status: 302, .. }),
+        "{err:?}"
+    );
+    assert_eq!(api_calls.load(Ordering::SeqCst), 1);
+}
