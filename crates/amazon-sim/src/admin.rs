@@ -74,7 +74,6 @@ async fn put_clock(State(state): State<SimState>, body: Bytes) -> Result<Json<Cl
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct VisitRequest {
     pub url: String,
     /// `YYYY-MM-DD` (or `YYYYMMDD`); today when absent.
@@ -237,6 +236,9 @@ struct CatalogResponse {
     total: usize,
 }
 
+/// A price cap that keeps every derived sales figure far from overflowing.
+pub const MAX_PRICE_MINOR: i64 = 100_000_000;
+
 /// Registers (or replaces) an advertiser's products; all-or-nothing on invalid input.
 pub fn register_catalog(
     state: &SimState,
@@ -255,7 +257,13 @@ pub fn register_catalog(
         let marketplace = Marketplace::parse(&p.marketplace)
             .map_err(|e| ApiError::bad_request(format!("products[{i}]: {e}")))?;
         let price_minor = Money::parse_amount(&p.price.text())
-            .map_err(|e| ApiError::bad_request(format!("products[{i}]: price {e}")))?;
+            .ok()
+            .filter(|minor| *minor <= MAX_PRICE_MINOR)
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "products[{i}]: price must be a decimal from 0 to 1000000.00 with at most 2 decimals"
+                ))
+            })?;
         let name = p
             .name
             .as_deref()

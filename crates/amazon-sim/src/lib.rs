@@ -56,6 +56,7 @@ pub fn router(state: SimState) -> Router {
         .merge(amazon)
         .nest("/_sim", admin::router())
         .fallback(|| async { ApiError::NotFound("Resource not found".to_owned()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state)
 }
 

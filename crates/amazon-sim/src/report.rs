@@ -326,10 +326,10 @@ fn aggregate(state: &SimState, q: &Query) -> BTreeMap<RowKey, Agg> {
                     },
                 };
                 let agg = rows.entry(row_key).or_default();
-                agg.clicks += m.clicks;
+                agg.clicks = agg.clicks.saturating_add(m.clicks);
                 agg.promoted += m.promoted;
                 agg.halo += m.halo_total();
-                agg.brb += m.brb;
+                agg.brb = agg.brb.saturating_add(m.brb);
             }
             None => {
                 let product_base = RowKey {
@@ -347,7 +347,7 @@ fn aggregate(state: &SimState, q: &Query) -> BTreeMap<RowKey, Agg> {
                         product_name: day.product.name.clone(),
                         ..Agg::default()
                     });
-                promoted.clicks += m.clicks;
+                promoted.clicks = promoted.clicks.saturating_add(m.clicks);
                 promoted.promoted += m.promoted;
                 for ((asin, f), (_, product)) in m.halo.iter().zip(day.halo.iter()) {
                     let halo = rows

@@ -18,6 +18,9 @@ use crate::mix::{self, Stream};
 /// Days whose figures still move: the last 28 days up to and including today.
 pub const RESTATEMENT_DAYS: i64 = 28;
 
+/// Clicks per line-day beyond which figures stop growing.
+pub const MAX_CLICKS: i64 = 1_000_000_000_000;
+
 /// Brand Referral Bonus credited on promoted plus halo sales.
 pub const BRB_RATE: Bps = Bps(1000);
 
@@ -104,14 +107,15 @@ pub struct Funnel {
 
 impl AddAssign for Funnel {
     fn add_assign(&mut self, o: Self) {
-        self.dpv += o.dpv;
-        self.atc += o.atc;
-        self.purchases += o.purchases;
-        self.units += o.units;
-        self.sales += o.sales;
-        self.ntb_purchases += o.ntb_purchases;
-        self.ntb_units += o.ntb_units;
-        self.ntb_sales += o.ntb_sales;
+        // Saturating: absurd click counts must not crash a report.
+        self.dpv = self.dpv.saturating_add(o.dpv);
+        self.atc = self.atc.saturating_add(o.atc);
+        self.purchases = self.purchases.saturating_add(o.purchases);
+        self.units = self.units.saturating_add(o.units);
+        self.sales = self.sales.saturating_add(o.sales);
+        self.ntb_purchases = self.ntb_purchases.saturating_add(o.ntb_purchases);
+        self.ntb_units = self.ntb_units.saturating_add(o.ntb_units);
+        self.ntb_sales = self.ntb_sales.saturating_add(o.ntb_sales);
     }
 }
 
@@ -196,10 +200,10 @@ impl Drawer {
             atc,
             purchases,
             units,
-            sales: units * price_minor,
+            sales: units.saturating_mul(price_minor),
             ntb_purchases,
             ntb_units,
-            ntb_sales: ntb_units * price_minor,
+            ntb_sales: ntb_units.saturating_mul(price_minor),
         }
     }
 }
@@ -226,7 +230,10 @@ fn line_seed(seed: u64, key: &LineKey, date: Date, extra: &[u8]) -> u64 {
 
 /// The figures for one line-day as of `today`.
 pub fn derive(seed: u64, today: Date, date: Date, key: &LineKey, day: &LineDay) -> LineMetrics {
-    let clicks = i64::try_from(day.clicks).unwrap_or(i64::MAX / 1000);
+    // Capped so `n × rate` in `scale` cannot overflow; nobody simulates a trillion clicks.
+    let clicks = i64::try_from(day.clicks)
+        .unwrap_or(i64::MAX)
+        .min(MAX_CLICKS);
     let today_tag = format_compact(today);
     let drawer = |extra: &[u8]| Drawer {
         base: Stream::new(line_seed(seed, key, date, extra)),
@@ -248,10 +255,12 @@ pub fn derive(seed: u64, today: Date, date: Date, key: &LineKey, day: &LineDay) 
             (asin.clone(), f)
         })
         .collect();
-    let halo_sales: i64 = halo.iter().map(|(_, f)| f.sales).sum();
+    let halo_sales = halo
+        .iter()
+        .fold(0i64, |acc, (_, f)| acc.saturating_add(f.sales));
     LineMetrics {
         clicks,
-        brb: BRB_RATE.commission_on(promoted.sales + halo_sales),
+        brb: BRB_RATE.commission_on(promoted.sales.saturating_add(halo_sales)),
         promoted,
         halo,
     }

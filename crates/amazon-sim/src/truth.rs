@@ -116,9 +116,9 @@ pub fn truth(state: &SimState, advertiser_id: &str, start: Date, end: Date) -> T
                     asin: key.asin.as_str().to_owned(),
                     ..Acc::default()
                 });
-            a.clicks += m.clicks;
+            a.clicks = a.clicks.saturating_add(m.clicks);
             a.promoted += m.promoted;
-            a.brb += m.brb;
+            a.brb = a.brb.saturating_add(m.brb);
             for (asin, f) in m.halo {
                 *a.halo.entry(asin.as_str().to_owned()).or_default() += f;
             }

@@ -671,3 +671,51 @@ async fn the_handle_drives_the_same_state_as_http() {
         serde_json::from_value(api.truth(ADVERTISER, "2026-02-01", "2026-03-01").await).unwrap();
     assert_eq!(over_http, t);
 }
+
+#[tokio::test]
+async fn huge_inputs_never_break_a_report() {
+    let api = Api::new(sim().await).await;
+    let r = api
+        .sim_post(
+            "/_sim/catalog",
+            json!({"advertiserId": ADVERTISER, "products": [
+                {"asin": PROMOTED, "marketplace": "amazon.com", "price": "1000000.00"},
+                {"asin": OTHER_A, "marketplace": "amazon.com", "price": "1000000"}
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let too_dear = json!({"advertiserId": ADVERTISER, "products": [{"asin": OTHER_B, "marketplace": "amazon.com", "price": "1000000.01"}]});
+    assert_maas(api.sim_post("/_sim/catalog", too_dear).await, 400).await;
+    assert_maas(
+        api.sim_post(
+            "/_sim/visits",
+            json!({"url": link("amazon.com", PROMOTED, "c", "g", "r"), "clicks": 10_000_001}),
+        )
+        .await,
+        400,
+    )
+    .await;
+    for _ in 0..3 {
+        api.visit(
+            &link("amazon.com", PROMOTED, "c", "g", "r"),
+            "2026-02-20",
+            10_000_000,
+        )
+        .await;
+    }
+    let rows = entries(
+        api.report_all(report_body(
+            json!({"groupBy": "CAMPAIGN", "metrics": PERF_WITH_BRB}),
+        ))
+        .await,
+    );
+    assert_eq!(rows[0].count(metric::CLICK_THROUGHS), 30_000_000);
+    assert!(rows[0].minor_units(metric::TOTAL_SALES) > 0);
+    assert_eq!(
+        api.report(report_body(json!({"reportType": "PRODUCTS"})))
+            .await
+            .status(),
+        200
+    );
+}
