@@ -74,9 +74,12 @@ pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
 /// Resolved tokens, kept briefly so a hot path does not query the database per request.
 /// Entries live at most `ttl`, which bounds how long a revocation made by another process
 /// takes to be seen here; revocations in this process evict at once.
+/// A resolved token: who, when it expires (epoch ms), and when it was cached.
+type CachedPrincipal = (Principal, i64, Instant);
+
 #[derive(Clone)]
 pub struct TokenCache {
-    inner: Arc<RwLock<HashMap<String, (Principal, i64, Instant)>>>,
+    inner: Arc<RwLock<HashMap<String, CachedPrincipal>>>,
     ttl: Duration,
 }
 

@@ -34,7 +34,7 @@ impl NewLink {
 
 /// The outcome of an idempotent creation.
 pub enum Created {
-    New(LinkRow, String),
+    New(Box<LinkRow>, String),
     /// A retry of an earlier success: its original response body.
     Replayed(String),
 }
@@ -48,10 +48,10 @@ pub async fn create_link(
     render: impl Fn(&LinkRow) -> String,
 ) -> Result<Created, ApiError> {
     let fingerprint = req.fingerprint();
-    if let Some(key) = idempotency_key {
-        if let Some(replay) = replay(state, who, key, &fingerprint).await? {
-            return Ok(Created::Replayed(replay));
-        }
+    if let Some(key) = idempotency_key
+        && let Some(replay) = replay(state, who, key, &fingerprint).await?
+    {
+        return Ok(Created::Replayed(replay));
     }
 
     let product = state
@@ -133,7 +133,7 @@ pub async fn create_link(
         response_body: &body,
     });
     match state.db.insert_link(&link, record, now).await? {
-        InsertOutcome::Created => Ok(Created::New(link, body)),
+        InsertOutcome::Created => Ok(Created::New(Box::new(link), body)),
         // A concurrent request with the same key won: answer as it did.
         InsertOutcome::KeyTaken => match idempotency_key {
             Some(key) => replay(state, who, key, &fingerprint)
