@@ -76,7 +76,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         outage: args.outage,
         retry_after_secs: args.retry_after_secs,
     };
-    faults.validate()?;
+    if let Err(e) = faults.validate() {
+        eprintln!("amazon-sim: {e}");
+        std::process::exit(2);
+    }
     let config = SimConfig {
         seed: args.seed,
         faults,
@@ -89,7 +92,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let sim = amazon_sim::spawn(config, args.listen).await?;
     println!("amazon-sim listening on {}", sim.base_url());
-    tokio::signal::ctrl_c().await?;
+    stop_signal().await?;
     sim.shutdown();
     Ok(())
+}
+
+/// Ctrl-C for people, SIGTERM for process managers and containers.
+async fn stop_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
 }
