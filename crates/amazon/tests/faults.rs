@@ -87,11 +87,7 @@ async fn throttling_beyond_the_deadline_gives_up_at_once() {
         }
     );
     assert_eq!(err.retry_after(), Some(Duration::from_secs(5)));
-    assert!(
-        t0.elapsed() < Duration::from_millis(300),
-        "{:?}",
-        t0.elapsed()
-    );
+    assert!(t0.elapsed() < MARGIN, "{:?}", t0.elapsed());
 }
 
 #[tokio::test]
@@ -244,7 +240,7 @@ async fn breaker_opens_fails_fast_and_closes_after_a_probe() {
         assert!(err.retry_after().unwrap() > Duration::ZERO);
     }
     assert!(
-        t0.elapsed() < Duration::from_millis(100),
+        t0.elapsed() < Duration::from_millis(250),
         "{:?}",
         t0.elapsed()
     );

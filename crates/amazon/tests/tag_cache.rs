@@ -60,7 +60,7 @@ async fn warm_cache_serves_through_a_full_outage() {
     let t0 = Instant::now();
     let t = cache.template(&key("7"), secs(3)).await.unwrap();
     assert!(!t.stale);
-    assert!(t0.elapsed() < Duration::from_millis(50));
+    assert!(t0.elapsed() < Duration::from_millis(200));
 }
 
 #[tokio::test]
@@ -111,7 +111,7 @@ async fn cold_cache_in_an_outage_is_unavailable_with_retry_after() {
     // Now the breaker is open: fast failure, still a sane Retry-After.
     let t0 = Instant::now();
     let err = cache.template(&key("10"), secs(3)).await.unwrap_err();
-    assert!(t0.elapsed() < Duration::from_millis(100));
+    assert!(t0.elapsed() < Duration::from_millis(250));
     assert!(
         matches!(err, TagError::Unavailable { retry_after, .. } if retry_after >= Duration::from_secs(1))
     );
