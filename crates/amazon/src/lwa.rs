@@ -25,6 +25,9 @@ pub(crate) struct AccessToken {
     expires_at: Instant,
 }
 
+/// After a failed refresh, how long a still-valid old token is used without asking again.
+const REFRESH_COOL_DOWN: Duration = Duration::from_secs(1);
+
 struct Failure {
     at: Instant,
     error: AmazonError,
@@ -90,8 +93,17 @@ impl TokenCache {
         if let Some(t) = self.fresh(Instant::now()) {
             return Ok(t);
         }
-        if let Some(f) = last_failure.as_ref().filter(|f| f.at >= asked) {
-            return Err(f.error.clone());
+        if let Some(f) = last_failure.as_ref() {
+            if f.at >= asked {
+                return self.fallback(f.error.clone());
+            }
+            // While the old token still works, ask the token endpoint at most once per
+            // cool-down instead of once per API call.
+            if f.at.elapsed() < REFRESH_COOL_DOWN
+                && let Ok(t) = self.fallback(f.error.clone())
+            {
+                return Ok(t);
+            }
         }
         match self.fetch().await {
             Ok(t) => {
@@ -104,12 +116,17 @@ impl TokenCache {
                     at: Instant::now(),
                     error: error.clone(),
                 });
-                // Refreshing early leaves room: a token not yet expired is still worth trying.
-                match self.current().filter(|t| Instant::now() < t.expires_at) {
-                    Some(t) if error.is_transient() => Ok(t),
-                    _ => Err(error),
-                }
+                self.fallback(error)
             }
+        }
+    }
+
+    /// After a failed refresh: we refresh early, so a token not yet expired is still worth
+    /// trying while the token endpoint is having trouble.
+    fn fallback(&self, error: AmazonError) -> Result<Arc<AccessToken>, AmazonError> {
+        match self.current().filter(|t| Instant::now() < t.expires_at) {
+            Some(t) if error.is_transient() => Ok(t),
+            _ => Err(error),
         }
     }
 

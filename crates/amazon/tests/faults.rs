@@ -355,36 +355,20 @@ async fn observer_sees_every_call() {
     );
 }
 
-/// A minimal HTTP server: the token endpoint works, every other request gets `status` with
-/// a MaaSError body. Returns its base URL and a counter of API (non-token) requests.
-async fn fake_amazon(status: u16) -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
-    use std::sync::atomic::{AtomicU64, Ordering};
+/// A minimal HTTP server answering each request with `handler(request head)`.
+async fn fake_server(handler: impl Fn(&str) -> (u16, String) + Send + Sync + 'static) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let api_calls = std::sync::Arc::new(AtomicU64::new(0));
-    let counter = api_calls.clone();
+    let handler = std::sync::Arc::new(handler);
     tokio::spawn(async move {
         loop {
             let (mut s, _) = listener.accept().await.unwrap();
-            let counter = counter.clone();
+            let handler = handler.clone();
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 8192];
                 let n = s.read(&mut buf).await.unwrap_or(0);
-                let req = String::from_utf8_lossy(&buf[..n]);
-                let (code, body) = if req.starts_with("POST /auth/o2/token") {
-                    (
-                        200,
-                        r#"{"access_token":"Atza|fake","token_type":"bearer","expires_in":3600}"#
-                            .to_string(),
-                    )
-                } else {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                    (
-                        status,
-                        format!(r#"{{"code":"{status}","details":"fake says {status}"}}"#),
-                    )
-                };
+                let (code, body) = handler(&String::from_utf8_lossy(&buf[..n]));
                 let resp = format!(
                     "HTTP/1.1 {code} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                     body.len()
@@ -393,7 +377,73 @@ async fn fake_amazon(status: u16) -> (String, std::sync::Arc<std::sync::atomic::
             });
         }
     });
-    (format!("http://{addr}"), api_calls)
+    format!("http://{addr}")
+}
+
+const FAKE_TOKEN: &str = r#"{"access_token":"Atza|fake","token_type":"bearer","expires_in":3600}"#;
+
+/// The token endpoint works, every other request gets `status` with a MaaSError body.
+/// Returns the base URL and a counter of API (non-token) requests.
+async fn fake_amazon(status: u16) -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let api_calls = std::sync::Arc::new(AtomicU64::new(0));
+    let counter = api_calls.clone();
+    let base = fake_server(move |req| {
+        if req.starts_with("POST /auth/o2/token") {
+            (200, FAKE_TOKEN.to_string())
+        } else {
+            counter.fetch_add(1, Ordering::SeqCst);
+            (
+                status,
+                format!(r#"{{"code":"{status}","details":"fake says {status}"}}"#),
+            )
+        }
+    })
+    .await;
+    (base, api_calls)
+}
+
+#[tokio::test]
+async fn token_endpoint_outage_keeps_using_an_unexpired_token() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let token_calls = std::sync::Arc::new(AtomicU64::new(0));
+    let counter = token_calls.clone();
+    let base = fake_server(move |req| {
+        if req.starts_with("POST /auth/o2/token") {
+            // The first refresh works (a 2 s token, refreshed after 1 s), then LwA is down.
+            if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+                (
+                    200,
+                    r#"{"access_token":"Atza|short","token_type":"bearer","expires_in":2}"#
+                        .to_string(),
+                )
+            } else {
+                (500, r#"{"error":"server_error"}"#.to_string())
+            }
+        } else {
+            (200, r#"{"advertisers":[]}"#.to_string())
+        }
+    })
+    .await;
+    let c = AmazonClient::new(config_for(&base)).unwrap();
+    c.advertisers(Region::Na, PROFILE, secs(3)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    // Due for refresh, refresh fails, the old token still works.
+    for _ in 0..5 {
+        c.advertisers(Region::Na, PROFILE, secs(3)).await.unwrap();
+    }
+    // One failed refresh, then a cool-down instead of one refresh per call.
+    assert_eq!(token_calls.load(Ordering::SeqCst), 2);
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    // Expired now: nothing to fall back on.
+    let err = c
+        .advertisers(Region::Na, PROFILE, within(Duration::from_millis(500)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.root(), AmazonError::Server { status: 500, .. }),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
