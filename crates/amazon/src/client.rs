@@ -1,8 +1,8 @@
 //! The Amazon Attribution client: one connection pool, the token cache, a breaker per region.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
@@ -102,13 +102,14 @@ struct Inner {
     tokens: TokenCache,
     breakers: [Breaker; 3],
     counters: Counters,
+    /// Shared by every clone, so a cache holding a clone is observed too.
+    observer: RwLock<Option<Observer>>,
 }
 
 /// Cheap to clone: every clone shares the connection pool, token and breakers.
 #[derive(Clone)]
 pub struct AmazonClient {
     inner: Arc<Inner>,
-    observer: Option<Observer>,
 }
 
 impl std::fmt::Debug for AmazonClient {
@@ -182,17 +183,26 @@ impl AmazonClient {
             tokens,
             breakers,
             counters: Counters::default(),
+            observer: RwLock::new(None),
         };
         Ok(Self {
             inner: Arc::new(inner),
-            observer: None,
         })
     }
 
-    /// Calls `observer` once per finished call (for metrics).
-    pub fn with_observer(mut self, observer: Observer) -> Self {
-        self.observer = Some(observer);
+    /// Calls `observer` once per finished call (for metrics), on this client and every clone.
+    pub fn with_observer(self, observer: Observer) -> Self {
+        self.set_observer(observer);
         self
+    }
+
+    /// Like `with_observer`, for a client already shared.
+    pub fn set_observer(&self, observer: Observer) {
+        *self
+            .inner
+            .observer
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(observer);
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -443,7 +453,13 @@ impl AmazonClient {
                 e.kind()
             }
         };
-        if let Some(observer) = &self.observer {
+        let observer = self
+            .inner
+            .observer
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(observer) = observer {
             observer(&CallEvent {
                 operation: req.operation,
                 region: req.region,

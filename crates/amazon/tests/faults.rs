@@ -334,11 +334,14 @@ async fn observer_sees_every_call() {
     let sim = default_sim().await;
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = seen.clone();
-    let c = client(&sim).with_observer(Arc::new(move |e: &quiver_amazon::CallEvent| {
+    let c = client(&sim);
+    // A clone made earlier (e.g. held by a TagCache) is observed too.
+    let earlier_clone = c.clone();
+    c.set_observer(Arc::new(move |e: &quiver_amazon::CallEvent| {
         s.lock().unwrap().push((e.operation, e.outcome, e.attempts));
     }));
     c.profiles(Region::Na, secs(3)).await.unwrap();
-    let _ = c
+    let _ = earlier_clone
         .non_macro_template_tags(Region::Na, PROFILE, &["nope".into()], &[], secs(3))
         .await;
     let seen = seen.lock().unwrap().clone();
