@@ -7,6 +7,7 @@
 pub mod account;
 pub mod asin;
 pub mod brand;
+pub mod commission;
 pub mod cursor;
 pub mod date;
 pub mod link;
@@ -16,6 +17,7 @@ pub mod money;
 pub use account::AccountKind;
 pub use asin::{Asin, InvalidAsin};
 pub use brand::ProgramMode;
+pub use commission::{RateChange, RateHistory, effective_from};
 pub use cursor::{Cursor, InvalidCursor};
 pub use date::{InvalidDate, format_compact, format_iso, parse_report_date};
 pub use link::{InvalidLinkName, InvalidTemplate, LinkName, fill_tag_template};

@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::TokenCache;
 use crate::error::ApiError;
@@ -67,13 +68,22 @@ async fn unknown_path() -> impl IntoResponse {
     ApiError::UnknownPath
 }
 
-pub fn router(state: AppState) -> Router {
-    let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
+/// Every API route, with the OpenAPI document generated from the same handlers.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(http::docs::base_document())
         .merge(http::health::router())
         .merge(http::auth::router())
         .merge(http::catalog::router())
         .merge(http::links::router())
+        .merge(http::sellers::router())
+        .merge(http::reports::router())
+        .merge(http::bulk::router())
+}
+
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let (api, document) = api().split_for_parts();
+    api.merge(http::docs::router(document))
         .fallback(unknown_path)
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -10,6 +10,7 @@ use crate::app::AppState;
 use crate::auth::Principal;
 use crate::linking::{Created, NewLink, create_link};
 use crate::store::catalog::{NewBrand, NewProduct};
+use crate::store::commission::beginning;
 use crate::store::{Db, StoreError, now_ms};
 
 pub const PASSWORD: &str = "quiver-demo";
@@ -195,6 +196,8 @@ pub async fn seed(db: &Db) -> Result<bool, DemoError> {
             created_at: now,
         })
         .await?;
+        db.record_commission(b.id, None, Some(b.commission_bps), beginning())
+            .await?;
         for (region, profile, advertiser) in b.amazon {
             db.set_brand_amazon_account(b.id, region, profile, advertiser)
                 .await?;
@@ -204,6 +207,11 @@ pub async fn seed(db: &Db) -> Result<bool, DemoError> {
                 // One product is out of stock somewhere, and one runs a deal.
                 let unavailable = b.id == "peak-audio" && i == 2 && *m == Us;
                 let price = local_price(*usd, *m);
+                let override_bps = (i == 0 && b.id == "peak-audio").then_some(1250);
+                if override_bps.is_some() {
+                    db.record_commission(b.id, Some((asin, *m)), override_bps, beginning())
+                        .await?;
+                }
                 let deal = (b.id == "northwind" && i == 1).then(|| {
                     let sale = price * 80 / 100;
                     (price, sale, sale, 2000)
@@ -224,7 +232,7 @@ pub async fn seed(db: &Db) -> Result<bool, DemoError> {
                         sub_categories: vec![format!("{} Essentials", b.name)],
                         is_variant_of: None,
                         collection_name: Some(format!("{} 2026", b.name)),
-                        commission_bps: (i == 0 && b.id == "peak-audio").then_some(1250),
+                        commission_bps: override_bps,
                         deal,
                     },
                     now,

@@ -12,8 +12,10 @@ use serde::Serialize;
 use crate::store::StoreError;
 
 /// One item of a FastAPI-style 422 validation body.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct FieldError {
+    /// Where the problem is: `["query", "limit"]`, `["body", "asin"]`, `["body", 12]`.
+    #[schema(value_type = Vec<Object>, example = json!(["query", "limit"]))]
     pub loc: Vec<serde_json::Value>,
     pub msg: String,
     #[serde(rename = "type")]
@@ -96,6 +98,22 @@ impl From<StoreError> for ApiError {
 struct ErrorBody<'a> {
     detail: &'a str,
     code: &'a str,
+}
+
+/// The body of every handled error.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"detail": "Product not found: ASIN B0D45KS7QM is not in the catalog for amazon.co.uk", "code": "product_not_found"}))]
+pub struct Problem {
+    /// A sentence a person understands.
+    pub detail: String,
+    /// A stable machine-readable code.
+    pub code: String,
+}
+
+/// The body of a request-validation failure (422).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ValidationProblem {
+    pub detail: Vec<FieldError>,
 }
 
 impl ApiError {

@@ -9,6 +9,7 @@ use quiver_domain::{AccountKind, Bps, ProgramMode, Region};
 use crate::accounts::create_account;
 use crate::cli::import;
 use crate::store::catalog::NewBrand;
+use crate::store::commission::beginning;
 use crate::store::{Db, now_ms};
 
 #[derive(Debug, Args)]
@@ -159,6 +160,8 @@ pub async fn run(db: &Db, args: AdminArgs) -> anyhow::Result<()> {
             })
             .await
             .with_context(|| format!("creating brand '{id}'"))?;
+            db.record_commission(id, None, Some(rate.0), beginning())
+                .await?;
             println!(
                 "created brand {id} ({}, {} default commission)",
                 mode.as_str(),

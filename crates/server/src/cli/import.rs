@@ -7,6 +7,7 @@ use quiver_domain::{Asin, Bps, Marketplace, Money};
 use serde::Deserialize;
 
 use crate::store::catalog::NewProduct;
+use crate::store::commission::beginning;
 use crate::store::{Db, now_ms};
 
 /// A JSON value that may be given as a number or as text.
@@ -200,8 +201,29 @@ pub async fn import(db: &Db, records: &[CatalogRecord]) -> anyhow::Result<usize>
         );
     }
     let now = now_ms();
+    let today = time::OffsetDateTime::now_utc().date();
     for p in &products {
+        // A new product's override applies from the start; a changed one from tomorrow.
+        let existing = db.product_for("", &p.asin, p.marketplace).await?;
+        let changed = existing
+            .as_ref()
+            .map(|e| e.commission_bps.map(|b| b as u32))
+            != Some(p.commission_bps);
         db.upsert_product(p, now).await?;
+        if changed {
+            let from = if existing.is_some() {
+                quiver_domain::effective_from(today)
+            } else {
+                beginning()
+            };
+            db.record_commission(
+                &p.brand_id,
+                Some((&p.asin, p.marketplace)),
+                p.commission_bps,
+                from,
+            )
+            .await?;
+        }
     }
     Ok(products.len())
 }

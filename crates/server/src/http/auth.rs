@@ -2,34 +2,88 @@
 
 use std::net::SocketAddr;
 
+use axum::Json;
 use axum::extract::{ConnectInfo, State};
-use axum::routing::post;
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult, FieldError, Problem, ValidationProblem};
 use crate::extract::Form;
 use crate::login::{self, TokenResponse};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/token", post(token))
-        .route("/sellers/token", post(token))
-        .route("/token/revoke", post(revoke))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(token))
+        .routes(routes!(seller_token))
+        .routes(routes!(revoke))
 }
 
 /// OAuth2 token request. `scope`, `client_id` and `client_secret` are accepted and ignored.
-#[derive(Debug, Deserialize)]
-struct TokenForm {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct TokenForm {
+    /// `password` (the default when absent) or `refresh_token`.
     grant_type: Option<String>,
+    /// The account's e-mail address (password grant).
+    #[schema(example = "creator@example.com")]
     username: Option<String>,
+    #[schema(example = "quiver-demo")]
     password: Option<String>,
+    /// The refresh token (refresh grant); it is rotated.
     refresh_token: Option<String>,
+    /// Accepted and ignored.
+    #[allow(
+        dead_code,
+        reason = "read by no one: listed so the document shows OAuth2 clients may send it"
+    )]
+    scope: Option<String>,
+    /// Accepted and ignored.
+    #[allow(dead_code, reason = "documented, accepted and ignored")]
+    client_id: Option<String>,
+    /// Accepted and ignored.
+    #[allow(dead_code, reason = "documented, accepted and ignored")]
+    client_secret: Option<String>,
 }
 
+/// Log in (OAuth2 password grant) or refresh a token. Publisher and seller accounts are
+/// both accepted; the token's account kind decides which endpoints it may call.
+#[utoipa::path(post, path = "/token", tag = "auth",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, body = TokenResponse, description = "Tokens issued"),
+        (status = 400, body = Problem, description = "`unsupported_grant_type`, or `invalid_grant` for an unknown, expired or used refresh token"),
+        (status = 401, body = Problem, description = "`bad_credentials`"),
+        (status = 422, body = ValidationProblem, description = "A required field is missing"),
+        (status = 429, body = Problem, description = "`too_many_attempts`, with Retry-After"),
+    ))]
 async fn token(
+    state: State<AppState>,
+    peer: ConnectInfo<SocketAddr>,
+    form: Form<TokenForm>,
+) -> ApiResult<Json<TokenResponse>> {
+    grant(state, peer, form).await
+}
+
+/// The same as `POST /token`, at the path seller clients use.
+#[utoipa::path(post, path = "/sellers/token", tag = "auth",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, body = TokenResponse, description = "Tokens issued"),
+        (status = 400, body = Problem, description = "`unsupported_grant_type` or `invalid_grant`"),
+        (status = 401, body = Problem, description = "`bad_credentials`"),
+        (status = 422, body = ValidationProblem, description = "A required field is missing"),
+        (status = 429, body = Problem, description = "`too_many_attempts`, with Retry-After"),
+    ))]
+async fn seller_token(
+    state: State<AppState>,
+    peer: ConnectInfo<SocketAddr>,
+    form: Form<TokenForm>,
+) -> ApiResult<Json<TokenResponse>> {
+    grant(state, peer, form).await
+}
+
+async fn grant(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(form): Form<TokenForm>,
@@ -64,15 +118,28 @@ async fn token(
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct RevokeForm {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct RevokeForm {
+    /// An access or refresh token. Revoking a refresh token ends its whole session.
     token: String,
 }
 
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Revoked {
+    revoked: bool,
+}
+
+/// **(Quiver)** Revoke a token (RFC 7009). Unknown tokens are accepted silently.
+#[utoipa::path(post, path = "/token/revoke", tag = "auth",
+    request_body(content = RevokeForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, body = Revoked),
+        (status = 422, body = ValidationProblem, description = "`token` is missing"),
+    ))]
 async fn revoke(
     State(state): State<AppState>,
     Form(form): Form<RevokeForm>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Revoked>> {
     login::revoke(&state, &form.token).await?;
-    Ok(Json(json!({ "revoked": true })))
+    Ok(Json(Revoked { revoked: true }))
 }

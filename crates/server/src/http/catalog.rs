@@ -1,12 +1,14 @@
 //! The catalog: `GET /getproducts`, `GET /get_single_product`, legacy `GET /brands`
 //! and `GET /check_product`.
 
+use axum::Json;
 use axum::extract::State;
 use axum::routing::get;
-use axum::{Json, Router};
 use quiver_domain::{Asin, Bps, Cursor, Marketplace, MarketplaceSelector, Money};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::app::AppState;
 use crate::auth::Publisher;
@@ -16,8 +18,8 @@ use crate::http::paging;
 use crate::store::catalog::{Page, ProductFilter, ProductPosition, ProductRow};
 use crate::store::like_contains;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route("/getproducts", get(get_products))
         .route("/get_single_product", get(get_single_product))
         .route("/brands", get(brands))

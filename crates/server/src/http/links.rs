@@ -1,15 +1,17 @@
 //! Attribution links: creation, listing, lookup, pause/resume and rename, plus the
 //! legacy `GET /get_single_link` and `GET /get_affiliateID`.
 
+use axum::Json as JsonResponse;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json as JsonResponse, Router};
 use quiver_domain::{Asin, Cursor, LinkName, Marketplace, MarketplaceSelector};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
+
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::app::AppState;
 use crate::auth::Publisher;
@@ -21,8 +23,8 @@ use crate::linking::{Created, NewLink, create_link};
 use crate::store::like_contains;
 use crate::store::links::{LinkFilter, LinkRow};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route("/generate_attribution_link", post(generate))
         .route("/get_all_links", get(get_all_links))
         .route("/links/{id}", get(get_link).patch(patch_link))

@@ -1,7 +1,11 @@
 //! HTTP resources; each module owns its `router()`.
 
 pub mod auth;
+pub mod bulk;
 pub mod catalog;
+pub mod docs;
 pub mod health;
 pub mod links;
 pub mod paging;
+pub mod reports;
+pub mod sellers;

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod commission;
 pub mod links;
 pub mod tags;
 pub mod tokens;

@@ -1,0 +1,55 @@
+//! The commission-rate history reports compute earnings from.
+
+use quiver_domain::{Marketplace, RateChange, RateHistory};
+use time::Date;
+
+use super::{Db, StoreResult, now_ms, read_pool, write_pool};
+
+fn day_text(d: Date) -> String {
+    quiver_domain::format_iso(d)
+}
+
+impl Db {
+    /// Records a rate from `effective` on: the brand default when `product` is `None`,
+    /// else that product's override (`bps` `None` clears it). A second change for the same
+    /// day replaces the first.
+    pub async fn record_commission(
+        &self,
+        brand_id: &str,
+        product: Option<(&str, Marketplace)>,
+        bps: Option<u32>,
+        effective: Date,
+    ) -> StoreResult<()> {
+        const SQL: &str = "INSERT INTO commission_rates (brand_id, asin, marketplace, effective_day, bps, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (brand_id, asin, marketplace, effective_day) DO UPDATE SET bps = excluded.bps, recorded_at = excluded.recorded_at";
+        let (asin, marketplace) = product.map_or(("", ""), |(a, m)| (a, m.as_str()));
+        write_pool!(self, pool => sqlx::query(SQL)
+            .bind(brand_id).bind(asin).bind(marketplace).bind(day_text(effective))
+            .bind(bps.map(|b| b as i32)).bind(now_ms())
+            .execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Every recorded rate of a brand.
+    pub async fn commission_history(&self, brand_id: &str) -> StoreResult<RateHistory> {
+        const SQL: &str = "SELECT asin, marketplace, effective_day, bps FROM commission_rates WHERE brand_id = $1";
+        let rows: Vec<(String, String, String, Option<i32>)> =
+            read_pool!(self, pool => sqlx::query_as(SQL).bind(brand_id).fetch_all(pool).await)?;
+        Ok(RateHistory::new(rows.into_iter().filter_map(
+            |(asin, m, day, bps)| {
+                Some(RateChange {
+                    asin: (!asin.is_empty()).then_some(asin),
+                    marketplace: Marketplace::parse(&m).ok(),
+                    effective: quiver_domain::parse_report_date(&day).ok()?,
+                    bps: bps.and_then(|b| u32::try_from(b).ok()),
+                })
+            },
+        )))
+    }
+}
+
+/// The day every initial rate is effective from, so backfilled history has a rate.
+pub fn beginning() -> Date {
+    time::macros::date!(1970 - 01 - 01)
+}
