@@ -132,6 +132,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (c50.as_secs_f64() - b50.as_secs_f64()) * 1e6,
         (cm - bm) * 1e6
     );
+
+    // The cache's fast path, which link creation takes on nearly every request.
+    let cache =
+        quiver_amazon::TagCache::new(client.clone(), quiver_amazon::TagCacheConfig::default());
+    let key = quiver_amazon::TagKey {
+        region: Region::Na,
+        profile_id: PROFILE.into(),
+        advertiser_id: PROFILE.into(),
+        publisher_id: sim_cfg.publisher_id.clone(),
+    };
+    cache
+        .template(&key, Instant::now() + Duration::from_secs(3))
+        .await?;
+    let hits = 100_000u32;
+    let t = Instant::now();
+    for _ in 0..hits {
+        cache
+            .template(&key, Instant::now() + Duration::from_secs(3))
+            .await?;
+    }
+    println!(
+        "TagCache hit     mean {:>8.3} µs over {hits} lookups",
+        t.elapsed().as_secs_f64() * 1e6 / f64::from(hits)
+    );
     let st = client.stats();
     println!(
         "client stats: calls {} ok {} attempts {} token refreshes {}",

@@ -138,12 +138,6 @@ struct Request<'a> {
     json: Option<Vec<u8>>,
 }
 
-struct Raw {
-    status: u16,
-    retry_after: Option<Duration>,
-    body: Vec<u8>,
-}
-
 impl AmazonClient {
     pub fn new(cfg: ClientConfig) -> Result<Self, AmazonError> {
         let http = reqwest::Client::builder()
@@ -429,13 +423,14 @@ impl AmazonClient {
         let inner = &self.inner;
         let started = Instant::now();
         let refreshed = AtomicBool::new(false);
+        let url = self.url(&req);
         let breaker = &inner.breakers[region_index(req.region)];
         let report = retry::run(
             &inner.cfg.retry,
             breaker,
             inner.cfg.call_timeout,
             deadline,
-            || self.attempt(&req, &refreshed),
+            || self.attempt(&req, &url, &refreshed),
         )
         .await;
         let c = &inner.counters;
@@ -475,34 +470,57 @@ impl AmazonClient {
     async fn attempt<T: DeserializeOwned>(
         &self,
         req: &Request<'_>,
+        url: &str,
         refreshed: &AtomicBool,
     ) -> Result<T, AmazonError> {
         let tokens = &self.inner.tokens;
         let token = tokens.token().await?;
-        let mut raw = self.send(req, &token).await?;
-        if raw.status == 401 && !refreshed.swap(true, Ordering::Relaxed) {
+        let mut resp = self.send(req, url, &token).await?;
+        if resp.status() == reqwest::StatusCode::UNAUTHORIZED
+            && !refreshed.swap(true, Ordering::Relaxed)
+        {
             tokens.invalidate(&token);
             let token = tokens.token().await?;
-            raw = self.send(req, &token).await?;
+            resp = self.send(req, url, &token).await?;
         }
-        if (200..300).contains(&raw.status) {
-            return serde_json::from_slice(&raw.body)
+        let status = resp.status().as_u16();
+        let retry_after = retry_after_header(resp.headers());
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| AmazonError::from_reqwest(&e))?;
+        if (200..300).contains(&status) {
+            return serde_json::from_slice(&body)
                 .map_err(|e| AmazonError::Decode(format!("{}: {e}", req.operation.as_str())));
         }
-        let details = match serde_json::from_slice::<wire::MaaSError>(&raw.body) {
+        let details = match serde_json::from_slice::<wire::MaaSError>(&body) {
             Ok(m) => m.details,
-            Err(_) => body_excerpt(&raw.body),
+            Err(_) => body_excerpt(&body),
         };
-        Err(AmazonError::from_status(
-            raw.status,
-            details,
-            raw.retry_after,
-        ))
+        Err(AmazonError::from_status(status, details, retry_after))
     }
 
-    async fn send(&self, req: &Request<'_>, token: &AccessToken) -> Result<Raw, AmazonError> {
+    /// The full URL, query included, built once per call rather than per attempt.
+    fn url(&self, req: &Request<'_>) -> String {
+        let mut url = format!("{}{}", self.inner.bases[region_index(req.region)], req.path);
+        if !req.query.is_empty() {
+            url.push('?');
+            url.push_str(
+                &url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(req.query.iter())
+                    .finish(),
+            );
+        }
+        url
+    }
+
+    async fn send(
+        &self,
+        req: &Request<'_>,
+        url: &str,
+        token: &AccessToken,
+    ) -> Result<reqwest::Response, AmazonError> {
         let inner = &self.inner;
-        let url = format!("{}{}", inner.bases[region_index(req.region)], req.path);
         let mut headers = HeaderMap::with_capacity(4);
         headers.insert(AUTHORIZATION, token.bearer.clone());
         headers.insert(CLIENT_ID_HEADER, inner.client_id.clone());
@@ -510,29 +528,15 @@ impl AmazonClient {
             headers.insert(SCOPE_HEADER, scope.clone());
         }
         let mut builder = inner.http.request(req.method.clone(), url).headers(headers);
-        if !req.query.is_empty() {
-            builder = builder.query(&req.query);
-        }
         if let Some(json) = &req.json {
             builder = builder
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(json.clone());
         }
-        let resp = builder
+        builder
             .send()
             .await
-            .map_err(|e| AmazonError::from_reqwest(&e))?;
-        let status = resp.status().as_u16();
-        let retry_after = retry_after_header(resp.headers());
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| AmazonError::from_reqwest(&e))?;
-        Ok(Raw {
-            status,
-            retry_after,
-            body: body.to_vec(),
-        })
+            .map_err(|e| AmazonError::from_reqwest(&e))
     }
 }
 
