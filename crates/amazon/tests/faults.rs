@@ -358,33 +358,6 @@ async fn observer_sees_every_call() {
     );
 }
 
-/// A minimal HTTP server answering each request with `handler(request head)`.
-async fn fake_server(handler: impl Fn(&str) -> (u16, String) + Send + Sync + 'static) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let handler = std::sync::Arc::new(handler);
-    tokio::spawn(async move {
-        loop {
-            let (mut s, _) = listener.accept().await.unwrap();
-            let handler = handler.clone();
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 8192];
-                let n = s.read(&mut buf).await.unwrap_or(0);
-                let (code, body) = handler(&String::from_utf8_lossy(&buf[..n]));
-                let resp = format!(
-                    "HTTP/1.1 {code} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = s.write_all(resp.as_bytes()).await;
-            });
-        }
-    });
-    format!("http://{addr}")
-}
-
-const FAKE_TOKEN: &str = r#"{"access_token":"Atza|fake","token_type":"bearer","expires_in":3600}"#;
-
 /// The token endpoint works, every other request gets `status` with a MaaSError body.
 /// Returns the base URL and a counter of API (non-token) requests.
 async fn fake_amazon(status: u16) -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {

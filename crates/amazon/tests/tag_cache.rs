@@ -239,3 +239,19 @@ async fn refresher_renews_entries_before_they_expire() {
     // Refreshes are not counted as caller misses.
     assert_eq!(cache.misses(), 0);
 }
+
+#[tokio::test]
+async fn no_tag_in_the_answer_is_missing() {
+    let base = fake_server(|req| {
+        if req.starts_with("POST /auth/o2/token") {
+            (200, FAKE_TOKEN.to_string())
+        } else {
+            (200, r#"{"advertiserAttributionTagMap":{}}"#.to_string())
+        }
+    })
+    .await;
+    let c = quiver_amazon::AmazonClient::new(config_for(&base)).unwrap();
+    let cache = TagCache::new(c, TagCacheConfig::default());
+    let err = cache.template(&key("3"), secs(3)).await.unwrap_err();
+    assert_eq!(err, TagError::Missing);
+}
