@@ -148,7 +148,9 @@ impl TagCache {
             Err(err @ TagError::Unavailable { .. }) => match cached {
                 Some(e) if age(e.fetched_at, SystemTime::now()) < inner.cfg.max_stale => {
                     inner.stale_served.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(region = %key.region, advertiser = %key.advertiser_id, error = %err, "serving a stale tag template");
+                    // debug, not warn: during an outage this happens on every request; the
+                    // `stale_served` counter is what operators watch.
+                    tracing::debug!(region = %key.region, advertiser = %key.advertiser_id, error = %err, "serving a stale tag template");
                     Ok(tag(&e, true))
                 }
                 _ => Err(err),
