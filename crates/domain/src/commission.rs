@@ -17,11 +17,14 @@ pub struct RateChange {
     pub bps: Option<u32>,
 }
 
+/// A product's overrides, oldest first; `None` clears the override from that day.
+type Overrides = Vec<(Date, Option<u32>)>;
+
 /// All changes of one brand, answering "what rate did this product earn on that day".
 #[derive(Debug, Clone, Default)]
 pub struct RateHistory {
     brand: Vec<(Date, u32)>,
-    products: HashMap<(String, Marketplace), Vec<(Date, Option<u32>)>>,
+    products: HashMap<(String, Marketplace), Overrides>,
 }
 
 /// The first day a change made at `now` applies to.

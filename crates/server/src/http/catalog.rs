@@ -3,16 +3,15 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
 use quiver_domain::{Asin, Bps, Cursor, Marketplace, MarketplaceSelector, Money};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::auth::Publisher;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult, FieldError, Problem, ValidationProblem};
 use crate::extract::Query;
 use crate::http::paging;
 use crate::store::catalog::{Page, ProductFilter, ProductPosition, ProductRow};
@@ -20,10 +19,10 @@ use crate::store::like_contains;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .route("/getproducts", get(get_products))
-        .route("/get_single_product", get(get_single_product))
-        .route("/brands", get(brands))
-        .route("/check_product", get(check_product))
+        .routes(routes!(get_products))
+        .routes(routes!(get_single_product))
+        .routes(routes!(brands))
+        .routes(routes!(check_product))
 }
 
 /// Resolves `marketplace` (with `all`) or the legacy `country_code`; default amazon.com.
@@ -66,81 +65,179 @@ fn decimal_text(value: i64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
-/// The product object of spec §3, with current and legacy field names.
-pub fn product_json(p: &ProductRow) -> Value {
-    let m = p.marketplace();
-    let currency = m.currency();
-    let price = Money::new(p.price_minor, currency);
-    let rate = Bps(p.commission_bps());
-    let sub_category: Vec<String> = serde_json::from_str(&p.sub_categories).unwrap_or_default();
-    let deal = match (p.deal_base_minor, p.deal_sale_minor, p.deal_final_minor) {
-        (Some(base), Some(sale), Some(fin)) => json!({
-            "base_price": Money::new(base, currency).to_decimal_string(),
-            "sale_price": Money::new(sale, currency).to_decimal_string(),
-            "final_price": Money::new(fin, currency).to_decimal_string(),
-            "final_discount_%": decimal_text(i64::from(p.deal_discount_bps.unwrap_or(0))),
-        }),
-        _ => Value::Null,
-    };
-    let asin = Asin::parse(&p.asin)
-        .map(|a| m.product_url(&a))
-        .unwrap_or_default();
-    json!({
-        "asin": p.asin,
-        "ASIN": p.asin,
-        "title": p.title,
-        "product_name": p.title,
-        "marketplace": m.as_str(),
-        "country_code": m.country_code(),
-        "pricing": { "price": price.to_f64(), "currency": currency.as_str() },
-        "price": price.to_decimal_string(),
-        "commission": rate.percent_f64(),
-        "commission_payout_aff": rate.percent_label(),
-        "image": p.image_url,
-        "image_encoded_string": p.image_url,
-        "rating": decimal(i64::from(p.rating_centi)),
-        "avg_rating": decimal_text(i64::from(p.rating_centi)),
-        "ratingsTotal": p.ratings_total,
-        "total_reviews": p.ratings_total.to_string(),
-        "inStock": p.available,
-        "product_status": if p.available { "AVAILABLE" } else { "UNAVAILABLE" },
-        "status_reason": p.status_reason,
-        "product_url": asin,
-        "brand_id": p.brand_id,
-        "company_name": p.company_name,
-        "company_logo": p.logo_url,
-        "product_category": p.category,
-        "sub_category": sub_category,
-        "is_variant_of": p.is_variant_of,
-        "collection_name": p.collection_name,
-        "deal": deal,
-        "can_promote": p.can_promote,
-    })
+/// Current price.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Pricing {
+    #[schema(example = 89.99)]
+    pub price: f64,
+    #[schema(example = "USD")]
+    pub currency: &'static str,
 }
 
-#[derive(Debug, Deserialize)]
-struct ProductsQuery {
+/// A running deal; amounts are string-numbers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Deal {
+    pub base_price: String,
+    pub sale_price: String,
+    pub final_price: String,
+    #[serde(rename = "final_discount_%")]
+    pub final_discount_pct: String,
+}
+
+/// The product object of spec §3, with current and legacy field names.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Product {
+    #[schema(example = "B0D45KS7QM")]
+    pub asin: String,
+    /// Legacy name of `asin`.
+    #[serde(rename = "ASIN")]
+    pub asin_legacy: String,
+    pub title: String,
+    /// Legacy name of `title`.
+    pub product_name: String,
+    #[schema(example = "amazon.com")]
+    pub marketplace: &'static str,
+    #[schema(example = "US")]
+    pub country_code: &'static str,
+    pub pricing: Pricing,
+    /// The price as a string-number (legacy).
+    #[schema(example = "89.99")]
+    pub price: String,
+    /// The calling publisher's commission rate in percent (15 means 15%).
+    #[schema(example = 12.0)]
+    pub commission: f64,
+    /// The same rate, legacy form.
+    #[schema(example = "12%")]
+    pub commission_payout_aff: String,
+    pub image: String,
+    pub image_encoded_string: String,
+    pub rating: f64,
+    /// Average stars as a string-number.
+    pub avg_rating: String,
+    #[serde(rename = "ratingsTotal")]
+    pub ratings_total: i64,
+    /// Review count as a string-number.
+    pub total_reviews: String,
+    #[serde(rename = "inStock")]
+    pub in_stock: bool,
+    /// `AVAILABLE` or `UNAVAILABLE`.
+    pub product_status: &'static str,
+    pub status_reason: Option<String>,
+    /// The plain detail page URL, without attribution.
+    pub product_url: String,
+    pub brand_id: String,
+    pub company_name: String,
+    pub company_logo: String,
+    pub product_category: String,
+    pub sub_category: Vec<String>,
+    pub is_variant_of: Option<String>,
+    pub collection_name: Option<String>,
+    pub deal: Option<Deal>,
+    /// **(Quiver)** Whether the calling publisher may create links for it now.
+    pub can_promote: bool,
+}
+
+impl Product {
+    pub fn from_row(p: &ProductRow) -> Self {
+        let m = p.marketplace();
+        let currency = m.currency();
+        let price = Money::new(p.price_minor, currency);
+        let rate = Bps(p.commission_bps());
+        let deal = match (p.deal_base_minor, p.deal_sale_minor, p.deal_final_minor) {
+            (Some(base), Some(sale), Some(fin)) => Some(Deal {
+                base_price: Money::new(base, currency).to_decimal_string(),
+                sale_price: Money::new(sale, currency).to_decimal_string(),
+                final_price: Money::new(fin, currency).to_decimal_string(),
+                final_discount_pct: decimal_text(i64::from(p.deal_discount_bps.unwrap_or(0))),
+            }),
+            _ => None,
+        };
+        let product_url = Asin::parse(&p.asin)
+            .map(|a| m.product_url(&a))
+            .unwrap_or_default();
+        Self {
+            asin: p.asin.clone(),
+            asin_legacy: p.asin.clone(),
+            title: p.title.clone(),
+            product_name: p.title.clone(),
+            marketplace: m.as_str(),
+            country_code: m.country_code(),
+            pricing: Pricing {
+                price: price.to_f64(),
+                currency: currency.as_str(),
+            },
+            price: price.to_decimal_string(),
+            commission: rate.percent_f64(),
+            commission_payout_aff: rate.percent_label(),
+            image: p.image_url.clone(),
+            image_encoded_string: p.image_url.clone(),
+            rating: decimal(i64::from(p.rating_centi)),
+            avg_rating: decimal_text(i64::from(p.rating_centi)),
+            ratings_total: p.ratings_total,
+            total_reviews: p.ratings_total.to_string(),
+            in_stock: p.available,
+            product_status: if p.available {
+                "AVAILABLE"
+            } else {
+                "UNAVAILABLE"
+            },
+            status_reason: p.status_reason.clone(),
+            product_url,
+            brand_id: p.brand_id.clone(),
+            company_name: p.company_name.clone(),
+            company_logo: p.logo_url.clone(),
+            product_category: p.category.clone(),
+            sub_category: serde_json::from_str(&p.sub_categories).unwrap_or_default(),
+            is_variant_of: p.is_variant_of.clone(),
+            collection_name: p.collection_name.clone(),
+            deal,
+            can_promote: p.can_promote,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProductsQuery {
+    /// A marketplace such as `amazon.de` (case-insensitive, `www.` accepted), or `all`. Default `amazon.com`.
     marketplace: Option<String>,
+    /// Legacy: a country code (`US`, `CA`, `MX`, `UK`/`GB`, `DE`, `FR`, `IT`, `ES`, `NL`), used when `marketplace` is absent.
     country_code: Option<String>,
+    /// 1–500, default 100.
     limit: Option<i64>,
+    /// Rows to skip (default 0).
     skip: Option<i64>,
+    /// 1-based page; when given, skip = (page − 1) · limit.
     page: Option<i64>,
+    /// `next_cursor` of the previous page; when given, `skip` and `page` are ignored.
     cursor: Option<String>,
+    /// Case-insensitive match on title, brand name or ASIN.
     search: Option<String>,
     brand_id: Option<String>,
+    /// `yes` (default), `no` or `either`.
     product_available: Option<String>,
 }
 
-#[derive(Serialize)]
-struct ProductsPage {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ProductsPage {
     total_count: i64,
     fetched_count: usize,
     skip: i64,
     limit: i64,
-    product_catalog: Vec<Value>,
+    product_catalog: Vec<Product>,
     next_cursor: Option<String>,
 }
 
+/// List the catalog in a stable order (brand, ASIN, marketplace): every product of every
+/// listed brand, with `can_promote` telling where the caller has access.
+#[utoipa::path(get, path = "/getproducts", tag = "catalog", params(ProductsQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, body = ProductsPage),
+        (status = 400, body = Problem, description = "`unsupported_marketplace`"),
+        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
+        (status = 403, body = Problem, description = "`wrong_account_type`"),
+        (status = 422, body = ValidationProblem, description = "Bad `limit`, `skip`, `page`, `cursor` or `product_available`"),
+    ))]
 async fn get_products(
     State(state): State<AppState>,
     Publisher(who): Publisher,
@@ -198,16 +295,22 @@ async fn get_products(
         fetched_count: rows.len(),
         skip,
         limit,
-        product_catalog: rows.iter().map(product_json).collect(),
+        product_catalog: rows.iter().map(Product::from_row).collect(),
         next_cursor,
     }))
 }
 
-#[derive(Debug, Deserialize)]
-struct SingleProductQuery {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SingleProductQuery {
+    /// Required. 10 letters or digits, any case.
+    #[param(required = true, example = "B0D45KS7QM")]
     asin: Option<String>,
+    /// Default `amazon.com`.
     marketplace: Option<String>,
+    /// Legacy alternative to `marketplace`.
     country_code: Option<String>,
+    /// `yes` (default), `no` or `either`.
     product_available: Option<String>,
 }
 
@@ -217,11 +320,21 @@ fn required_asin(asin: Option<&str>) -> Result<Asin, ApiError> {
     Ok(Asin::parse(raw)?)
 }
 
+/// One product on one marketplace.
+#[utoipa::path(get, path = "/get_single_product", tag = "catalog", params(SingleProductQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, body = Product),
+        (status = 400, body = Problem, description = "`unsupported_marketplace`"),
+        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
+        (status = 403, body = Problem, description = "`wrong_account_type`"),
+        (status = 404, body = Problem, description = "`product_not_found`"),
+        (status = 422, body = Problem, description = "`invalid_asin`, or a validation body when `asin` is missing"),
+    ))]
 async fn get_single_product(
     State(state): State<AppState>,
     Publisher(who): Publisher,
     Query(q): Query<SingleProductQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Product>> {
     let asin = required_asin(q.asin.as_deref())?;
     let marketplace =
         match marketplace_selector(q.marketplace.as_deref(), q.country_code.as_deref(), false)? {
@@ -239,23 +352,55 @@ async fn get_single_product(
         .await?
         .filter(|p| available.is_none_or(|a| p.available == a))
         .ok_or_else(not_found)?;
-    Ok(Json(product_json(&product)))
+    Ok(Json(Product::from_row(&product)))
 }
 
-#[derive(Debug, Deserialize)]
-struct BrandsQuery {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BrandsQuery {
     skip: Option<i64>,
+    /// 1–500, default 100.
     limit: Option<i64>,
+    /// Case-insensitive match on the brand or company name.
     search: Option<String>,
+    /// Same as `search` (legacy).
     brand_name: Option<String>,
     brand_id: Option<String>,
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BrandSummary {
+    brand_id: String,
+    brand_name: String,
+    company_name: String,
+    company_logo: String,
+    /// `open` or `approval`.
+    program_mode: String,
+    /// Percent.
+    default_commission: f64,
+    can_promote: bool,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BrandsPage {
+    total_count: i64,
+    fetched_count: usize,
+    brands: Vec<BrandSummary>,
+}
+
+/// Legacy: every listed brand, with whether the caller may promote it.
+#[utoipa::path(get, path = "/brands", tag = "catalog", params(BrandsQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, body = BrandsPage),
+        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
+        (status = 403, body = Problem, description = "`wrong_account_type`"),
+        (status = 422, body = ValidationProblem),
+    ))]
 async fn brands(
     State(state): State<AppState>,
     Publisher(who): Publisher,
     Query(q): Query<BrandsQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<BrandsPage>> {
     let limit = paging::limit(q.limit)?;
     let skip = paging::offset(q.skip, None, limit)?;
     let like = q
@@ -274,44 +419,62 @@ async fn brands(
         .db
         .list_brands(&who.account_id, like.as_deref(), brand_id, skip, limit)
         .await?;
-    let brands: Vec<Value> = rows
-        .iter()
-        .map(|(b, can_promote)| {
-            json!({
-                "brand_id": b.id,
-                "brand_name": b.name,
-                "company_name": b.company_name,
-                "company_logo": b.logo_url,
-                "program_mode": b.program_mode,
-                "default_commission": Bps(u32::try_from(b.default_commission_bps).unwrap_or(0)).percent_f64(),
-                "can_promote": can_promote,
-            })
+    let brands: Vec<BrandSummary> = rows
+        .into_iter()
+        .map(|(b, can_promote)| BrandSummary {
+            default_commission: Bps(u32::try_from(b.default_commission_bps).unwrap_or(0))
+                .percent_f64(),
+            brand_id: b.id,
+            brand_name: b.name,
+            company_name: b.company_name,
+            company_logo: b.logo_url,
+            program_mode: b.program_mode,
+            can_promote,
         })
         .collect();
-    Ok(Json(
-        json!({ "total_count": total, "fetched_count": brands.len(), "brands": brands }),
-    ))
+    Ok(Json(BrandsPage {
+        total_count: total,
+        fetched_count: brands.len(),
+        brands,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
-struct CheckQuery {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CheckQuery {
+    #[param(required = true)]
     asin: Option<String>,
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CheckPassed {
+    #[schema(example = "ASIN passed all checks")]
+    success: &'static str,
+}
+
+/// Legacy: whether an amazon.com product exists, is available, and may be promoted by the caller.
+#[utoipa::path(get, path = "/check_product", tag = "catalog", params(CheckQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, body = CheckPassed),
+        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
+        (status = 403, body = Problem, description = "`wrong_account_type`"),
+        (status = 406, body = Problem, description = "`not_available`"),
+        (status = 422, body = Problem, description = "`invalid_asin`, or a validation body when `asin` is missing"),
+    ))]
 async fn check_product(
     State(state): State<AppState>,
     Publisher(who): Publisher,
     Query(q): Query<CheckQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CheckPassed>> {
     let asin = required_asin(q.asin.as_deref())?;
     match state
         .db
         .product_for(&who.account_id, asin.as_str(), Marketplace::Us)
         .await?
     {
-        Some(p) if p.available && p.can_promote => {
-            Ok(Json(json!({ "success": "ASIN passed all checks" })))
-        }
+        Some(p) if p.available && p.can_promote => Ok(Json(CheckPassed {
+            success: "ASIN passed all checks",
+        })),
         _ => Err(ApiError::NotAvailable),
     }
 }

@@ -1,11 +1,9 @@
 //! The API describes itself: `GET /openapi.json`, generated from the handlers.
 
-use std::sync::Arc;
-
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use utoipa::openapi::security::{Flow, OAuth2, Password, Scopes, SecurityScheme};
 use utoipa::openapi::{OpenApi, OpenApiBuilder};
+use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::AppState;
 
@@ -37,13 +35,8 @@ pub fn base_document() -> OpenApi {
     doc
 }
 
+/// `GET /openapi.json` and the reference page at `/docs`, whose assets are compiled into
+/// the binary (no CDN).
 pub fn router(document: OpenApi) -> Router<AppState> {
-    let document = Arc::new(document);
-    Router::new().route(
-        "/openapi.json",
-        get(move || {
-            let document = Arc::clone(&document);
-            async move { Json(document.as_ref().clone()) }
-        }),
-    )
+    Router::new().merge(SwaggerUi::new("/docs").url("/openapi.json", document))
 }

@@ -5,17 +5,17 @@ use axum::Json as JsonResponse;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use quiver_domain::{Asin, Cursor, LinkName, Marketplace, MarketplaceSelector};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::auth::Publisher;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult, FieldError, Problem, ValidationProblem};
 use crate::extract::{Json, Query};
 use crate::http::catalog::marketplace_selector;
 use crate::http::paging::{self, PaginationInfo};
@@ -25,11 +25,11 @@ use crate::store::links::{LinkFilter, LinkRow};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .route("/generate_attribution_link", post(generate))
-        .route("/get_all_links", get(get_all_links))
-        .route("/links/{id}", get(get_link).patch(patch_link))
-        .route("/get_single_link", get(get_single_link))
-        .route("/get_affiliateID", get(get_affiliate_id))
+        .routes(routes!(generate))
+        .routes(routes!(get_all_links))
+        .routes(routes!(get_link, patch_link))
+        .routes(routes!(get_single_link))
+        .routes(routes!(get_affiliate_id))
 }
 
 fn iso_utc(ms: i64) -> String {
@@ -40,22 +40,53 @@ fn iso_utc(ms: i64) -> String {
 }
 
 /// The link object of spec §4.
-pub fn link_json(l: &LinkRow) -> Value {
-    let m = Marketplace::parse(&l.marketplace).unwrap_or(Marketplace::Us);
-    json!({
-        "id": l.id,
-        "url": l.url,
-        "attribution_link": l.url,
-        "asin": l.asin,
-        "marketplace": m.as_str(),
-        "country_code": m.country_code(),
-        "link_name": l.link_name,
-        "type": "product",
-        "active": l.active,
-        "product_name": l.product_name,
-        "brand_id": l.brand_id,
-        "created_date_time": iso_utc(l.created_at),
-    })
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct Link {
+    /// The link's id; use it to look up performance in /reports.
+    pub id: String,
+    /// The attribution URL to share.
+    #[schema(
+        example = "https://www.amazon.de/dp/B0D45KS7QM?maas=maas_adg_api_4000000002_static_9_99&ref_=aa_maas&tag=maas&aa_campaignid=aff_demo_creator&aa_adgroupid=01a2...&aa_creativeid=quiver"
+    )]
+    pub url: String,
+    /// Same value as `url`, kept for older integrations.
+    pub attribution_link: String,
+    #[schema(example = "B0D45KS7QM")]
+    pub asin: String,
+    #[schema(example = "amazon.de")]
+    pub marketplace: String,
+    #[schema(example = "DE")]
+    pub country_code: String,
+    pub link_name: String,
+    /// Always `product`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// False while reporting for the link is paused.
+    pub active: bool,
+    pub product_name: String,
+    pub brand_id: String,
+    /// ISO 8601, UTC.
+    pub created_date_time: String,
+}
+
+impl Link {
+    pub fn from_row(l: &LinkRow) -> Self {
+        let m = Marketplace::parse(&l.marketplace).unwrap_or(Marketplace::Us);
+        Self {
+            id: l.id.clone(),
+            url: l.url.clone(),
+            attribution_link: l.url.clone(),
+            asin: l.asin.clone(),
+            marketplace: m.as_str().to_owned(),
+            country_code: m.country_code().to_owned(),
+            link_name: l.link_name.clone(),
+            kind: "product".to_owned(),
+            active: l.active,
+            product_name: l.product_name.clone(),
+            brand_id: l.brand_id.clone(),
+            created_date_time: iso_utc(l.created_at),
+        }
+    }
 }
 
 /// Validates a creation body in the order of spec §4 step 1: shape, retired `geo`,
@@ -142,6 +173,42 @@ fn created_response(body: String) -> Response {
     response
 }
 
+/// The body of `POST /generate_attribution_link`. Unknown fields are ignored, except the
+/// retired `geo` (400 `geo_retired`).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct GenerateLinkBody {
+    /// The product's ASIN; case does not matter.
+    #[schema(example = "B0D45KS7QM")]
+    pub asin: String,
+    /// 1–200 characters after trimming; defaults to the ASIN.
+    #[schema(example = "spring-2026-yt-campaign")]
+    pub link_name: Option<String>,
+    /// Where the link sends shoppers. Default `amazon.com`.
+    #[schema(example = "amazon.de")]
+    pub marketplace: Option<String>,
+}
+
+/// Create an attribution link for one ASIN on one marketplace.
+///
+/// Checks, in order: malformed body or ASIN (422), unsupported marketplace (400), product
+/// not in the catalog for that marketplace (404), brand not giving this account access
+/// (403), Amazon unreachable with no valid cached tag (503 with Retry-After; nothing is
+/// stored). **(Quiver)** `Idempotency-Key`: a retry with the same key and body within 24 h
+/// returns the first response; the same key with another body is 422.
+#[utoipa::path(post, path = "/generate_attribution_link", tag = "links", security(("bearer" = [])),
+    request_body = GenerateLinkBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1–255 characters, scoped to your account, kept 24 hours")),
+    responses(
+        (status = 201, body = Link, description = "Created", headers(("Location" = String, description = "/links/{id}"))),
+        (status = 400, body = Problem, description = "`unsupported_marketplace` or `geo_retired`"),
+        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
+        (status = 403, body = Problem, description = "`brand_access_denied` or `wrong_account_type`"),
+        (status = 404, body = Problem, description = "`product_not_found`"),
+        (status = 409, body = Problem, description = "**(Quiver)** `brand_not_connected`: the brand has no Amazon Attribution account in that region"),
+        (status = 413, body = Problem, description = "`payload_too_large`"),
+        (status = 422, body = ValidationProblem, description = "Malformed body, `invalid_asin` or `idempotency_key_reused` (these two as `{detail, code}`)"),
+        (status = 503, body = Problem, description = "`amazon_unavailable`, with Retry-After"),
+    ))]
 async fn generate(
     State(state): State<AppState>,
     Publisher(who): Publisher,
@@ -163,21 +230,29 @@ async fn generate(
             }
         },
     };
-    let render = |l: &LinkRow| link_json(l).to_string();
+    let render = |l: &LinkRow| serde_json::to_string(&Link::from_row(l)).unwrap_or_default();
     match create_link(&state, &who, &req, key.as_deref(), render).await? {
         Created::New(_, body) | Created::Replayed(body) => Ok(created_response(body)),
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct LinksQuery {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LinksQuery {
+    /// A marketplace, or `all`. Default `amazon.com`.
     marketplace: Option<String>,
+    /// Legacy alternative to `marketplace`.
     country_code: Option<String>,
+    /// 1–500, default 100.
     limit: Option<i64>,
+    /// 1-based page.
     page: Option<i64>,
+    /// `next_cursor` of the previous page (takes precedence over `page`).
     cursor: Option<String>,
+    /// Case-insensitive substring of the link name.
     link_name: Option<String>,
     asin: Option<String>,
+    /// `true` or `false`.
     active: Option<String>,
 }
 
@@ -189,11 +264,11 @@ struct LinkPosition {
     offset: i64,
 }
 
-#[derive(Serialize)]
-struct LinksPage {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LinksPage {
     total_count: i64,
     fetched_count: usize,
-    all_links: Vec<Value>,
+    all_links: Vec<Link>,
     pagination_info: PaginationInfo,
     next_cursor: Option<String>,
 }
@@ -212,6 +287,15 @@ fn parse_bool(field: &str, value: Option<&str>) -> Result<Option<bool>, ApiError
     }
 }
 
+/// The caller's links, newest first. A page past the end is an empty list, never an error.
+#[utoipa::path(get, path = "/get_all_links", tag = "links", params(LinksQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, body = LinksPage),
+        (status = 400, body = Problem, description = "`unsupported_marketplace`"),
+        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
+        (status = 403, body = Problem, description = "`wrong_account_type`"),
+        (status = 422, body = ValidationProblem, description = "Bad `limit`, `page`, `cursor`, `active`, or `invalid_asin`"),
+    ))]
 async fn get_all_links(
     State(state): State<AppState>,
     Publisher(who): Publisher,
@@ -263,7 +347,7 @@ async fn get_all_links(
     Ok(JsonResponse(LinksPage {
         total_count: total,
         fetched_count: rows.len(),
-        all_links: rows.iter().map(link_json).collect(),
+        all_links: rows.iter().map(Link::from_row).collect(),
         pagination_info: PaginationInfo::new(offset, fetched, limit, total),
         next_cursor,
     }))
@@ -273,25 +357,53 @@ fn link_not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!("Link not found: {id}"))
 }
 
+/// **(Quiver)** One of the caller's links (another account's id is a 404).
+#[utoipa::path(get, path = "/links/{id}", tag = "links", params(("id" = String, Path)), security(("bearer" = [])),
+    responses(
+        (status = 200, body = Link),
+        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
+        (status = 403, body = Problem, description = "`wrong_account_type`"),
+        (status = 404, body = Problem, description = "`not_found`"),
+    ))]
 async fn get_link(
     State(state): State<AppState>,
     Publisher(who): Publisher,
     Path(id): Path<String>,
-) -> ApiResult<JsonResponse<Value>> {
+) -> ApiResult<JsonResponse<Link>> {
     let link = state
         .db
         .link_of(&who.account_id, &id)
         .await?
         .ok_or_else(|| link_not_found(&id))?;
-    Ok(JsonResponse(link_json(&link)))
+    Ok(JsonResponse(Link::from_row(&link)))
 }
 
+/// Give at least one of the two.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct PatchLinkBody {
+    /// `false` pauses reporting for the link after today (UTC); `true` resumes.
+    pub active: Option<bool>,
+    /// 1–200 characters after trimming.
+    pub link_name: Option<String>,
+}
+
+/// **(Quiver)** Pause or resume a link, or rename it. The URL never changes.
+#[utoipa::path(patch, path = "/links/{id}", tag = "links", params(("id" = String, Path)), security(("bearer" = [])),
+    request_body = PatchLinkBody,
+    responses(
+        (status = 200, body = Link),
+        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
+        (status = 403, body = Problem, description = "`wrong_account_type`"),
+        (status = 404, body = Problem, description = "`not_found`"),
+        (status = 413, body = Problem, description = "`payload_too_large`"),
+        (status = 422, body = ValidationProblem),
+    ))]
 async fn patch_link(
     State(state): State<AppState>,
     Publisher(who): Publisher,
     Path(id): Path<String>,
     Json(body): Json<Value>,
-) -> ApiResult<JsonResponse<Value>> {
+) -> ApiResult<JsonResponse<Link>> {
     let obj = body.as_object().ok_or_else(|| {
         ApiError::validation(
             "body",
@@ -346,19 +458,30 @@ async fn patch_link(
         )
         .await?
         .ok_or_else(|| link_not_found(&id))?;
-    Ok(JsonResponse(link_json(&link)))
+    Ok(JsonResponse(Link::from_row(&link)))
 }
 
-#[derive(Debug, Deserialize)]
-struct SingleLinkQuery {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SingleLinkQuery {
+    #[param(required = true)]
     asin: Option<String>,
 }
 
+/// Legacy: the caller's newest link for an ASIN.
+#[utoipa::path(get, path = "/get_single_link", tag = "links", params(SingleLinkQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, body = Link),
+        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
+        (status = 403, body = Problem, description = "`wrong_account_type`"),
+        (status = 404, body = Problem, description = "`not_found`"),
+        (status = 422, body = Problem, description = "`invalid_asin`, or a validation body when `asin` is missing"),
+    ))]
 async fn get_single_link(
     State(state): State<AppState>,
     Publisher(who): Publisher,
     Query(q): Query<SingleLinkQuery>,
-) -> ApiResult<JsonResponse<Value>> {
+) -> ApiResult<JsonResponse<Link>> {
     let raw = q
         .asin
         .ok_or_else(|| ApiError::Validation(vec![FieldError::missing("query", "asin")]))?;
@@ -374,9 +497,24 @@ async fn get_single_link(
     let link = rows
         .first()
         .ok_or_else(|| ApiError::NotFound(format!("No link found for ASIN {asin}")))?;
-    Ok(JsonResponse(link_json(link)))
+    Ok(JsonResponse(Link::from_row(link)))
 }
 
-async fn get_affiliate_id(Publisher(who): Publisher) -> JsonResponse<Value> {
-    JsonResponse(json!({ "affiliate_id": who.public_id }))
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AffiliateId {
+    #[schema(example = "aff_demo_creator")]
+    affiliate_id: String,
+}
+
+/// Legacy: the caller's public affiliate id (brands see it in their reports).
+#[utoipa::path(get, path = "/get_affiliateID", tag = "links", security(("bearer" = [])),
+    responses(
+        (status = 200, body = AffiliateId),
+        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
+        (status = 403, body = Problem, description = "`wrong_account_type`"),
+    ))]
+async fn get_affiliate_id(Publisher(who): Publisher) -> JsonResponse<AffiliateId> {
+    JsonResponse(AffiliateId {
+        affiliate_id: who.public_id,
+    })
 }

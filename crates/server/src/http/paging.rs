@@ -30,7 +30,7 @@ pub fn bad_cursor() -> ApiError {
     )
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PaginationInfo {
     pub current_page: i64,
     pub total_pages: i64,
