@@ -7,19 +7,24 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Request};
+use axum::http::{HeaderName, HeaderValue, Method, Request, header};
+use axum::middleware;
+use axum::routing::get;
 use axum::response::IntoResponse;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::amazon::Amazon;
 use crate::auth::TokenCache;
+use crate::ratelimit::Limiter;
 use crate::error::ApiError;
 use crate::store::Db;
 use crate::tags::TagSource;
-use crate::{http, login};
+use crate::{http, login, metrics, ratelimit};
 
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
@@ -31,8 +36,11 @@ pub struct Inner {
     pub db: Db,
     pub tokens: TokenCache,
     pub tags: Arc<dyn TagSource>,
+    /// The Amazon client and caches, for metrics and background work.
+    pub amazon: Option<Arc<Amazon>>,
     pub settings: Settings,
     pub login_throttle: login::Throttle,
+    pub limiter: Option<Limiter>,
 }
 
 /// Settings handlers read, resolved from the configuration at start.
@@ -42,6 +50,10 @@ pub struct Settings {
     pub refresh_ttl: Duration,
     pub link_deadline: Duration,
     pub publisher_id: String,
+    /// Requests per minute per token or client address; 0 is off.
+    pub rate_limit: u32,
+    /// Origins allowed to call the API from a browser; `*` for any, empty for none.
+    pub cors_origins: Vec<String>,
 }
 
 impl Deref for AppState {
@@ -53,11 +65,18 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, tags: Arc<dyn TagSource>, settings: Settings) -> Self {
+    pub fn new(
+        db: Db,
+        tags: Arc<dyn TagSource>,
+        amazon: Option<Arc<Amazon>>,
+        settings: Settings,
+    ) -> Self {
         Self(Arc::new(Inner {
             db,
             tokens: TokenCache::new(Duration::from_secs(5)),
             tags,
+            amazon,
+            limiter: Limiter::per_minute(settings.rate_limit),
             settings,
             login_throttle: login::Throttle::default(),
         }))
@@ -83,10 +102,16 @@ pub fn api() -> OpenApiRouter<AppState> {
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let (api, document) = api().split_for_parts();
+    let limiter = state.limiter.clone();
+    let cors = cors_layer(&state.settings.cors_origins);
     api.merge(http::docs::router(document))
+        .route("/metrics", get(metrics::render))
         .fallback(unknown_path)
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(limiter, ratelimit::limit))
+        .layer(middleware::from_fn(metrics::track))
+        .layer(cors)
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
         }))
@@ -104,6 +129,26 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+fn cors_layer(origins: &[String]) -> CorsLayer {
+    let base = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::PUT, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
+        .expose_headers([
+            header::LOCATION,
+            header::RETRY_AFTER,
+            HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("ratelimit-limit"),
+            HeaderName::from_static("ratelimit-remaining"),
+            HeaderName::from_static("ratelimit-reset"),
+        ]);
+    if origins.iter().any(|o| o == "*") {
+        base.allow_origin(AllowOrigin::any())
+    } else {
+        let list: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+        base.allow_origin(AllowOrigin::list(list))
+    }
 }
 
 /// A bound, not yet serving, HTTP server: tests read its port before running it.

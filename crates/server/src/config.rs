@@ -78,6 +78,11 @@ pub struct ServeConfig {
     #[arg(long, env = "QUIVER_RATE_LIMIT", default_value_t = 1200)]
     pub rate_limit: u32,
 
+    /// Origins allowed to call the API from a browser (comma-separated), or `*`.
+    /// Unset: no cross-origin access (the web app is served from the same origin).
+    #[arg(long, env = "QUIVER_CORS_ORIGINS", default_value = "")]
+    pub cors_origins: String,
+
     /// SMTP server for bulk-job emails, e.g. smtp://127.0.0.1:2525. Unset: no email.
     #[arg(long, env = "QUIVER_SMTP_URL")]
     pub smtp_url: Option<String>,
@@ -102,6 +107,15 @@ pub struct ServeConfig {
 impl ServeConfig {
     pub fn link_deadline(&self) -> Duration {
         Duration::from_millis(self.link_deadline_ms)
+    }
+
+    pub fn cors_origins(&self) -> Vec<String> {
+        self.cors_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
     }
 
     pub fn token_ttl(&self) -> Duration {

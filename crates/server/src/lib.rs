@@ -12,5 +12,7 @@ pub mod extract;
 pub mod http;
 pub mod linking;
 pub mod login;
+pub mod metrics;
+pub mod ratelimit;
 pub mod store;
 pub mod tags;

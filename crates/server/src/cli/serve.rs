@@ -58,14 +58,21 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
     }
     let seeded = demo_enabled && demo::seed(&db).await.context("seeding demo data")?;
 
+    crate::metrics::handle();
+    amazon
+        .client
+        .set_observer(std::sync::Arc::new(crate::metrics::record_amazon_call));
     let state = AppState::new(
         db,
         tag_source(&amazon),
+        Some(amazon.clone()),
         Settings {
             token_ttl: cfg.token_ttl(),
             refresh_ttl: std::time::Duration::from_secs(30 * 24 * 3600),
             link_deadline: cfg.link_deadline(),
             publisher_id: cfg.amazon_publisher_id.clone(),
+            rate_limit: cfg.rate_limit,
+            cors_origins: cfg.cors_origins(),
         },
     );
     if demo_enabled && !cfg.no_demo_links {

@@ -7,4 +7,5 @@ mod amazon;
 mod auth;
 mod catalog;
 mod links;
+mod ops;
 mod support;

@@ -77,9 +77,10 @@ impl TestApp {
             "--demo",
             "1",
             "--no-demo-links",
-            "--rate-limit",
-            "0",
         ];
+        if !extra.contains(&"--rate-limit") {
+            args.extend_from_slice(&["--rate-limit", "0"]);
+        }
         args.extend_from_slice(extra);
         let cli = Cli::try_parse_from(args).unwrap();
         let Command::Serve(cfg) = cli.command else {

@@ -1,0 +1,79 @@
+//! Prometheus metrics: HTTP traffic by route and status, Amazon calls by operation and
+//! outcome, breaker state and tag-cache effectiveness. Rendered on `GET /metrics`.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use quiver_amazon::{BreakerState, CallEvent, Region};
+
+use crate::app::AppState;
+
+/// The process-wide recorder. Installed once, however many servers a process starts.
+pub fn handle() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &buckets)
+                .ok()?
+                .install_recorder()
+                .ok()
+        })
+        .clone()
+}
+
+pub async fn track(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!("quiver_http_requests_total", &labels).increment(1);
+    metrics::histogram!("quiver_http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Counts every Amazon call the client makes.
+pub fn record_amazon_call(event: &CallEvent) {
+    metrics::counter!(
+        "quiver_amazon_calls_total",
+        "operation" => format!("{:?}", event.operation),
+        "outcome" => event.outcome.to_owned(),
+    )
+    .increment(1);
+}
+
+pub async fn render(State(state): State<AppState>) -> Response {
+    let Some(handle) = handle() else {
+        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "metrics recorder unavailable").into_response();
+    };
+    if let Some(amazon) = &state.amazon {
+        for region in Region::ALL {
+            let open = match amazon.client.breaker_state(region) {
+                BreakerState::Closed => 0.0,
+                BreakerState::HalfOpen => 0.5,
+                BreakerState::Open { .. } => 1.0,
+            };
+            metrics::gauge!("quiver_amazon_breaker_open", "region" => region.as_str()).set(open);
+        }
+        metrics::gauge!("quiver_tag_cache_hits").set(amazon.tags.hits() as f64);
+        metrics::gauge!("quiver_tag_cache_misses").set(amazon.tags.misses() as f64);
+        metrics::gauge!("quiver_tag_cache_stale_served").set(amazon.tags.stale_served() as f64);
+        metrics::gauge!("quiver_tag_cache_entries").set(amazon.tags.len() as f64);
+    }
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        handle.render(),
+    )
+        .into_response()
+}
