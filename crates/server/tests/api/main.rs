@@ -5,6 +5,7 @@
 
 mod amazon;
 mod auth;
+mod binary;
 mod catalog;
 mod links;
 mod ops;
