@@ -181,3 +181,46 @@ async fn under_thirty_percent_failures_every_request_ends_cleanly() {
         "{unavailable} failures left no rows"
     );
 }
+
+/// The standalone simulator, reached over HTTP through `QUIVER_AMAZON=<base URL>` and
+/// switched into and out of outage mode through its admin endpoint, as an operator would.
+#[tokio::test]
+async fn standalone_simulator_outage_and_recovery_over_http() {
+    let sim = amazon_sim::spawn(amazon_sim::SimConfig::default(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let base = sim.base_url();
+    let app = TestApp::with_args(&["--amazon", &base]).await;
+    assert!(app.running.amazon.sim.is_none(), "no in-process simulator in base-URL mode");
+    let t = app.token(CREATOR).await;
+    let faults = |body: serde_json::Value| {
+        let client = app.client.clone();
+        let url = format!("{base}/_sim/faults");
+        async move {
+            let r = client.put(url).json(&body).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+        }
+    };
+
+    faults(json!({"outage": true})).await;
+    let started = Instant::now();
+    let r = app.create_link(&t, "B0PKBUDS01", "amazon.com").await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.header("retry-after").is_some());
+    assert!(started.elapsed() < Duration::from_millis(3000 + 1500));
+    assert_eq!(app.link_count(CREATOR).await, 0);
+
+    faults(json!({"outage": false})).await;
+    let mut created = false;
+    for _ in 0..20 {
+        let r = app.create_link(&t, "B0PKBUDS01", "amazon.com").await;
+        if r.status == StatusCode::CREATED {
+            created = true;
+            break;
+        }
+        let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+        tokio::time::sleep(Duration::from_secs(wait.min(3))).await;
+    }
+    assert!(created, "links flow again without restarting Quiver");
+    // Warm now: a second full outage does not stop links for that advertiser.
+    faults(json!({"outage": true})).await;
+    assert_eq!(app.create_link(&t, "B0PKSPKR02", "amazon.com").await.status, StatusCode::CREATED);
+}

@@ -72,12 +72,13 @@ impl TestApp {
             "serve",
             "--listen",
             "127.0.0.1:0",
-            "--amazon",
-            "sim",
             "--demo",
             "1",
             "--no-demo-links",
         ];
+        if !extra.contains(&"--amazon") {
+            args.extend_from_slice(&["--amazon", "sim"]);
+        }
         if !extra.contains(&"--rate-limit") {
             args.extend_from_slice(&["--rate-limit", "0"]);
         }
