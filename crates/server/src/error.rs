@@ -78,6 +78,22 @@ pub enum ApiError {
     NotAvailable,
     #[error("{0}")]
     NotFound(String),
+    #[error("Brand not found: '{brand}' is not one of your brands")]
+    BrandNotFound { brand: String },
+    #[error("Brand not found: there is no brand '{brand}'")]
+    UnknownBrand { brand: String },
+    #[error("Creator not found: no publisher has the affiliate id '{creator}'")]
+    CreatorNotFound { creator: String },
+    #[error("Creator '{creator}' has no access grant on brand '{brand}'")]
+    GrantNotFound { creator: String, brand: String },
+    #[error("Access request not found: '{id}'")]
+    AccessRequestNotFound { id: String },
+    #[error("You may already promote brand '{brand}': no access request is needed")]
+    AlreadyAllowed { brand: String },
+    #[error("An access request for brand '{brand}' is already pending (id {id})")]
+    AccessRequestPending { brand: String, id: String },
+    #[error("Access request '{id}' was already {status}")]
+    AccessRequestDecided { id: String, status: String },
     #[error("Not Found")]
     UnknownPath,
     #[error("Request body is larger than the 2 MiB limit")]
@@ -142,6 +158,15 @@ impl ApiError {
             IdempotencyKeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
             NotAvailable => (StatusCode::NOT_ACCEPTABLE, "not_available"),
             NotFound(_) | UnknownPath => (StatusCode::NOT_FOUND, "not_found"),
+            BrandNotFound { .. } | UnknownBrand { .. } => {
+                (StatusCode::NOT_FOUND, "brand_not_found")
+            }
+            CreatorNotFound { .. } => (StatusCode::NOT_FOUND, "creator_not_found"),
+            GrantNotFound { .. } => (StatusCode::NOT_FOUND, "grant_not_found"),
+            AccessRequestNotFound { .. } => (StatusCode::NOT_FOUND, "access_request_not_found"),
+            AlreadyAllowed { .. } => (StatusCode::CONFLICT, "already_allowed"),
+            AccessRequestPending { .. } => (StatusCode::CONFLICT, "access_request_pending"),
+            AccessRequestDecided { .. } => (StatusCode::CONFLICT, "access_request_decided"),
             PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),

@@ -1,5 +1,6 @@
 //! HTTP resources; each module owns its `router()`.
 
+pub mod access;
 pub mod auth;
 pub mod bulk;
 pub mod catalog;
