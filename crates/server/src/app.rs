@@ -95,6 +95,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(http::catalog::router())
         .merge(http::links::router())
         .merge(http::sellers::router())
+        .merge(http::access::router())
         .merge(http::reports::router())
         .merge(http::bulk::router())
 }
