@@ -2,6 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use quiver::cli::{Cli, Command, admin, serve};
+use quiver::config_file;
 use quiver::store::Db;
 use tracing_subscriber::EnvFilter;
 
@@ -48,12 +49,37 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // The configuration file only fills variables the environment leaves unset, and must
+    // be read before clap looks at the environment.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(path) = config_file::path_from(&args) {
+        match config_file::read(&path) {
+            Ok(vars) => {
+                for (k, v) in vars {
+                    if std::env::var_os(&k).is_none() {
+                        // SAFETY: no other thread exists yet; the runtime starts below.
+                        unsafe { std::env::set_var(k, v) };
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let cli = Cli::parse();
     let json = matches!(&cli.command, Command::Serve(c) if c.log_format == "json");
     init_tracing(json);
-    match run(cli).await {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -17,6 +17,11 @@ pub struct Cli {
     #[arg(long, env = "QUIVER_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
 
+    /// Optional TOML file of settings: keys are the QUIVER_* names without the prefix, in
+    /// lower case (listen, database_url, amazon, ...). The environment and flags win.
+    #[arg(long, env = "QUIVER_CONFIG", global = true)]
+    pub config: Option<std::path::PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }

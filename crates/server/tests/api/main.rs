@@ -7,6 +7,7 @@ mod amazon;
 mod auth;
 mod binary;
 mod catalog;
+mod cli;
 mod links;
 mod ops;
 mod support;
