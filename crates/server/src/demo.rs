@@ -293,4 +293,126 @@ pub async fn seed_links(state: AppState) {
             }
         }
     }
+    if let Some(amazon) = state.amazon.clone() {
+        seed_history(&state, &amazon).await;
+    }
+}
+
+/// Days of report history the demo creator gets.
+pub const HISTORY_DAYS: i64 = 60;
+
+/// Clicks on demo link `i` on the day `age` days ago: fixed, so every machine agrees,
+/// with a weekly rhythm so charts look alive.
+pub fn demo_clicks(i: usize, age: i64) -> u64 {
+    let weekly = [0, 2, 3, 3, 4, 6, 5][(age % 7) as usize];
+    4 + (i as u64 * 7 + age as u64 * 3) % 11 + weekly
+}
+
+/// Spec §7/§8: 60 days of report history for the demo creator, produced by the whole
+/// pipeline: the catalog registered with the in-process simulator (before any click, since
+/// prices and halo products are fixed at a line's first click), visits on the demo links,
+/// then an ingestion. Only with the in-process simulator, and only once.
+pub async fn seed_history(state: &AppState, amazon: &crate::amazon::Amazon) {
+    let Some(sim) = &amazon.sim else {
+        return;
+    };
+    let Ok(Some(account)) = state.db.account_by_email(CREATOR).await else {
+        return;
+    };
+    let today = sim.today();
+    let span = crate::store::reports::ReportFilter {
+        start: crate::http::reports::day_int(today - time::Duration::days(365)),
+        end: crate::http::reports::day_int(today + time::Duration::days(1)),
+        ..Default::default()
+    };
+    if state
+        .db
+        .publisher_report_count(&account.id, &span)
+        .await
+        .unwrap_or(1)
+        > 0
+    {
+        return;
+    }
+    register_catalog(sim);
+    let links = match state
+        .db
+        .list_links(
+            &account.id,
+            &crate::store::links::LinkFilter::default(),
+            None,
+            0,
+            500,
+        )
+        .await
+    {
+        Ok((_, links)) => links,
+        Err(e) => {
+            tracing::warn!(error = %e, "demo history: could not list the demo links");
+            return;
+        }
+    };
+    let mut links = links;
+    links.sort_by(|a, b| a.link_name.cmp(&b.link_name));
+    for (i, link) in links.iter().enumerate() {
+        for age in 0..HISTORY_DAYS {
+            let day = today - time::Duration::days(age);
+            if let Err(e) = sim.record_visit(&link.url, Some(day), demo_clicks(i, age)) {
+                tracing::warn!(error = %e, link = %link.id, "demo history: visit not recorded");
+            }
+        }
+    }
+    let opts = crate::ingest::Options {
+        full_backfill: true,
+        ..crate::ingest::Options::default()
+    };
+    // A scheduled run may hold the lease for a moment; wait for it.
+    for _ in 0..60 {
+        match crate::ingest::run_once(&state.db, &amazon.client, &opts).await {
+            Ok(crate::ingest::Outcome::Ran(s)) => {
+                tracing::info!(facts = s.inserted, "demo report history ingested");
+                return;
+            }
+            Ok(crate::ingest::Outcome::Busy) => tokio::time::sleep(Duration::from_secs(1)).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "demo history: ingestion failed");
+                return;
+            }
+        }
+    }
+}
+
+/// Tells the simulator the demo catalog (names and local prices per advertiser), so its
+/// sales and brand-halo purchases use real products.
+pub fn register_catalog(sim: &amazon_sim::SimHandle) {
+    for b in &BRANDS {
+        for (region, _profile, advertiser) in b.amazon {
+            let products: Vec<_> = b
+                .products
+                .iter()
+                .flat_map(|(asin, title, usd, _)| {
+                    b.marketplaces
+                        .iter()
+                        .filter(move |m| m.region() == region)
+                        .filter_map(move |m| {
+                            let asin = Asin::parse(asin).ok()?;
+                            let product = amazon_sim::catalog::Product {
+                                name: (*title).to_owned(),
+                                price_minor: local_price(*usd, *m),
+                            };
+                            Some((*m, asin, product))
+                        })
+                })
+                .collect();
+            sim.register_products(advertiser, products);
+        }
+    }
+}
+
+/// The demo brands' Amazon advertiser ids, every region.
+pub fn advertiser_ids() -> Vec<&'static str> {
+    BRANDS
+        .iter()
+        .flat_map(|b| b.amazon.iter().map(|(_, _, a)| *a))
+        .collect()
 }

@@ -34,6 +34,8 @@ pub enum Command {
     Migrate,
     /// Seed the demo accounts, brands and catalog into an empty database.
     Demo,
+    /// Pull Amazon Attribution reports now (last 28 days; 90 on an advertiser's first run).
+    Ingest(ServeConfig),
     /// Manage accounts, brands, grants, Amazon ids and the catalog.
     Admin(admin::AdminArgs),
 }

@@ -1,0 +1,60 @@
+//! `quiver ingest`: one ingestion run now, with progress on stderr.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use super::{Options, Outcome, Progress, run_once};
+use crate::amazon::Amazon;
+use crate::config::ServeConfig;
+use crate::store::Db;
+
+pub async fn run(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<()> {
+    let mode = cfg.amazon_mode(database_url).map_err(anyhow::Error::msg)?;
+    let db = Db::connect(database_url)
+        .await
+        .with_context(|| format!("opening the database {database_url}"))?;
+    db.migrate().await.context("running migrations")?;
+    let amazon = Amazon::start(&mode, cfg).await?;
+    let opts = Options {
+        progress: Some(Arc::new(|p: &Progress| {
+            eprintln!(
+                "  {} {} {}: {} pages, {} rows read so far",
+                p.region, p.advertiser_id, p.report, p.pages, p.entries
+            );
+        })),
+        ..Options::default()
+    };
+    eprintln!("ingesting Amazon Attribution reports...");
+    let outcome = run_once(&db, &amazon.client, &opts).await;
+    db.close().await;
+    match outcome? {
+        Outcome::Busy => {
+            eprintln!("another process is ingesting right now; nothing done");
+            Ok(())
+        }
+        Outcome::Ran(s) => {
+            eprintln!(
+                "done: {} advertisers, {} pages, {} rows read; {} facts new, {} changed, {} unchanged; \
+                 {} rows for unknown ad groups, {} after a pause; {} resumed",
+                s.advertisers,
+                s.pages,
+                s.entries,
+                s.inserted,
+                s.updated,
+                s.unchanged,
+                s.unmatched,
+                s.paused,
+                s.resumed
+            );
+            if s.failures.is_empty() {
+                Ok(())
+            } else {
+                for f in &s.failures {
+                    eprintln!("  failed (resumes next run): {f}");
+                }
+                anyhow::bail!("{} report pulls failed", s.failures.len())
+            }
+        }
+    }
+}

@@ -1,0 +1,529 @@
+//! Report ingestion (spec §5): pulls Amazon Attribution's PERFORMANCE report (per ad
+//! group: clicks and Brand Referral Bonus) and PRODUCTS report (per sold ASIN, promoted
+//! and brand halo) for every brand's advertiser, maps ad groups back to links, and
+//! upserts daily facts.
+//!
+//! Every run re-reads the last 28 days (Amazon restates them); an advertiser's first run
+//! backfills 90 days (the PRODUCTS report's reach). Progress is checkpointed per page, so
+//! a run that fails part-way resumes at the next page on the following run. A lease row
+//! keeps several processes sharing a database from running at once.
+
+pub mod cli;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use quiver_amazon::wire::{self, GroupBy, ReportEntry, ReportRequestBody, ReportType, metric};
+use quiver_amazon::{AmazonClient, Region};
+use quiver_domain::{Marketplace, RateHistory, format_compact};
+use time::Date;
+use tokio::task::JoinHandle;
+
+use crate::store::reports::{AdvertiserRow, FactValues, FactWrite, IngestLink};
+use crate::store::{Db, now_ms};
+
+/// Days Amazon may still restate, re-read on every run.
+pub const RESTATEMENT_DAYS: i64 = 28;
+/// How far the first run for an advertiser reaches back (PRODUCTS report limit).
+pub const BACKFILL_DAYS: i64 = 90;
+/// The lease every ingestion run holds.
+pub const LEASE: &str = "ingest";
+const LEASE_TTL_MS: i64 = 10 * 60 * 1000;
+
+const PERFORMANCE: &str = "PERFORMANCE";
+const PRODUCTS: &str = "PRODUCTS";
+
+/// One page stored: what `quiver ingest` prints and tests observe.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub region: Region,
+    pub advertiser_id: String,
+    pub report: &'static str,
+    /// Pages stored so far in this run, all advertisers together.
+    pub pages: u64,
+    /// Report rows read so far in this run.
+    pub entries: u64,
+}
+
+pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+#[derive(Clone)]
+pub struct Options {
+    /// The day runs are relative to; default the current UTC date.
+    pub today: Option<Date>,
+    /// Rows per report page (Amazon allows 1–5000).
+    pub page_size: i64,
+    /// Time each page may take, retries included.
+    pub page_budget: Duration,
+    /// Called after each page is stored.
+    pub progress: Option<ProgressFn>,
+    /// Read the whole 90-day backfill window even for advertisers read before.
+    pub full_backfill: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            today: None,
+            page_size: 1000,
+            page_budget: Duration::from_secs(30),
+            progress: None,
+            full_backfill: false,
+        }
+    }
+}
+
+/// What one run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub advertisers: usize,
+    pub pages: u64,
+    pub entries: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// Rows for ad groups that are not Quiver links.
+    pub unmatched: u64,
+    /// Rows dated after their link was paused.
+    pub paused: u64,
+    /// Pulls that continued from a checkpoint left by a failed run.
+    pub resumed: u64,
+    /// One line per pull that failed (it resumes next run).
+    pub failures: Vec<String>,
+}
+
+#[derive(Debug)]
+pub enum Outcome {
+    Ran(Summary),
+    /// Another process holds the ingestion lease.
+    Busy,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+fn day_int(d: Date) -> i32 {
+    d.year() * 10000 + i32::from(u8::from(d.month())) * 100 + i32::from(d.day())
+}
+
+fn int_day(v: i32) -> Option<Date> {
+    quiver_domain::parse_report_date(&format!("{v:08}")).ok()
+}
+
+fn utc_day_of_ms(ms: i64) -> Option<Date> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .map(|t| t.date())
+}
+
+/// The links and rates of the brands reporting through one advertiser.
+struct AdvertiserContext {
+    links: HashMap<String, (IngestLink, String)>,
+    rates: HashMap<String, RateHistory>,
+}
+
+struct Mapper<'a> {
+    ctx: &'a AdvertiserContext,
+}
+
+enum Mapped {
+    Fact(Box<FactWrite>),
+    Unmatched,
+    Paused,
+    Skip,
+}
+
+impl Mapper<'_> {
+    fn map(&self, report: &str, e: &ReportEntry) -> Mapped {
+        let Some((link, seller)) = e.ad_group_id.as_ref().and_then(|g| self.ctx.links.get(g))
+        else {
+            return Mapped::Unmatched;
+        };
+        let Some(date) = e
+            .date
+            .as_deref()
+            .and_then(|d| quiver_domain::parse_report_date(d).ok())
+        else {
+            return Mapped::Skip;
+        };
+        // Activity dated after the (UTC) day of a pause is not credited to the link.
+        if let Some(paused) = link.paused_at.and_then(utc_day_of_ms)
+            && date > paused
+        {
+            return Mapped::Paused;
+        }
+        let base = |asin: String, marketplace: String, values| {
+            Mapped::Fact(Box::new(FactWrite {
+                account_id: link.account_id.clone(),
+                day: day_int(date),
+                link_id: link.id.clone(),
+                asin,
+                marketplace,
+                brand_id: link.brand_id.clone(),
+                seller_id: seller.clone(),
+                values,
+            }))
+        };
+        if report == PERFORMANCE {
+            return base(
+                link.asin.clone(),
+                link.marketplace.clone(),
+                FactValues::Traffic {
+                    clicks: e.count(metric::CLICK_THROUGHS),
+                    brb: e.minor_units(metric::BRB_BONUS_AMOUNT),
+                },
+            );
+        }
+        let Some(asin) = e
+            .product_asin
+            .as_deref()
+            .map(|a| a.trim().to_ascii_uppercase())
+        else {
+            return Mapped::Skip;
+        };
+        let marketplace = e
+            .marketplace
+            .as_deref()
+            .and_then(|m| Marketplace::parse(m).ok())
+            .or_else(|| Marketplace::parse(&link.marketplace).ok())
+            .unwrap_or(Marketplace::Us);
+        let halo = e.product_conversion_type.as_deref() == Some(wire::conversion_type::BRAND_HALO);
+        let names: [&str; 5] = if halo {
+            [
+                metric::HALO_DETAIL_PAGE_VIEWS,
+                metric::HALO_ADD_TO_CARTS,
+                metric::HALO_PURCHASES,
+                metric::HALO_UNITS_SOLD,
+                metric::HALO_SALES,
+            ]
+        } else {
+            [
+                metric::DETAIL_PAGE_VIEWS,
+                metric::ADD_TO_CARTS,
+                metric::PURCHASES,
+                metric::UNITS_SOLD,
+                metric::SALES,
+            ]
+        };
+        let sales = e.minor_units(names[4]);
+        // The sold product's own rate on that day: a halo row earns the halo product's rate.
+        let rate = self
+            .ctx
+            .rates
+            .get(&link.brand_id)
+            .map(|h| h.rate_on(&asin, marketplace, date))
+            .unwrap_or(quiver_domain::Bps(0));
+        base(
+            asin,
+            marketplace.as_str().to_owned(),
+            FactValues::Funnel {
+                dpv: e.count(names[0]),
+                atc: e.count(names[1]),
+                purchases: e.count(names[2]),
+                units: e.count(names[3]),
+                sales,
+                commission: rate.commission_on(sales),
+            },
+        )
+    }
+}
+
+fn request_body(
+    report: &str,
+    advertiser_id: &str,
+    window: (Date, Date),
+    cursor: Option<String>,
+    page_size: i64,
+) -> ReportRequestBody {
+    let (report_type, group_by, metrics) = if report == PERFORMANCE {
+        (
+            ReportType::Performance,
+            Some(GroupBy::Adgroup),
+            [metric::CLICK_THROUGHS, metric::BRB_BONUS_AMOUNT].join(","),
+        )
+    } else {
+        (
+            ReportType::Products,
+            None,
+            [
+                metric::DETAIL_PAGE_VIEWS,
+                metric::ADD_TO_CARTS,
+                metric::PURCHASES,
+                metric::UNITS_SOLD,
+                metric::SALES,
+                metric::HALO_DETAIL_PAGE_VIEWS,
+                metric::HALO_ADD_TO_CARTS,
+                metric::HALO_PURCHASES,
+                metric::HALO_UNITS_SOLD,
+                metric::HALO_SALES,
+            ]
+            .join(","),
+        )
+    };
+    ReportRequestBody {
+        advertiser_ids: Some(advertiser_id.to_owned()),
+        count: Some(page_size),
+        cursor_id: cursor,
+        start_date: format_compact(window.0),
+        end_date: format_compact(window.1),
+        group_by,
+        metrics: Some(metrics),
+        report_type: Some(report_type),
+    }
+}
+
+struct Run<'a> {
+    db: &'a Db,
+    client: &'a AmazonClient,
+    opts: &'a Options,
+    today: Date,
+    holder: String,
+    summary: Summary,
+}
+
+impl Run<'_> {
+    async fn advertiser(&mut self, rows: &[AdvertiserRow]) -> Result<(), IngestError> {
+        let Some(first) = rows.first() else {
+            return Ok(());
+        };
+        let Some(region) = Region::parse(&first.region) else {
+            return Ok(());
+        };
+        let mut ctx = AdvertiserContext {
+            links: HashMap::new(),
+            rates: HashMap::new(),
+        };
+        for r in rows {
+            for l in self.db.ingest_links(&r.brand_id).await? {
+                ctx.links
+                    .insert(l.ad_group_id.clone(), (l, r.seller_id.clone()));
+            }
+            ctx.rates.insert(
+                r.brand_id.clone(),
+                self.db.commission_history(&r.brand_id).await?,
+            );
+        }
+        self.summary.advertisers += 1;
+        for report in [PERFORMANCE, PRODUCTS] {
+            if let Err(e) = self.pull(region, first, report, &ctx).await {
+                tracing::warn!(advertiser = %first.advertiser_id, %region, report, error = %e, "report pull failed; it resumes next run");
+                self.summary
+                    .failures
+                    .push(format!("{region} {} {report}: {e}", first.advertiser_id));
+            }
+        }
+        Ok(())
+    }
+
+    /// One report for one advertiser, page by page from the checkpoint.
+    async fn pull(
+        &mut self,
+        region: Region,
+        adv: &AdvertiserRow,
+        report: &'static str,
+        ctx: &AdvertiserContext,
+    ) -> anyhow::Result<()> {
+        let state = self
+            .db
+            .ingest_state(region.as_str(), &adv.advertiser_id, report)
+            .await?;
+        let pending = state.as_ref().and_then(|s| {
+            Some((
+                int_day(s.pending_start?)?,
+                int_day(s.pending_end?)?,
+                s.pending_cursor.clone(),
+            ))
+        });
+        let (start, end, cursor) = match pending {
+            Some(p) => {
+                self.summary.resumed += 1;
+                p
+            }
+            None => {
+                let read_before = state.as_ref().and_then(|s| s.last_success_at).is_some();
+                let back = if read_before && !self.opts.full_backfill {
+                    RESTATEMENT_DAYS - 1
+                } else {
+                    BACKFILL_DAYS - 1
+                };
+                (self.today - time::Duration::days(back), self.today, None)
+            }
+        };
+        // A checkpoint may predate the PRODUCTS report's reach; the cursor stays valid.
+        let oldest = self.today - time::Duration::days(BACKFILL_DAYS);
+        let start = if report == PRODUCTS {
+            start.max(oldest)
+        } else {
+            start
+        };
+        let window = (day_int(start), day_int(end));
+        self.db
+            .set_ingest_pending(
+                region.as_str(),
+                &adv.advertiser_id,
+                report,
+                window,
+                cursor.as_deref(),
+                now_ms(),
+            )
+            .await?;
+        let body = request_body(
+            report,
+            &adv.advertiser_id,
+            (start, end),
+            cursor,
+            self.opts.page_size,
+        );
+        let mapper = Mapper { ctx };
+        let mut pages = std::pin::pin!(self.client.report_pages(
+            region,
+            &adv.profile_id,
+            &body,
+            self.opts.page_budget
+        ));
+        while let Some(page) = pages.next().await {
+            let page = page?;
+            let mut facts = Vec::with_capacity(page.entries.len());
+            for e in &page.entries {
+                match mapper.map(report, e) {
+                    Mapped::Fact(f) => facts.push(*f),
+                    Mapped::Unmatched => self.summary.unmatched += 1,
+                    Mapped::Paused => self.summary.paused += 1,
+                    Mapped::Skip => {}
+                }
+            }
+            let now = now_ms();
+            let out = self.db.apply_facts(&facts, now).await?;
+            self.summary.inserted += out.inserted;
+            self.summary.updated += out.updated;
+            self.summary.unchanged += out.unchanged;
+            self.summary.pages += 1;
+            self.summary.entries += page.entries.len() as u64;
+            match &page.next_cursor {
+                Some(next) => {
+                    self.db
+                        .set_ingest_pending(
+                            region.as_str(),
+                            &adv.advertiser_id,
+                            report,
+                            window,
+                            Some(next),
+                            now,
+                        )
+                        .await?
+                }
+                None => {
+                    self.db
+                        .set_ingest_done(region.as_str(), &adv.advertiser_id, report, now)
+                        .await?
+                }
+            }
+            if !self
+                .db
+                .claim_lease(LEASE, &self.holder, now, LEASE_TTL_MS)
+                .await?
+            {
+                anyhow::bail!("lost the ingestion lease");
+            }
+            if let Some(progress) = &self.opts.progress {
+                progress(&Progress {
+                    region,
+                    advertiser_id: adv.advertiser_id.clone(),
+                    report,
+                    pages: self.summary.pages,
+                    entries: self.summary.entries,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One ingestion run over every advertiser, unless another process is running one.
+pub async fn run_once(
+    db: &Db,
+    client: &AmazonClient,
+    opts: &Options,
+) -> Result<Outcome, IngestError> {
+    let holder = uuid::Uuid::now_v7().to_string();
+    if !db
+        .claim_lease(LEASE, &holder, now_ms(), LEASE_TTL_MS)
+        .await?
+    {
+        return Ok(Outcome::Busy);
+    }
+    let today = opts
+        .today
+        .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+    let mut run = Run {
+        db,
+        client,
+        opts,
+        today,
+        holder: holder.clone(),
+        summary: Summary::default(),
+    };
+    let result = async {
+        let rows = db.ingest_advertisers().await?;
+        let mut groups: Vec<Vec<AdvertiserRow>> = Vec::new();
+        for r in rows {
+            match groups.last_mut() {
+                Some(g) if g[0].region == r.region && g[0].advertiser_id == r.advertiser_id => {
+                    g.push(r)
+                }
+                _ => groups.push(vec![r]),
+            }
+        }
+        for g in &groups {
+            run.advertiser(g).await?;
+        }
+        Ok::<(), IngestError>(())
+    }
+    .await;
+    if let Err(e) = db.release_lease(LEASE, &holder).await {
+        tracing::warn!(error = %e, "could not release the ingestion lease; it expires by itself");
+    }
+    result?;
+    Ok(Outcome::Ran(run.summary))
+}
+
+/// Runs ingestion now and then every `every`, for `quiver serve`.
+pub fn spawn_schedule(db: Db, client: AmazonClient, every: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let opts = Options::default();
+        loop {
+            match run_once(&db, &client, &opts).await {
+                Ok(Outcome::Ran(s)) => tracing::info!(
+                    advertisers = s.advertisers,
+                    pages = s.pages,
+                    inserted = s.inserted,
+                    updated = s.updated,
+                    failures = s.failures.len(),
+                    "report ingestion finished"
+                ),
+                Ok(Outcome::Busy) => tracing::debug!("report ingestion running elsewhere"),
+                Err(e) => tracing::warn!(error = %e, "report ingestion failed"),
+            }
+            tokio::time::sleep(every).await;
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn days_convert_both_ways() {
+        assert_eq!(day_int(date!(2026 - 03 - 09)), 20260309);
+        assert_eq!(int_day(20260309), Some(date!(2026 - 03 - 09)));
+        assert_eq!(int_day(20260230), None);
+        assert_eq!(utc_day_of_ms(0), Some(date!(1970 - 01 - 01)));
+    }
+}
