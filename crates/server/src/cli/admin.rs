@@ -10,7 +10,7 @@ use crate::accounts::create_account;
 use crate::cli::import;
 use crate::store::catalog::NewBrand;
 use crate::store::commission::beginning;
-use crate::store::{Db, now_ms};
+use crate::store::{Db, copy, now_ms};
 
 #[derive(Debug, Args)]
 pub struct AdminArgs {
@@ -84,6 +84,13 @@ pub enum AdminCommand {
     /// rating, ratings_total, category, sub_category (;-separated), is_variant_of,
     /// collection_name, commission.
     ImportCatalog { file: PathBuf },
+    /// Copy this (SQLite) database into an empty PostgreSQL database, migrating it first,
+    /// then compare every table's row count and checksum.
+    CopyTo {
+        /// The target, e.g. postgres://quiver@db.internal/quiver.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 async fn publisher_id(db: &Db, who: &str) -> anyhow::Result<String> {
@@ -208,6 +215,30 @@ pub async fn run(db: &Db, args: AdminArgs) -> anyhow::Result<()> {
             println!(
                 "brand {brand} uses profile {profile_id} / advertiser {advertiser_id} in {region}"
             );
+        }
+        AdminCommand::CopyTo { to } => {
+            let target = Db::connect(&to)
+                .await
+                .with_context(|| format!("connecting to {to}"))?;
+            target.migrate().await?;
+            let source = copy::sqlite_to_postgres(db, &target, |table, n| {
+                eprint!("\r{table}: {n} rows   ");
+            })
+            .await?;
+            eprintln!();
+            let copied = copy::sums(&target).await?;
+            let mut mismatches = 0;
+            for (table, sum) in &source {
+                let same = copied.get(table) == Some(sum);
+                mismatches += usize::from(!same);
+                println!(
+                    "{table:<28} {:>10} rows  {}",
+                    sum.rows,
+                    if same { "ok" } else { "MISMATCH" }
+                );
+            }
+            anyhow::ensure!(mismatches == 0, "{mismatches} tables differ after the copy");
+            println!("copied {} tables; counts and checksums match", source.len());
         }
         AdminCommand::ImportCatalog { file } => {
             let records = import::read_records(&file)

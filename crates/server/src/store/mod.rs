@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod commission;
+pub mod copy;
 pub mod links;
 pub mod tags;
 pub mod tokens;

@@ -8,6 +8,7 @@ mod auth;
 mod binary;
 mod catalog;
 mod cli;
+mod copy;
 mod links;
 mod ops;
 mod support;
