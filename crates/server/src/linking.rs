@@ -54,9 +54,40 @@ pub async fn create_link(
         return Ok(Created::Replayed(replay));
     }
 
+    let link = prepare_link(state, &who.account_id, &who.public_id, req).await?;
+    let body = render(&link);
+    let record = idempotency_key.map(|key| IdempotencyRecord {
+        key,
+        request_hash: &fingerprint,
+        response_body: &body,
+    });
+    match state.db.insert_link(&link, record, link.created_at).await? {
+        InsertOutcome::Created => Ok(Created::New(Box::new(link), body)),
+        // A concurrent request with the same key won: answer as it did.
+        InsertOutcome::KeyTaken => match idempotency_key {
+            Some(key) => replay(state, who, key, &fingerprint)
+                .await?
+                .map(Created::Replayed)
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("idempotency key vanished"))),
+            None => Err(ApiError::Internal(anyhow::anyhow!(
+                "key conflict without a key"
+            ))),
+        },
+    }
+}
+
+/// Checks 2–4 of spec §4 for `account_id` (whose public id is `public_id`) and builds the
+/// link row, without storing it: single creation and bulk jobs store it each in their
+/// own transaction.
+pub async fn prepare_link(
+    state: &AppState,
+    account_id: &str,
+    public_id: &str,
+    req: &NewLink,
+) -> Result<LinkRow, ApiError> {
     let product = state
         .db
-        .product_for(&who.account_id, req.asin.as_str(), req.marketplace)
+        .product_for(account_id, req.asin.as_str(), req.marketplace)
         .await?
         .ok_or_else(|| ApiError::ProductNotFound {
             asin: req.asin.to_string(),
@@ -102,15 +133,14 @@ pub async fn create_link(
         &template,
         req.marketplace,
         &req.asin,
-        &who.public_id,
+        public_id,
         &ad_group_id,
         "quiver",
     )
     .map_err(|e| ApiError::Internal(e.into()))?;
-    let now = now_ms();
     let link = LinkRow {
         id: id.to_string(),
-        account_id: who.account_id.clone(),
+        account_id: account_id.to_owned(),
         asin: req.asin.to_string(),
         marketplace: req.marketplace.to_string(),
         brand_id: product.brand_id.clone(),
@@ -120,31 +150,13 @@ pub async fn create_link(
             .map_or_else(|| req.asin.to_string(), |n| n.as_str().to_owned()),
         url,
         ad_group_id,
-        campaign_id: who.public_id.clone(),
+        campaign_id: public_id.to_owned(),
         product_name: product.title.clone(),
         active: true,
         paused_at: None,
-        created_at: now,
+        created_at: now_ms(),
     };
-    let body = render(&link);
-    let record = idempotency_key.map(|key| IdempotencyRecord {
-        key,
-        request_hash: &fingerprint,
-        response_body: &body,
-    });
-    match state.db.insert_link(&link, record, now).await? {
-        InsertOutcome::Created => Ok(Created::New(Box::new(link), body)),
-        // A concurrent request with the same key won: answer as it did.
-        InsertOutcome::KeyTaken => match idempotency_key {
-            Some(key) => replay(state, who, key, &fingerprint)
-                .await?
-                .map(Created::Replayed)
-                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("idempotency key vanished"))),
-            None => Err(ApiError::Internal(anyhow::anyhow!(
-                "key conflict without a key"
-            ))),
-        },
-    }
+    Ok(link)
 }
 
 async fn replay(

@@ -1,9 +1,382 @@
-//! Placeholder: the bulk endpoints are being built (see the issues).
+//! `POST /bulk_generate_attribution_links`, `GET /bulk_jobs/{job_id}` and
+//! `GET /bulk_jobs/{job_id}/results.csv` (spec §4). The work itself is in `jobs`.
 
+use axum::Json as JsonResponse;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use quiver_domain::Marketplace;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::AppState;
+use crate::auth::Publisher;
+use crate::error::{ApiError, ApiResult, FieldError, Problem, ValidationProblem};
+use crate::extract::Json;
+use crate::http::links::parse_new_link;
+use crate::jobs::{self, MAX_ITEMS};
+use crate::store::bulk::{JobSummary, NewItem, NewJob};
+use crate::store::now_ms;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(submit))
+        .routes(routes!(job_status))
+        .routes(routes!(job_results))
+}
+
+/// One link to create; the same fields as `POST /generate_attribution_link`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct BulkItem {
+    #[schema(example = "B0D45KS7QM")]
+    pub asin: String,
+    /// 1–200 characters after trimming; defaults to the ASIN.
+    pub link_name: Option<String>,
+    /// Default `amazon.com`.
+    #[schema(example = "amazon.de")]
+    pub marketplace: Option<String>,
+}
+
+/// The body of `POST /bulk_generate_attribution_links`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct BulkRequest {
+    /// 1 to 5,000 links.
+    pub links: Vec<BulkItem>,
+    /// Where to send the result CSV; defaults to the account's address.
+    pub email: Option<String>,
+}
+
+/// The job was accepted.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BulkAccepted {
+    pub job_id: String,
+    /// Number of items in the job (every submitted item gets a result row).
+    pub queued_count: usize,
+    /// Where the results will be e-mailed.
+    pub email: String,
+    /// Always `queued`.
+    pub status: &'static str,
+}
+
+/// A job's progress.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BulkJob {
+    pub job_id: String,
+    /// `queued`, `running` or `done`.
+    pub status: String,
+    pub total: i64,
+    /// Items finished, with a link or an error.
+    pub processed: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    /// ISO 8601, UTC.
+    pub created_at: String,
+    /// ISO 8601, UTC; null until done.
+    pub finished_at: Option<String>,
+    /// **(Quiver)** Recipient of the result e-mail.
+    pub email: String,
+    /// **(Quiver)** `none` (no SMTP configured), `pending`, `sent` or `failed`.
+    pub email_status: String,
+}
+
+fn iso_utc(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+impl From<JobSummary> for BulkJob {
+    fn from(j: JobSummary) -> Self {
+        Self {
+            job_id: j.id,
+            status: j.status,
+            total: j.total,
+            processed: j.succeeded + j.failed,
+            succeeded: j.succeeded,
+            failed: j.failed,
+            created_at: iso_utc(j.created_at),
+            finished_at: j.finished_at.map(iso_utc),
+            email: j.email,
+            email_status: j.email_status,
+        }
+    }
+}
+
+fn text_of(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// A plausible address: something@domain, nothing that could smuggle headers.
+fn valid_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && s.len() <= 254
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
+        && !domain.contains('@')
+}
+
+/// Validates the request and turns each item into a pending item or an error row.
+fn parse_request(body: &Value, default_email: &str) -> Result<(Vec<NewItem>, String), ApiError> {
+    let obj = body.as_object().ok_or_else(|| {
+        ApiError::validation(
+            "body",
+            "__root__",
+            "Input should be a valid JSON object",
+            "model_type",
+        )
+    })?;
+    let links = match obj.get("links") {
+        None | Some(Value::Null) => {
+            return Err(ApiError::Validation(vec![FieldError::missing(
+                "body", "links",
+            )]));
+        }
+        Some(Value::Array(a)) => a,
+        Some(_) => {
+            return Err(ApiError::validation(
+                "body",
+                "links",
+                "Input should be a valid list",
+                "list_type",
+            ));
+        }
+    };
+    if links.is_empty() {
+        return Err(ApiError::validation(
+            "body",
+            "links",
+            "List should have at least 1 item after validation, not 0",
+            "too_short",
+        ));
+    }
+    if links.len() > MAX_ITEMS {
+        return Err(ApiError::validation(
+            "body",
+            "links",
+            format!(
+                "List should have at most {MAX_ITEMS} items after validation, not {}",
+                links.len()
+            ),
+            "too_long",
+        ));
+    }
+    let email = match obj.get("email") {
+        None | Some(Value::Null) => default_email.to_owned(),
+        Some(Value::String(s)) if valid_email(s.trim()) => s.trim().to_owned(),
+        Some(_) => {
+            return Err(ApiError::validation(
+                "body",
+                "email",
+                "value is not a valid email address",
+                "value_error",
+            ));
+        }
+    };
+    // An unsupported marketplace anywhere refuses the whole request (400), before anything
+    // else is looked at, so nothing is queued.
+    let mut marketplaces = Vec::with_capacity(links.len());
+    for item in links {
+        let m = match item.get("marketplace") {
+            Some(Value::String(s)) => Some(Marketplace::parse(s)?),
+            _ => None,
+        };
+        marketplaces.push(m);
+    }
+    let items = links
+        .iter()
+        .zip(marketplaces)
+        .map(|(item, m)| {
+            let marketplace = match (m, item.get("marketplace")) {
+                (Some(m), _) => m.as_str().to_owned(),
+                (None, None | Some(Value::Null)) => Marketplace::Us.as_str().to_owned(),
+                (None, other) => text_of(other),
+            };
+            let link_name = match item.get("link_name") {
+                None | Some(Value::Null) => None,
+                other => Some(text_of(other)),
+            };
+            let error = parse_new_link(item)
+                .err()
+                .map(|e| jobs::bulk::error_text(&e));
+            NewItem {
+                asin: text_of(item.get("asin")),
+                marketplace,
+                link_name,
+                error,
+            }
+        })
+        .collect();
+    Ok((items, email))
+}
+
+/// Queue up to 5,000 links at once.
+///
+/// The job runs in the background, survives restarts and creates each link exactly once.
+/// An unsupported marketplace in any item refuses the whole request (400, nothing queued);
+/// every other per-item problem (malformed ASIN, bad name, unknown product, no access,
+/// Amazon unavailable after retries) becomes an error row of the result CSV. When done,
+/// the CSV is e-mailed to `email` (when SMTP is configured).
+#[utoipa::path(post, path = "/bulk_generate_attribution_links", tag = "links", security(("bearer" = [])),
+    request_body = BulkRequest,
+    responses(
+        (status = 202, body = BulkAccepted, description = "Queued"),
+        (status = 400, body = Problem, description = "`unsupported_marketplace` in some item; nothing was queued"),
+        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
+        (status = 403, body = Problem, description = "`wrong_account_type`"),
+        (status = 413, body = Problem, description = "`payload_too_large`"),
+        (status = 422, body = ValidationProblem, description = "No links, more than 5,000, or a malformed body or e-mail"),
+    ))]
+async fn submit(
+    State(state): State<AppState>,
+    Publisher(who): Publisher,
+    Json(body): Json<Value>,
+) -> ApiResult<Response> {
+    let (items, email) = parse_request(&body, &who.email)?;
+    let job = NewJob {
+        id: uuid::Uuid::now_v7().to_string(),
+        account_id: who.account_id.clone(),
+        email: email.clone(),
+        created_at: now_ms(),
+    };
+    state.db.create_bulk_job(&job, &items).await?;
+    jobs::wake();
+    tracing::info!(job = %job.id, items = items.len(), "bulk job queued");
+    Ok((
+        StatusCode::ACCEPTED,
+        JsonResponse(BulkAccepted {
+            job_id: job.id,
+            queued_count: items.len(),
+            email,
+            status: "queued",
+        }),
+    )
+        .into_response())
+}
+
+fn job_not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("Bulk job not found: {id}"))
+}
+
+/// **(Quiver)** A bulk job's progress. Only its owner sees it.
+#[utoipa::path(get, path = "/bulk_jobs/{job_id}", tag = "links", security(("bearer" = [])),
+    params(("job_id" = String, Path, description = "From the submission's answer")),
+    responses(
+        (status = 200, body = BulkJob),
+        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
+        (status = 403, body = Problem, description = "`wrong_account_type`"),
+        (status = 404, body = Problem, description = "No such job of yours"),
+    ))]
+async fn job_status(
+    State(state): State<AppState>,
+    Publisher(who): Publisher,
+    Path(job_id): Path<String>,
+) -> ApiResult<JsonResponse<BulkJob>> {
+    let job = state
+        .db
+        .bulk_job(&job_id, &who.account_id)
+        .await?
+        .ok_or_else(|| job_not_found(&job_id))?;
+    Ok(JsonResponse(job.into()))
+}
+
+/// **(Quiver)** The result CSV so far: one row per finished item, in submission order.
+/// Columns `ASIN,Marketplace,Link Name,Attribution URL,Status,Error`.
+#[utoipa::path(get, path = "/bulk_jobs/{job_id}/results.csv", tag = "links", security(("bearer" = [])),
+    params(("job_id" = String, Path, description = "From the submission's answer")),
+    responses(
+        (status = 200, content_type = "text/csv", body = String),
+        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
+        (status = 403, body = Problem, description = "`wrong_account_type`"),
+        (status = 404, body = Problem, description = "No such job of yours"),
+    ))]
+async fn job_results(
+    State(state): State<AppState>,
+    Publisher(who): Publisher,
+    Path(job_id): Path<String>,
+) -> ApiResult<Response> {
+    state
+        .db
+        .bulk_job(&job_id, &who.account_id)
+        .await?
+        .ok_or_else(|| job_not_found(&job_id))?;
+    let rows = state.db.bulk_results(&job_id).await?;
+    let csv = jobs::csv::results_csv(&rows).map_err(|e| ApiError::Internal(e.into()))?;
+    let disposition = format!("attachment; filename=\"quiver-bulk-{job_id}.csv\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn emails() {
+        assert!(valid_email("a@b.co"));
+        for bad in [
+            "",
+            "a",
+            "@b.co",
+            "a@b",
+            "a@.b",
+            "a b@c.de",
+            "a@b.co\r\nBcc: x@y.z",
+            "a@b@c.de",
+        ] {
+            assert!(!valid_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_bad_marketplace_anywhere_refuses_everything() {
+        let body =
+            json!({"links": [{"asin": "B0D45KS7QM"}, {"asin": "x", "marketplace": "amazon.moon"}]});
+        assert!(matches!(
+            parse_request(&body, "a@b.co"),
+            Err(ApiError::UnsupportedMarketplace(_))
+        ));
+    }
+
+    #[test]
+    fn other_problems_become_error_rows() {
+        let body = json!({"links": [
+            {"asin": "b0d45ks7qm", "marketplace": "WWW.Amazon.DE", "link_name": " n "},
+            {"asin": "nope"},
+            {"asin": "B0D45KS7QM", "link_name": "   "},
+            {"link_name": "no asin"},
+        ]});
+        let (items, email) = parse_request(&body, "me@x.io").unwrap();
+        assert_eq!(email, "me@x.io");
+        assert_eq!(items[0].marketplace, "amazon.de");
+        assert_eq!(items[0].error, None);
+        assert_eq!(items[1].marketplace, "amazon.com");
+        assert_eq!(
+            items[1].error.as_deref(),
+            Some("Invalid ASIN 'nope': expected 10 letters or digits")
+        );
+        assert!(items[2].error.is_some());
+        assert_eq!(items[3].error.as_deref(), Some("asin: Field required"));
+    }
 }

@@ -216,3 +216,60 @@ impl TestApp {
         self.token(email).await
     }
 }
+
+/// A fresh database for tests that start several servers on one database (SQLite file in
+/// `dir`, or a new PostgreSQL database when the suite runs on PostgreSQL).
+pub async fn fresh_database_url(dir: &tempfile::TempDir) -> String {
+    database_url(dir).await
+}
+
+impl TestApp {
+    /// Starts Quiver on an existing database, as another process sharing it would (demo
+    /// data is seeded only into an empty database).
+    pub async fn on_database(url: &str, extra: &[&str]) -> Self {
+        let mut args = vec![
+            "quiver",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--amazon",
+            "sim",
+            "--demo",
+            "1",
+            "--no-demo-links",
+            "--rate-limit",
+            "0",
+        ];
+        args.extend_from_slice(extra);
+        let cli = Cli::try_parse_from(args).unwrap();
+        let Command::Serve(cfg) = cli.command else {
+            unreachable!()
+        };
+        let running = serve::start(url, &cfg).await.unwrap();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        Self {
+            base: running.base_url(),
+            running,
+            client,
+            _dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// GET returning the raw body text (CSV downloads).
+    pub async fn get_text(&self, path: &str, token: &str) -> (StatusCode, HeaderMap, String) {
+        let resp = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        (status, headers, resp.text().await.unwrap())
+    }
+}

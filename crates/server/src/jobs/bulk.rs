@@ -1,0 +1,256 @@
+//! The bulk worker: claims due items, creates their links with bounded concurrency, and
+//! finishes jobs whose items are all processed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use quiver_domain::{Asin, LinkName, Marketplace};
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::app::AppState;
+use crate::error::{ApiError, FieldError};
+use crate::jobs::BulkConfig;
+use crate::linking::{NewLink, prepare_link};
+use crate::store::bulk::ClaimedItem;
+use crate::store::now_ms;
+
+/// Most items one job may have (spec §4).
+pub const MAX_ITEMS: usize = 5_000;
+
+/// The text of an error row: the same words single creation answers with.
+pub fn error_text(e: &ApiError) -> String {
+    match e {
+        ApiError::Validation(items) => items
+            .iter()
+            .map(field_error_text)
+            .collect::<Vec<_>>()
+            .join("; "),
+        ApiError::Internal(_) => "Internal error while creating the link".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+fn field_error_text(f: &FieldError) -> String {
+    let field = f
+        .loc
+        .last()
+        .map(|v| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .unwrap_or_default();
+    if field.is_empty() || field == "__root__" || f.msg.starts_with(&field) {
+        f.msg.clone()
+    } else {
+        format!("{field}: {}", f.msg)
+    }
+}
+
+/// Rebuilds the creation request from a stored item (validated when it was submitted).
+fn new_link(item: &ClaimedItem) -> Result<NewLink, ApiError> {
+    let asin = Asin::parse(&item.asin)?;
+    let marketplace = Marketplace::parse(&item.marketplace)?;
+    let link_name = match &item.link_name {
+        Some(n) => Some(LinkName::parse(n).map_err(|e| {
+            ApiError::validation("body", "link_name", e.to_string(), "string_length")
+        })?),
+        None => None,
+    };
+    Ok(NewLink {
+        asin,
+        marketplace,
+        link_name,
+    })
+}
+
+/// Failures worth another attempt: Amazon could not be reached, or storage hiccuped.
+fn is_transient(e: &ApiError) -> bool {
+    matches!(
+        e,
+        ApiError::AmazonUnavailable { .. } | ApiError::Internal(_)
+    )
+}
+
+/// The worker loop of one process.
+pub async fn run(
+    state: AppState,
+    cfg: BulkConfig,
+    id: String,
+    can_mail: bool,
+    mail_wake: Arc<Notify>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let concurrency = cfg.bulk_concurrency.max(1);
+    let permits = Arc::new(Semaphore::new(concurrency));
+    let mut in_flight: JoinSet<()> = JoinSet::new();
+    let email_status = if can_mail { "pending" } else { "none" };
+    let mut last_sweep = Instant::now() - cfg.poll();
+    let id: Arc<str> = id.into();
+    let cfg = Arc::new(cfg);
+    loop {
+        if *stopped.borrow() {
+            break;
+        }
+        while in_flight.try_join_next().is_some() {}
+        let free = permits.available_permits();
+        let mut claimed = 0;
+        if free > 0 {
+            let now = now_ms();
+            let lease_until = now + cfg.lease().as_millis() as i64;
+            match state
+                .db
+                .claim_bulk_items(&id, now, lease_until, free as i64)
+                .await
+            {
+                Ok(items) => {
+                    claimed = items.len();
+                    for item in items {
+                        let Ok(permit) = permits.clone().acquire_owned().await else {
+                            break;
+                        };
+                        let (state, cfg, id) = (state.clone(), cfg.clone(), id.clone());
+                        in_flight.spawn(async move {
+                            process(&state, &cfg, &id, item).await;
+                            drop(permit);
+                        });
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not claim bulk items"),
+            }
+        }
+        // Jobs are finished when idle, and at least once per poll interval while busy.
+        if claimed == 0 || last_sweep.elapsed() >= cfg.poll() {
+            last_sweep = Instant::now();
+            match state.db.finish_bulk_jobs(now_ms(), email_status).await {
+                Ok(done) => {
+                    for job in &done {
+                        tracing::info!(job = %job, "bulk job done");
+                    }
+                    if !done.is_empty() {
+                        mail_wake.notify_one();
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not finish bulk jobs"),
+            }
+        }
+        if claimed > 0 && claimed == free {
+            // Everything claimed is running: come back as soon as a slot frees up.
+            tokio::select! {
+                _ = in_flight.join_next() => {}
+                _ = stopped.changed() => {}
+            }
+        } else if claimed == 0 {
+            tokio::select! {
+                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+                () = super::WAKE.notified() => {}
+                () = tokio::time::sleep(cfg.poll()) => {}
+                _ = stopped.changed() => {}
+            }
+        }
+    }
+    // Items in flight finish within the link deadline; their results are worth keeping.
+    while in_flight.join_next().await.is_some() {}
+}
+
+/// Processes one claimed item: its link and done mark together, a retry, or an error row.
+async fn process(state: &AppState, cfg: &BulkConfig, worker: &str, item: ClaimedItem) {
+    let outcome = match new_link(&item) {
+        Ok(req) => prepare_link(state, &item.account_id, &item.public_id, &req).await,
+        Err(e) => Err(e),
+    };
+    let result = match outcome {
+        Ok(link) => match state
+            .db
+            .complete_bulk_item(&item.job_id, item.position, worker, &link)
+            .await
+        {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                tracing::info!(job = %item.job_id, position = item.position, "bulk item taken over by another worker; its link was not stored");
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, job = %item.job_id, position = item.position, "could not store a bulk link");
+                retry(state, cfg, worker, &item).await
+            }
+        },
+        Err(e)
+            if is_transient(&e)
+                && item.attempts.saturating_add(1) < cfg.bulk_max_attempts as i32 =>
+        {
+            retry(state, cfg, worker, &item).await
+        }
+        Err(e) => state
+            .db
+            .fail_bulk_item(
+                &item.job_id,
+                item.position,
+                worker,
+                &error_text(&e),
+                now_ms(),
+            )
+            .await
+            .map(|_| ()),
+    };
+    if let Err(e) = result {
+        // The lease runs out and the item is claimed again: nothing is lost.
+        tracing::warn!(error = %e, job = %item.job_id, position = item.position, "could not record a bulk item's outcome");
+    }
+}
+
+async fn retry(
+    state: &AppState,
+    cfg: &BulkConfig,
+    worker: &str,
+    item: &ClaimedItem,
+) -> Result<(), crate::store::StoreError> {
+    let delay: Duration = cfg.backoff(item.attempts.max(0) as u32);
+    let next = now_ms() + delay.as_millis() as i64;
+    state
+        .db
+        .retry_bulk_item(&item.job_id, item.position, worker, next)
+        .await
+        .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_rows_use_single_creation_wording() {
+        let e = ApiError::from(Asin::parse("nope").unwrap_err());
+        assert_eq!(
+            error_text(&e),
+            "Invalid ASIN 'nope': expected 10 letters or digits"
+        );
+        let e = ApiError::Validation(vec![FieldError::missing("body", "asin")]);
+        assert_eq!(error_text(&e), "asin: Field required");
+        let e = ApiError::validation(
+            "body",
+            "link_name",
+            "link_name must be 1 to 200 characters",
+            "string_length",
+        );
+        assert_eq!(error_text(&e), "link_name must be 1 to 200 characters");
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let cfg = BulkConfig {
+            bulk_concurrency: 8,
+            bulk_lease_secs: 60,
+            bulk_retry_base_ms: 1000,
+            bulk_max_attempts: 6,
+            smtp_max_attempts: 5,
+            smtp_from: String::new(),
+            bulk_poll_ms: 500,
+        };
+        for (attempt, base) in [(0u32, 1000u64), (1, 2000), (3, 8000), (10, 60_000)] {
+            let d = cfg.backoff(attempt).as_millis() as u64;
+            assert!(d >= base && d <= base + base / 4, "{attempt}: {d}");
+        }
+    }
+}

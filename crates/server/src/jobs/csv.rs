@@ -1,0 +1,118 @@
+//! The result CSV of a bulk job (spec §4): exactly these columns, one row per finished
+//! item in submission order, quoted by the `csv` crate.
+
+use quiver_domain::{Asin, LinkName};
+
+use crate::store::bulk::ItemResult;
+
+pub const HEADER: [&str; 6] = [
+    "ASIN",
+    "Marketplace",
+    "Link Name",
+    "Attribution URL",
+    "Status",
+    "Error",
+];
+
+/// The ASIN as stored on the link when valid (upper-case), else as submitted.
+fn asin_cell(raw: &str) -> String {
+    Asin::parse(raw).map_or_else(|_| raw.to_owned(), |a| a.to_string())
+}
+
+/// The link's name: as given (trimmed), or the ASIN when none was given.
+fn name_cell(item: &ItemResult) -> String {
+    match &item.link_name {
+        Some(n) => LinkName::parse(n).map_or_else(|_| n.clone(), LinkName::into_inner),
+        None => asin_cell(&item.asin),
+    }
+}
+
+pub fn results_csv(items: &[ItemResult]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(64 + items.len() * 200));
+    w.write_record(HEADER)?;
+    for item in items {
+        let ok = item.status == "done";
+        let (url, error) = if ok {
+            (item.url.clone().unwrap_or_default(), String::new())
+        } else {
+            let e = item.error.clone().filter(|e| !e.is_empty());
+            (
+                String::new(),
+                e.unwrap_or_else(|| "Unknown error".to_owned()),
+            )
+        };
+        w.write_record([
+            asin_cell(&item.asin),
+            item.marketplace.clone(),
+            name_cell(item),
+            url,
+            (if ok { "ok" } else { "error" }).to_owned(),
+            error,
+        ])?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(position: i32, name: Option<&str>, ok: bool) -> ItemResult {
+        ItemResult {
+            position,
+            asin: "b0d45ks7qm".into(),
+            marketplace: "amazon.de".into(),
+            link_name: name.map(str::to_owned),
+            status: if ok { "done" } else { "error" }.into(),
+            url: ok.then(|| "https://www.amazon.de/dp/B0D45KS7QM?a=1&b=2".to_owned()),
+            error: (!ok).then(|| "Product not found: \"x\", really".to_owned()),
+        }
+    }
+
+    #[test]
+    fn round_trips_commas_quotes_newlines_and_non_ascii() {
+        let names = [
+            "plain",
+            "comma, inside",
+            "quote \" inside",
+            "line\nbreak",
+            "Grüße – 春の セール 🎉",
+        ];
+        let items: Vec<_> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| item(i as i32, Some(n), i % 2 == 0))
+            .collect();
+        let bytes = results_csv(&items).unwrap();
+        let mut r = csv::Reader::from_reader(bytes.as_slice());
+        assert_eq!(r.headers().unwrap(), HEADER.as_slice());
+        let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), names.len());
+        for (i, row) in rows.iter().enumerate() {
+            assert_eq!(&row[0], "B0D45KS7QM");
+            assert_eq!(&row[2], names[i]);
+            if i % 2 == 0 {
+                assert_eq!(&row[4], "ok");
+                assert!(row[3].starts_with("https://"));
+                assert_eq!(&row[5], "");
+            } else {
+                assert_eq!(&row[4], "error");
+                assert_eq!(&row[3], "");
+                assert_eq!(&row[5], "Product not found: \"x\", really");
+            }
+        }
+    }
+
+    #[test]
+    fn default_name_is_the_asin_and_errors_are_never_empty() {
+        let mut it = item(0, None, false);
+        it.error = None;
+        let bytes = results_csv(&[it]).unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        assert_eq!(
+            text,
+            "ASIN,Marketplace,Link Name,Attribution URL,Status,Error\n\
+             B0D45KS7QM,amazon.de,B0D45KS7QM,,error,Unknown error\n"
+        );
+    }
+}

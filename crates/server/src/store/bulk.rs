@@ -1,0 +1,410 @@
+//! The bulk-link job queue (migration 0005): jobs, their items, leases and results.
+//!
+//! Exactly once: an item's link and its `done` mark are written in one transaction, and
+//! the mark is conditional on the item still being pending and claimed by the writer.
+//! Whoever commits first wins; everyone else rolls back, so a crash, an expired lease or
+//! two processes racing can never make two links for one item, nor lose one.
+
+use sqlx::AssertSqlSafe;
+
+use super::links::LinkRow;
+use super::{Db, StoreError, StoreResult, read_pool, write_pool};
+
+/// A new job, written together with all its items.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub id: String,
+    pub account_id: String,
+    pub email: String,
+    pub created_at: i64,
+}
+
+/// One submitted item. `error` set: it failed validation and is stored already finished.
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    pub asin: String,
+    pub marketplace: String,
+    pub link_name: Option<String>,
+    pub error: Option<String>,
+}
+
+/// An item a worker has claimed, with what it needs to process it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClaimedItem {
+    pub job_id: String,
+    pub position: i32,
+    pub asin: String,
+    pub marketplace: String,
+    pub link_name: Option<String>,
+    pub attempts: i32,
+    pub account_id: String,
+    pub public_id: String,
+}
+
+/// A job with its progress counts.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobSummary {
+    pub id: String,
+    pub account_id: String,
+    pub email: String,
+    pub status: String,
+    pub total: i64,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+    pub email_status: String,
+    pub email_error: Option<String>,
+    pub succeeded: i64,
+    pub failed: i64,
+}
+
+/// A finished item, for the result CSV.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ItemResult {
+    pub position: i32,
+    pub asin: String,
+    pub marketplace: String,
+    pub link_name: Option<String>,
+    pub status: String,
+    pub url: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Per-item bookkeeping, for diagnostics and tests.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ItemState {
+    pub position: i32,
+    pub status: String,
+    pub attempts: i32,
+    pub link_id: Option<String>,
+    pub processed_by: Option<String>,
+}
+
+/// A finished job whose email this worker has claimed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EmailClaim {
+    pub id: String,
+    pub email: String,
+    pub email_attempts: i32,
+}
+
+/// Rows per multi-row INSERT: 9 binds each stays far below both engines' bind limits.
+const INSERT_CHUNK: usize = 500;
+
+const CLAIMED_COLUMNS: &str = "i.job_id, i.position, i.asin, i.marketplace, i.link_name, i.attempts, \
+     j.account_id, a.public_id";
+
+impl Db {
+    /// Stores a job and every item in one transaction: the job exists whole or not at all.
+    pub async fn create_bulk_job(&self, job: &NewJob, items: &[NewItem]) -> StoreResult<()> {
+        const JOB_SQL: &str = "INSERT INTO bulk_jobs (id, account_id, email, total, status, created_at, \
+             email_status, email_attempts, email_next_at) VALUES ($1, $2, $3, $4, 'queued', $5, 'none', 0, 0)";
+        const ITEM_HEAD: &str = "INSERT INTO bulk_items (job_id, position, asin, marketplace, link_name, \
+             status, error, next_attempt_at, finished_at, attempts) VALUES ";
+        let total = items.len() as i64;
+        let result: Result<(), sqlx::Error> = write_pool!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            sqlx::query(JOB_SQL)
+                .bind(&job.id).bind(&job.account_id).bind(&job.email).bind(total).bind(job.created_at)
+                .execute(&mut *tx).await?;
+            for (chunk_no, chunk) in items.chunks(INSERT_CHUNK).enumerate() {
+                let sql = item_insert_sql(ITEM_HEAD, chunk.len());
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for (i, item) in chunk.iter().enumerate() {
+                    let position = (chunk_no * INSERT_CHUNK + i) as i32;
+                    let (status, finished) = match item.error {
+                        Some(_) => ("error", Some(job.created_at)),
+                        None => ("pending", None),
+                    };
+                    q = q.bind(&job.id).bind(position).bind(&item.asin).bind(&item.marketplace)
+                        .bind(&item.link_name).bind(status).bind(&item.error).bind(job.created_at)
+                        .bind(finished);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            tx.commit().await
+        }.await);
+        result.map_err(StoreError::from_write)
+    }
+
+    /// Claims up to `limit` pending items that are due and not leased by a live worker,
+    /// leasing them to `worker` until `lease_until`. Marks their jobs running.
+    pub async fn claim_bulk_items(
+        &self,
+        worker: &str,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ClaimedItem>> {
+        // SQLite has one writer at a time, so the sub-select and the update cannot be
+        // interleaved with another claim. PostgreSQL skips rows another claim has locked,
+        // so concurrent workers take disjoint items without waiting on each other.
+        const SQLITE_CLAIM: &str = "UPDATE bulk_items SET claimed_by = $1, lease_until = $2 \
+             WHERE (job_id, position) IN (SELECT job_id, position FROM bulk_items \
+                 WHERE status = 'pending' AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+                 ORDER BY job_id, position LIMIT $4) \
+             RETURNING job_id, position";
+        const PG_CLAIM: &str = "WITH due AS (SELECT job_id, position FROM bulk_items \
+                 WHERE status = 'pending' AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+                 ORDER BY job_id, position LIMIT $4 FOR UPDATE SKIP LOCKED) \
+             UPDATE bulk_items AS b SET claimed_by = $1, lease_until = $2 FROM due \
+             WHERE b.job_id = due.job_id AND b.position = due.position \
+             RETURNING b.job_id, b.position";
+        const START_JOB: &str = "UPDATE bulk_jobs SET status = 'running', started_at = $2 WHERE id = $1 AND status = 'queued'";
+        let claimed: Vec<(String, i32)> = match self {
+            Db::Sqlite { write, .. } => {
+                sqlx::query_as(SQLITE_CLAIM)
+                    .bind(worker)
+                    .bind(lease_until)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(write)
+                    .await?
+            }
+            Db::Postgres(pool) => {
+                sqlx::query_as(PG_CLAIM)
+                    .bind(worker)
+                    .bind(lease_until)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?
+            }
+        };
+        if claimed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut jobs: Vec<&str> = claimed.iter().map(|(j, _)| j.as_str()).collect();
+        jobs.sort_unstable();
+        jobs.dedup();
+        for job in &jobs {
+            write_pool!(self, pool => sqlx::query(START_JOB).bind(*job).bind(now)
+                .execute(pool).await.map(|r| r.rows_affected()))?;
+        }
+        // Read back what the claim returned, with the owner's ids the link needs.
+        let sql = format!(
+            "SELECT {CLAIMED_COLUMNS} FROM bulk_items i JOIN bulk_jobs j ON j.id = i.job_id \
+             JOIN accounts a ON a.id = j.account_id \
+             WHERE i.job_id = $1 AND i.position = $2 AND i.claimed_by = $3 AND i.status = 'pending'"
+        );
+        let mut items = Vec::with_capacity(claimed.len());
+        for (job_id, position) in &claimed {
+            let row: Option<ClaimedItem> = read_pool!(self, pool => sqlx::query_as(AssertSqlSafe(sql.as_str()))
+                .bind(job_id).bind(position).bind(worker).fetch_optional(pool).await)?;
+            items.extend(row);
+        }
+        Ok(items)
+    }
+
+    /// Stores the item's link and marks the item done, in one transaction. False (and
+    /// nothing stored) when the item is no longer this worker's to finish.
+    pub async fn complete_bulk_item(
+        &self,
+        job_id: &str,
+        position: i32,
+        worker: &str,
+        link: &LinkRow,
+    ) -> StoreResult<bool> {
+        const DONE_SQL: &str = "UPDATE bulk_items SET status = 'done', link_id = $4, url = $5, \
+             processed_by = $3, finished_at = $6, claimed_by = NULL, lease_until = NULL \
+             WHERE job_id = $1 AND position = $2 AND claimed_by = $3 AND status = 'pending'";
+        // The same insert as single creation's (store/links.rs).
+        const LINK_SQL: &str = "INSERT INTO links (id, account_id, asin, marketplace, brand_id, link_name, url, \
+             ad_group_id, campaign_id, product_name, active, paused_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+        let result: Result<bool, sqlx::Error> = write_pool!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            // The link first: the item references it. If the conditional update then finds
+            // the item no longer ours (on PostgreSQL after waiting for a racing writer's
+            // row lock), the rollback takes the link away again.
+            sqlx::query(LINK_SQL)
+                .bind(&link.id).bind(&link.account_id).bind(&link.asin).bind(&link.marketplace)
+                .bind(&link.brand_id).bind(&link.link_name).bind(&link.url).bind(&link.ad_group_id)
+                .bind(&link.campaign_id).bind(&link.product_name).bind(link.active).bind(link.paused_at)
+                .bind(link.created_at)
+                .execute(&mut *tx).await?;
+            let n = sqlx::query(DONE_SQL)
+                .bind(job_id).bind(position).bind(worker).bind(&link.id).bind(&link.url)
+                .bind(link.created_at)
+                .execute(&mut *tx).await?.rows_affected();
+            if n == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            tx.commit().await?;
+            Ok(true)
+        }.await);
+        result.map_err(StoreError::from_write)
+    }
+
+    /// Records a final per-item failure. False when the item is no longer this worker's.
+    pub async fn fail_bulk_item(
+        &self,
+        job_id: &str,
+        position: i32,
+        worker: &str,
+        error: &str,
+        now: i64,
+    ) -> StoreResult<bool> {
+        const SQL: &str = "UPDATE bulk_items SET status = 'error', error = $4, processed_by = $3, \
+             finished_at = $5, attempts = attempts + 1, claimed_by = NULL, lease_until = NULL \
+             WHERE job_id = $1 AND position = $2 AND claimed_by = $3 AND status = 'pending'";
+        let n = write_pool!(self, pool => sqlx::query(SQL)
+            .bind(job_id).bind(position).bind(worker).bind(error).bind(now)
+            .execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(n > 0)
+    }
+
+    /// Gives an item back for another attempt no earlier than `next_attempt_at`.
+    pub async fn retry_bulk_item(
+        &self,
+        job_id: &str,
+        position: i32,
+        worker: &str,
+        next_attempt_at: i64,
+    ) -> StoreResult<bool> {
+        const SQL: &str = "UPDATE bulk_items SET attempts = attempts + 1, next_attempt_at = $4, \
+             claimed_by = NULL, lease_until = NULL \
+             WHERE job_id = $1 AND position = $2 AND claimed_by = $3 AND status = 'pending'";
+        let n = write_pool!(self, pool => sqlx::query(SQL)
+            .bind(job_id).bind(position).bind(worker).bind(next_attempt_at)
+            .execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(n > 0)
+    }
+
+    /// Releases every lease `worker` holds (a clean shutdown), so others need not wait.
+    pub async fn release_bulk_claims(&self, worker: &str) -> StoreResult<u64> {
+        const SQL: &str = "UPDATE bulk_items SET claimed_by = NULL, lease_until = NULL \
+             WHERE claimed_by = $1 AND status = 'pending'";
+        Ok(
+            write_pool!(self, pool => sqlx::query(SQL).bind(worker).execute(pool).await.map(|r| r.rows_affected()))?,
+        )
+    }
+
+    /// Marks done every unfinished job that has no pending item left; returns their ids.
+    /// `email_status` is `pending` when this process can send mail, else `none`.
+    pub async fn finish_bulk_jobs(&self, now: i64, email_status: &str) -> StoreResult<Vec<String>> {
+        // The status condition makes this safe to run anywhere, any number of times: only
+        // one statement flips a job to done.
+        const SQL: &str = "UPDATE bulk_jobs SET status = 'done', finished_at = $1, email_status = $2 \
+             WHERE status <> 'done' AND NOT EXISTS \
+             (SELECT 1 FROM bulk_items i WHERE i.status = 'pending' AND i.job_id = bulk_jobs.id) \
+             RETURNING id";
+        Ok(write_pool!(self, pool => sqlx::query_scalar(SQL)
+            .bind(now).bind(email_status).fetch_all(pool).await)?)
+    }
+
+    /// A job with its counts, only if it belongs to `account_id`.
+    pub async fn bulk_job(
+        &self,
+        job_id: &str,
+        account_id: &str,
+    ) -> StoreResult<Option<JobSummary>> {
+        const SQL: &str = "SELECT j.id, j.account_id, j.email, j.status, j.total, j.created_at, j.finished_at, \
+             j.email_status, j.email_error, \
+             CAST(COALESCE(SUM(CASE WHEN i.status = 'done' THEN 1 ELSE 0 END), 0) AS BIGINT) AS succeeded, \
+             CAST(COALESCE(SUM(CASE WHEN i.status = 'error' THEN 1 ELSE 0 END), 0) AS BIGINT) AS failed \
+             FROM bulk_jobs j LEFT JOIN bulk_items i ON i.job_id = j.id \
+             WHERE j.id = $1 AND j.account_id = $2 \
+             GROUP BY j.id, j.account_id, j.email, j.status, j.total, j.created_at, j.finished_at, \
+             j.email_status, j.email_error";
+        Ok(read_pool!(self, pool => sqlx::query_as(SQL)
+            .bind(job_id).bind(account_id).fetch_optional(pool).await)?)
+    }
+
+    /// The job's finished items in submission order.
+    pub async fn bulk_results(&self, job_id: &str) -> StoreResult<Vec<ItemResult>> {
+        const SQL: &str = "SELECT position, asin, marketplace, link_name, status, url, error FROM bulk_items \
+             WHERE job_id = $1 AND status <> 'pending' ORDER BY position";
+        Ok(read_pool!(self, pool => sqlx::query_as(SQL).bind(job_id).fetch_all(pool).await)?)
+    }
+
+    /// Every item's bookkeeping, in submission order.
+    pub async fn bulk_item_states(&self, job_id: &str) -> StoreResult<Vec<ItemState>> {
+        const SQL: &str = "SELECT position, status, attempts, link_id, processed_by FROM bulk_items \
+             WHERE job_id = $1 ORDER BY position";
+        Ok(read_pool!(self, pool => sqlx::query_as(SQL).bind(job_id).fetch_all(pool).await)?)
+    }
+
+    /// How many jobs an account has submitted.
+    pub async fn count_bulk_jobs(&self, account_id: &str) -> StoreResult<i64> {
+        const SQL: &str = "SELECT COUNT(*) FROM bulk_jobs WHERE account_id = $1";
+        Ok(
+            read_pool!(self, pool => sqlx::query_scalar(SQL).bind(account_id).fetch_one(pool).await)?,
+        )
+    }
+
+    /// Claims one finished job whose email is due and not leased by a live sender.
+    pub async fn claim_bulk_email(
+        &self,
+        worker: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> StoreResult<Option<EmailClaim>> {
+        // The conditions are repeated outside the sub-select: on PostgreSQL a racing claim
+        // re-checks them on the locked row and loses instead of claiming twice.
+        const SQL: &str = "UPDATE bulk_jobs SET email_claimed_by = $1, email_lease_until = $2 \
+             WHERE id = (SELECT id FROM bulk_jobs WHERE status = 'done' AND email_status = 'pending' \
+                 AND email_next_at <= $3 AND (email_lease_until IS NULL OR email_lease_until < $3) \
+                 ORDER BY id LIMIT 1) \
+             AND status = 'done' AND email_status = 'pending' \
+             AND (email_lease_until IS NULL OR email_lease_until < $3) \
+             RETURNING id, email, email_attempts";
+        Ok(write_pool!(self, pool => sqlx::query_as(SQL)
+            .bind(worker).bind(lease_until).bind(now).fetch_optional(pool).await)?)
+    }
+
+    /// Records an email attempt: sent, failed for good, or to retry at `next_at`.
+    pub async fn record_bulk_email(
+        &self,
+        job_id: &str,
+        worker: &str,
+        status: &str,
+        error: Option<&str>,
+        next_at: i64,
+    ) -> StoreResult<bool> {
+        const SQL: &str = "UPDATE bulk_jobs SET email_status = $3, email_error = $4, email_next_at = $5, \
+             email_attempts = email_attempts + 1, email_claimed_by = NULL, email_lease_until = NULL \
+             WHERE id = $1 AND email_claimed_by = $2 AND email_status = 'pending'";
+        let n = write_pool!(self, pool => sqlx::query(SQL)
+            .bind(job_id).bind(worker).bind(status).bind(error).bind(next_at)
+            .execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(n > 0)
+    }
+}
+
+/// `head` followed by `rows` groups of 9 numbered placeholders and a zero (attempts).
+fn item_insert_sql(head: &str, rows: usize) -> String {
+    const COLS: usize = 9;
+    let mut sql = String::with_capacity(head.len() + rows * 60);
+    sql.push_str(head);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..COLS {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(r * COLS + c + 1).to_string());
+        }
+        sql.push_str(", 0)");
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_sql_numbers_every_placeholder_once() {
+        let sql = item_insert_sql("INSERT INTO t VALUES ", 2);
+        assert_eq!(
+            sql,
+            "INSERT INTO t VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0), \
+             ($10, $11, $12, $13, $14, $15, $16, $17, $18, 0)"
+        );
+    }
+}
