@@ -705,3 +705,56 @@ async fn an_unreachable_smtp_server_never_loses_the_results() {
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|r| &r[4] == "ok"));
 }
+
+#[tokio::test]
+async fn the_bulk_command_submits_a_csv_and_writes_the_results() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("links.csv");
+    std::fs::write(
+        &input,
+        "ASIN,link_name,marketplace\n\
+         b0d45ks7qm,\"spring, \"\"launch\"\"\",amazon.de\n\
+         B0PKBUDS01,,\n\
+         nope,bad,amazon.com\n",
+    )
+    .unwrap();
+    let out = dir.path().join("results.csv");
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_quiver"))
+        .arg("bulk")
+        .arg(&input)
+        .args(["--as", CREATOR, "--server", &app.base, "--out"])
+        .arg(&out)
+        .env("QUIVER_PASSWORD", PASSWORD)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("2 links created, 1 errors"), "{stdout}");
+    let rows = parse_csv(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(rows.len(), 3);
+    assert_eq!(
+        (&rows[0][0], &rows[0][1], &rows[0][2], &rows[0][4]),
+        ("B0D45KS7QM", "amazon.de", "spring, \"launch\"", "ok")
+    );
+    assert_eq!((&rows[1][2], &rows[1][4]), ("B0PKBUDS01", "ok"));
+    assert_eq!(&rows[2][4], "error");
+    assert_eq!(app.link_count(CREATOR).await, 2);
+
+    // A wrong password is reported, and nothing is submitted.
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_quiver"))
+        .arg("bulk")
+        .arg(&input)
+        .args(["--as", CREATOR, "--server", &app.base])
+        .env("QUIVER_PASSWORD", "wrong-password")
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("login"));
+}
