@@ -9,8 +9,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
 use axum::middleware;
-use axum::routing::get;
 use axum::response::IntoResponse;
+use axum::routing::get;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -20,8 +20,8 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::amazon::Amazon;
 use crate::auth::TokenCache;
-use crate::ratelimit::Limiter;
 use crate::error::ApiError;
+use crate::ratelimit::Limiter;
 use crate::store::Db;
 use crate::tags::TagSource;
 use crate::{http, login, metrics, ratelimit};
@@ -134,8 +134,18 @@ pub fn router(state: AppState) -> Router {
 
 fn cors_layer(origins: &[String]) -> CorsLayer {
     let base = CorsLayer::new()
-        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::PUT, Method::DELETE])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PATCH,
+            Method::PUT,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+        ])
         .expose_headers([
             header::LOCATION,
             header::RETRY_AFTER,
@@ -147,7 +157,10 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
     if origins.iter().any(|o| o == "*") {
         base.allow_origin(AllowOrigin::any())
     } else {
-        let list: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+        let list: Vec<HeaderValue> = origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
         base.allow_origin(AllowOrigin::list(list))
     }
 }

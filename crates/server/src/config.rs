@@ -87,6 +87,9 @@ pub struct ServeConfig {
     #[arg(long, env = "QUIVER_SMTP_URL")]
     pub smtp_url: Option<String>,
 
+    #[command(flatten)]
+    pub bulk: crate::jobs::BulkConfig,
+
     /// Seconds a cached Amazon tag template is served without asking Amazon again.
     #[arg(long, env = "QUIVER_TAG_TTL_SECS", default_value_t = 24 * 3600)]
     pub tag_ttl_secs: u64,
@@ -94,6 +97,10 @@ pub struct ServeConfig {
     /// When Amazon fails, cached tag templates up to this many seconds old are still used.
     #[arg(long, env = "QUIVER_TAG_MAX_STALE_SECS", default_value_t = 7 * 24 * 3600)]
     pub tag_max_stale_secs: u64,
+
+    /// Seconds between report ingestions inside `serve` (one also runs at start); 0 disables.
+    #[arg(long, env = "QUIVER_INGEST_INTERVAL_SECS", default_value_t = 3600)]
+    pub ingest_interval_secs: u64,
 
     /// Skip creating the demo creator's links (tests want an empty link list).
     #[arg(long, hide = true)]

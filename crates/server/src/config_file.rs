@@ -32,9 +32,15 @@ pub const KEYS: &[&str] = &[
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigFileError {
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is not valid TOML: {source}")]
-    Parse { path: PathBuf, source: toml::de::Error },
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
     #[error("{path}: unknown key '{key}' (known: {known})", known = KEYS.join(", "))]
     UnknownKey { path: PathBuf, key: String },
     #[error("{path}: '{key}' must be a string, number or boolean")]
@@ -57,21 +63,33 @@ pub fn path_from(args: &[String]) -> Option<PathBuf> {
 
 /// Reads the file into `QUIVER_*` variable names and values.
 pub fn read(path: &Path) -> Result<BTreeMap<String, String>, ConfigFileError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| ConfigFileError::Read { path: path.to_owned(), source })?;
-    let table: toml::Table =
-        toml::from_str(&text).map_err(|source| ConfigFileError::Parse { path: path.to_owned(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigFileError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let table: toml::Table = toml::from_str(&text).map_err(|source| ConfigFileError::Parse {
+        path: path.to_owned(),
+        source,
+    })?;
     let mut vars = BTreeMap::new();
     for (key, value) in table {
         if !KEYS.contains(&key.as_str()) {
-            return Err(ConfigFileError::UnknownKey { path: path.to_owned(), key });
+            return Err(ConfigFileError::UnknownKey {
+                path: path.to_owned(),
+                key,
+            });
         }
         let text = match value {
             toml::Value::String(s) => s,
             toml::Value::Integer(i) => i.to_string(),
             toml::Value::Boolean(b) => if b { "1" } else { "0" }.to_owned(),
             toml::Value::Float(f) => f.to_string(),
-            _ => return Err(ConfigFileError::BadValue { path: path.to_owned(), key }),
+            _ => {
+                return Err(ConfigFileError::BadValue {
+                    path: path.to_owned(),
+                    key,
+                });
+            }
         };
         vars.insert(format!("QUIVER_{}", key.to_uppercase()), text);
     }
@@ -86,16 +104,25 @@ mod tests {
     fn keys_become_variables_and_typos_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("quiver.toml");
-        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\nrate_limit = 0\ndemo = false\n").unwrap();
+        std::fs::write(
+            &file,
+            "listen = \"0.0.0.0:9000\"\nrate_limit = 0\ndemo = false\n",
+        )
+        .unwrap();
         let vars = read(&file).unwrap();
         assert_eq!(vars["QUIVER_LISTEN"], "0.0.0.0:9000");
         assert_eq!(vars["QUIVER_RATE_LIMIT"], "0");
         assert_eq!(vars["QUIVER_DEMO"], "0");
         std::fs::write(&file, "lisen = \"x\"\n").unwrap();
-        assert!(matches!(read(&file), Err(ConfigFileError::UnknownKey { .. })));
+        assert!(matches!(
+            read(&file),
+            Err(ConfigFileError::UnknownKey { .. })
+        ));
         std::fs::write(&file, "listen = [1]\n").unwrap();
         assert!(matches!(read(&file), Err(ConfigFileError::BadValue { .. })));
-        let args: Vec<String> = ["quiver", "serve", "--config", "a.toml"].map(String::from).to_vec();
+        let args: Vec<String> = ["quiver", "serve", "--config", "a.toml"]
+            .map(String::from)
+            .to_vec();
         assert_eq!(path_from(&args), Some(PathBuf::from("a.toml")));
     }
 }

@@ -156,7 +156,7 @@ pub async fn seed(db: &Db) -> Result<bool, DemoError> {
         return Ok(false);
     }
     let now = now_ms();
-    let creator = create_account(
+    let creator = match create_account(
         db,
         CREATOR,
         PASSWORD,
@@ -164,7 +164,13 @@ pub async fn seed(db: &Db) -> Result<bool, DemoError> {
         "Demo Creator",
         Some("aff_demo_creator"),
     )
-    .await?;
+    .await
+    {
+        Ok(id) => id,
+        // Another process sharing the database is seeding it right now.
+        Err(AccountsError::Exists(_)) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
     let creator2 = create_account(
         db,
         CREATOR2,

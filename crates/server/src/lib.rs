@@ -11,6 +11,8 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod http;
+pub mod ingest;
+pub mod jobs;
 pub mod linking;
 pub mod login;
 pub mod metrics;

@@ -23,7 +23,8 @@ use governor::{Quota, RateLimiter};
 use crate::auth::token_hash;
 use crate::error::{ApiError, retry_after_secs};
 
-type Keyed = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
+type Keyed =
+    RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
 
 #[derive(Clone)]
 pub struct Limiter {
@@ -35,7 +36,8 @@ impl Limiter {
     /// `None` when the limit is 0 (off).
     pub fn per_minute(n: u32) -> Option<Self> {
         let n = NonZeroU32::new(n)?;
-        let limiter = RateLimiter::keyed(Quota::per_minute(n)).with_middleware::<StateInformationMiddleware>();
+        let limiter = RateLimiter::keyed(Quota::per_minute(n))
+            .with_middleware::<StateInformationMiddleware>();
         let inner = Arc::new(limiter);
         // Forget idle keys now and then so the map does not grow with every token ever seen.
         let weak = Arc::downgrade(&inner);
@@ -49,13 +51,17 @@ impl Limiter {
                 }
             }
         });
-        Some(Self { inner, per_minute: n.get() })
+        Some(Self {
+            inner,
+            per_minute: n.get(),
+        })
     }
 }
 
 /// Requests that are never limited: health checks, metrics and documentation.
 fn exempt(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/metrics" | "/openapi.json") || path.starts_with("/docs")
+    matches!(path, "/healthz" | "/readyz" | "/metrics" | "/openapi.json")
+        || path.starts_with("/docs")
 }
 
 fn rate_key(req: &Request) -> String {
@@ -80,7 +86,9 @@ fn rate_key(req: &Request) -> String {
 }
 
 pub async fn limit(State(limiter): State<Option<Limiter>>, req: Request, next: Next) -> Response {
-    let Some(limiter) = limiter else { return next.run(req).await };
+    let Some(limiter) = limiter else {
+        return next.run(req).await;
+    };
     if exempt(req.uri().path()) {
         return next.run(req).await;
     }
@@ -91,7 +99,10 @@ pub async fn limit(State(limiter): State<Option<Limiter>>, req: Request, next: N
             let mut response = next.run(req).await;
             let h = response.headers_mut();
             h.insert("ratelimit-limit", HeaderValue::from(limiter.per_minute));
-            h.insert("ratelimit-remaining", HeaderValue::from(snapshot.remaining_burst_capacity()));
+            h.insert(
+                "ratelimit-remaining",
+                HeaderValue::from(snapshot.remaining_burst_capacity()),
+            );
             h.insert("ratelimit-reset", HeaderValue::from(window.as_secs()));
             response
         }

@@ -1,7 +1,6 @@
 //! The `quiver` command line.
 
 pub mod admin;
-pub mod bulk;
 pub mod import;
 pub mod serve;
 
@@ -39,7 +38,4 @@ pub enum Command {
     Ingest(ServeConfig),
     /// Manage accounts, brands, grants, Amazon ids and the catalog.
     Admin(admin::AdminArgs),
-    /// Submit a CSV of links (asin, link_name, marketplace) to a running server as one bulk
-    /// job, show its progress, and write the result CSV. Password from QUIVER_PASSWORD.
-    Bulk(bulk::BulkArgs),
 }

@@ -20,6 +20,8 @@ pub struct Running {
     pub state: AppState,
     pub amazon: Arc<Amazon>,
     pub seeded: bool,
+    /// The bulk-job worker (and mailer) of this process.
+    pub workers: Option<crate::jobs::Workers>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -35,6 +37,9 @@ impl Running {
             let _ = stop.send(());
         }
         (&mut self.task).await??;
+        if let Some(workers) = self.workers.take() {
+            workers.stop().await;
+        }
         persist_tags(&self.amazon.tags, &self.state.db).await;
         self.state.db.close().await;
         Ok(())
@@ -78,6 +83,15 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
     if demo_enabled && !cfg.no_demo_links {
         tokio::spawn(demo::seed_links(state.clone()));
     }
+    let workers = crate::jobs::start(state.clone(), &cfg.bulk, cfg.smtp_url.as_deref())
+        .context("starting the bulk-job worker")?;
+    if cfg.ingest_interval_secs > 0 {
+        crate::ingest::spawn_schedule(
+            state.db.clone(),
+            amazon.client.clone(),
+            std::time::Duration::from_secs(cfg.ingest_interval_secs),
+        );
+    }
     let server = Server::bind(cfg.listen, state.clone())
         .await
         .with_context(|| format!("listening on {}", cfg.listen))?;
@@ -92,6 +106,7 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
         state,
         amazon,
         seeded,
+        workers: Some(workers),
         stop: Some(stop),
         task,
     })

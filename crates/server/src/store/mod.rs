@@ -2,10 +2,13 @@
 //! same SQL text on both wherever the dialects agree. Each file holds one aggregate.
 
 pub mod accounts;
+pub mod bulk;
 pub mod catalog;
 pub mod commission;
 pub mod copy;
 pub mod links;
+pub mod reports;
+pub mod sellers;
 pub mod tags;
 pub mod tokens;
 
@@ -28,6 +31,8 @@ pub enum StoreError {
     Sqlx(#[from] sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot take the migration lock: {0}")]
+    Lock(String),
 }
 
 impl StoreError {
@@ -113,7 +118,28 @@ impl Db {
 
     pub async fn migrate(&self) -> StoreResult<()> {
         match self {
-            Db::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await?,
+            Db::Sqlite { write, .. } => {
+                // SQLite's migrator takes no lock, so processes starting together on one
+                // file would both apply the same migration: serialise them on a lock file.
+                let db_file = write.connect_options().get_filename().to_owned();
+                let lock = tokio::task::spawn_blocking(move || {
+                    let mut name = db_file.into_os_string();
+                    name.push(".migrate-lock");
+                    let file = std::fs::OpenOptions::new()
+                        .create(true)
+                        .truncate(false)
+                        .write(true)
+                        .open(name)?;
+                    file.lock()?;
+                    std::io::Result::Ok(file)
+                })
+                .await
+                .map_err(|e| StoreError::Lock(e.to_string()))?
+                .map_err(|e| StoreError::Lock(e.to_string()))?;
+                let result = sqlx::migrate!("./migrations/sqlite").run(write).await;
+                drop(lock);
+                result?
+            }
             // The migrator takes an advisory lock, so processes starting together are safe.
             Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }

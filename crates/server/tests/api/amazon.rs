@@ -186,10 +186,18 @@ async fn under_thirty_percent_failures_every_request_ends_cleanly() {
 /// switched into and out of outage mode through its admin endpoint, as an operator would.
 #[tokio::test]
 async fn standalone_simulator_outage_and_recovery_over_http() {
-    let sim = amazon_sim::spawn(amazon_sim::SimConfig::default(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let sim = amazon_sim::spawn(
+        amazon_sim::SimConfig::default(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     let base = sim.base_url();
     let app = TestApp::with_args(&["--amazon", &base]).await;
-    assert!(app.running.amazon.sim.is_none(), "no in-process simulator in base-URL mode");
+    assert!(
+        app.running.amazon.sim.is_none(),
+        "no in-process simulator in base-URL mode"
+    );
     let t = app.token(CREATOR).await;
     let faults = |body: serde_json::Value| {
         let client = app.client.clone();
@@ -222,5 +230,8 @@ async fn standalone_simulator_outage_and_recovery_over_http() {
     assert!(created, "links flow again without restarting Quiver");
     // Warm now: a second full outage does not stop links for that advertiser.
     faults(json!({"outage": true})).await;
-    assert_eq!(app.create_link(&t, "B0PKSPKR02", "amazon.com").await.status, StatusCode::CREATED);
+    assert_eq!(
+        app.create_link(&t, "B0PKSPKR02", "amazon.com").await.status,
+        StatusCode::CREATED
+    );
 }

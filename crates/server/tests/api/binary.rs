@@ -19,7 +19,10 @@ impl Drop for Child {
 fn zero_configuration_start_prints_a_working_curl_example() {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_quiver"));
-    cmd.arg("serve").current_dir(dir.path()).stdout(Stdio::piped()).stderr(Stdio::null());
+    cmd.arg("serve")
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
     for (k, _) in std::env::vars() {
         if k.starts_with("QUIVER_") {
             cmd.env_remove(k);
@@ -41,8 +44,14 @@ fn zero_configuration_start_prints_a_working_curl_example() {
         }
     }
     let text = banner.join("\n");
-    assert!(text.contains("creator@example.com") && text.contains("quiver-demo"), "{text}");
-    assert!(dir.path().join("quiver.db").exists(), "SQLite file in the working directory");
+    assert!(
+        text.contains("creator@example.com") && text.contains("quiver-demo"),
+        "{text}"
+    );
+    assert!(
+        dir.path().join("quiver.db").exists(),
+        "SQLite file in the working directory"
+    );
 
     // The example, exactly as printed: a login, then a link creation.
     let script: Vec<&str> = banner
@@ -51,9 +60,19 @@ fn zero_configuration_start_prints_a_working_curl_example() {
         .skip_while(|l| !l.starts_with("TOKEN=$(curl"))
         .collect();
     assert!(script.len() >= 3, "{text}");
-    let output = Command::new("bash").arg("-c").arg(script.join("\n")).output().unwrap();
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(script.join("\n"))
+        .output()
+        .unwrap();
     let body = String::from_utf8_lossy(&output.stdout);
-    let link: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("not JSON: {body}"));
+    let link: serde_json::Value =
+        serde_json::from_str(&body).unwrap_or_else(|_| panic!("not JSON: {body}"));
     assert_eq!(link["marketplace"], "amazon.de");
-    assert!(link["url"].as_str().unwrap().starts_with("https://www.amazon.de/dp/B0D45KS7QM?maas="));
+    assert!(
+        link["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://www.amazon.de/dp/B0D45KS7QM?maas=")
+    );
 }

@@ -11,11 +11,18 @@ fn quiver(db_url: &str, args: &[&str]) -> Output {
             cmd.env_remove(k);
         }
     }
-    cmd.env("QUIVER_DATABASE_URL", db_url).args(args).output().unwrap()
+    cmd.env("QUIVER_DATABASE_URL", db_url)
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn ok(out: &Output) -> String {
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -24,53 +31,207 @@ async fn admin_commands_manage_accounts_brands_grants_and_the_catalog() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("q.db").display());
     ok(&quiver(&url, &["migrate"]));
-    ok(&quiver(&url, &["admin", "create-account", "--email", "Owner@Shop.example", "--password", "long-enough", "--kind", "seller"]));
-    let out = ok(&quiver(&url, &["admin", "create-account", "--email", "maker@example.com", "--password", "long-enough"]));
+    ok(&quiver(
+        &url,
+        &[
+            "admin",
+            "create-account",
+            "--email",
+            "Owner@Shop.example",
+            "--password",
+            "long-enough",
+            "--kind",
+            "seller",
+        ],
+    ));
+    let out = ok(&quiver(
+        &url,
+        &[
+            "admin",
+            "create-account",
+            "--email",
+            "maker@example.com",
+            "--password",
+            "long-enough",
+        ],
+    ));
     assert!(out.contains("public id aff_"), "{out}");
     // Duplicates and bad input are refused with a message, not a panic.
-    let dup = quiver(&url, &["admin", "create-account", "--email", "maker@example.com", "--password", "long-enough"]);
+    let dup = quiver(
+        &url,
+        &[
+            "admin",
+            "create-account",
+            "--email",
+            "maker@example.com",
+            "--password",
+            "long-enough",
+        ],
+    );
     assert!(!dup.status.success());
     assert!(String::from_utf8_lossy(&dup.stderr).contains("already exists"));
-    assert!(!quiver(&url, &["admin", "create-account", "--email", "x@y.z", "--password", "short"]).status.success());
+    assert!(
+        !quiver(
+            &url,
+            &[
+                "admin",
+                "create-account",
+                "--email",
+                "x@y.z",
+                "--password",
+                "short"
+            ]
+        )
+        .status
+        .success()
+    );
 
-    ok(&quiver(&url, &["admin", "create-brand", "--id", "acme", "--name", "Acme", "--owner", "owner@shop.example", "--mode", "approval", "--commission", "12.5"]));
-    assert!(!quiver(&url, &["admin", "create-brand", "--id", "x", "--name", "X", "--owner", "maker@example.com"]).status.success(), "owner must be a seller");
-    ok(&quiver(&url, &["admin", "set-amazon", "--brand", "acme", "--region", "eu", "--profile-id", "11", "--advertiser-id", "22"]));
-    ok(&quiver(&url, &["admin", "grant", "--brand", "acme", "--creator", "maker@example.com"]));
+    ok(&quiver(
+        &url,
+        &[
+            "admin",
+            "create-brand",
+            "--id",
+            "acme",
+            "--name",
+            "Acme",
+            "--owner",
+            "owner@shop.example",
+            "--mode",
+            "approval",
+            "--commission",
+            "12.5",
+        ],
+    ));
+    assert!(
+        !quiver(
+            &url,
+            &[
+                "admin",
+                "create-brand",
+                "--id",
+                "x",
+                "--name",
+                "X",
+                "--owner",
+                "maker@example.com"
+            ]
+        )
+        .status
+        .success(),
+        "owner must be a seller"
+    );
+    ok(&quiver(
+        &url,
+        &[
+            "admin",
+            "set-amazon",
+            "--brand",
+            "acme",
+            "--region",
+            "eu",
+            "--profile-id",
+            "11",
+            "--advertiser-id",
+            "22",
+        ],
+    ));
+    ok(&quiver(
+        &url,
+        &[
+            "admin",
+            "grant",
+            "--brand",
+            "acme",
+            "--creator",
+            "maker@example.com",
+        ],
+    ));
 
     // A CSV with one bad row imports nothing; fixed, it imports everything.
     let csv = dir.path().join("catalog.csv");
-    std::fs::write(&csv, "brand_id,asin,marketplace,title,price,available,commission,sub_category\n\
+    std::fs::write(
+        &csv,
+        "brand_id,asin,marketplace,title,price,available,commission,sub_category\n\
         acme,B0ACME0001,amazon.de,\"Widget, large\",19.99,true,15,Tools;Garden\n\
-        acme,BAD,amazon.de,Broken,1.00,true,,\n").unwrap();
+        acme,BAD,amazon.de,Broken,1.00,true,,\n",
+    )
+    .unwrap();
     let bad = quiver(&url, &["admin", "import-catalog", csv.to_str().unwrap()]);
     assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("record 2"), "{}", String::from_utf8_lossy(&bad.stderr));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("record 2"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
     let db = Db::connect(&url).await.unwrap();
     assert_eq!(db.count_products().await.unwrap(), 0);
-    std::fs::write(&csv, "brand_id,asin,marketplace,title,price,available,commission,sub_category\n\
+    std::fs::write(
+        &csv,
+        "brand_id,asin,marketplace,title,price,available,commission,sub_category\n\
         acme,B0ACME0001,amazon.de,\"Widget, large\",19.99,true,15,Tools;Garden\n\
-        acme,b0acme0002,WWW.AMAZON.FR,Gadget,5,no,,\n").unwrap();
-    let out = ok(&quiver(&url, &["admin", "import-catalog", csv.to_str().unwrap()]));
+        acme,b0acme0002,WWW.AMAZON.FR,Gadget,5,no,,\n",
+    )
+    .unwrap();
+    let out = ok(&quiver(
+        &url,
+        &["admin", "import-catalog", csv.to_str().unwrap()],
+    ));
     assert!(out.contains("imported 2 products"), "{out}");
     let json = dir.path().join("catalog.json");
     std::fs::write(&json, r#"[{"brand_id": "acme", "asin": "B0ACME0003", "marketplace": "amazon.it", "title": "Thing", "price": 7.5}]"#).unwrap();
-    ok(&quiver(&url, &["admin", "import-catalog", json.to_str().unwrap()]));
+    ok(&quiver(
+        &url,
+        &["admin", "import-catalog", json.to_str().unwrap()],
+    ));
     assert_eq!(db.count_products().await.unwrap(), 3);
 
-    let maker = db.account_by_email("maker@example.com").await.unwrap().unwrap();
-    let p = db.product_for(&maker.id, "B0ACME0001", quiver_domain::Marketplace::De).await.unwrap().unwrap();
+    let maker = db
+        .account_by_email("maker@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let p = db
+        .product_for(&maker.id, "B0ACME0001", quiver_domain::Marketplace::De)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(p.can_promote, "granted");
     assert_eq!(p.price_minor, 1999);
     assert_eq!(p.commission_bps(), 1500);
     assert_eq!(p.title, "Widget, large");
-    let gadget = db.product_for(&maker.id, "B0ACME0002", quiver_domain::Marketplace::Fr).await.unwrap().unwrap();
+    let gadget = db
+        .product_for(&maker.id, "B0ACME0002", quiver_domain::Marketplace::Fr)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!gadget.available);
     assert_eq!(gadget.commission_bps(), 1250, "the brand default");
-    let amazon = db.brand_amazon_account("acme", quiver_domain::Region::Eu).await.unwrap().unwrap();
-    assert_eq!((amazon.profile_id.as_str(), amazon.advertiser_id.as_str()), ("11", "22"));
-    ok(&quiver(&url, &["admin", "revoke", "--brand", "acme", "--creator", &maker.public_id]));
-    let p = db.product_for(&maker.id, "B0ACME0001", quiver_domain::Marketplace::De).await.unwrap().unwrap();
+    let amazon = db
+        .brand_amazon_account("acme", quiver_domain::Region::Eu)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (amazon.profile_id.as_str(), amazon.advertiser_id.as_str()),
+        ("11", "22")
+    );
+    ok(&quiver(
+        &url,
+        &[
+            "admin",
+            "revoke",
+            "--brand",
+            "acme",
+            "--creator",
+            &maker.public_id,
+        ],
+    ));
+    let p = db
+        .product_for(&maker.id, "B0ACME0001", quiver_domain::Marketplace::De)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!p.can_promote, "revoked");
 }
 
@@ -79,19 +240,33 @@ fn the_configuration_file_sets_defaults_and_refuses_typos() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("from-file.db");
     let file = dir.path().join("quiver.toml");
-    std::fs::write(&file, format!("database_url = \"sqlite://{}\"\n", db.display())).unwrap();
+    std::fs::write(
+        &file,
+        format!("database_url = \"sqlite://{}\"\n", db.display()),
+    )
+    .unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_quiver"));
     for (k, _) in std::env::vars() {
         if k.starts_with("QUIVER_") {
             cmd.env_remove(k);
         }
     }
-    let out = cmd.args(["--config", file.to_str().unwrap(), "migrate"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cmd
+        .args(["--config", file.to_str().unwrap(), "migrate"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(db.exists());
 
     std::fs::write(&file, "databse_url = \"x\"\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_quiver")).args(["--config", file.to_str().unwrap(), "migrate"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_quiver"))
+        .args(["--config", file.to_str().unwrap(), "migrate"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown key 'databse_url'"));
 }
@@ -104,7 +279,14 @@ fn serve_refuses_to_guess_amazon_with_a_non_default_database() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("QUIVER_AMAZON must be set"));
     let help = ok(&quiver(&url, &["serve", "--help"]));
-    for var in ["QUIVER_LISTEN", "QUIVER_AMAZON", "QUIVER_DEMO", "QUIVER_RATE_LIMIT", "QUIVER_SMTP_URL", "QUIVER_LINK_DEADLINE_MS"] {
+    for var in [
+        "QUIVER_LISTEN",
+        "QUIVER_AMAZON",
+        "QUIVER_DEMO",
+        "QUIVER_RATE_LIMIT",
+        "QUIVER_SMTP_URL",
+        "QUIVER_LINK_DEADLINE_MS",
+    ] {
         assert!(help.contains(var), "--help names {var}");
     }
 }

@@ -6,9 +6,13 @@
 mod amazon;
 mod auth;
 mod binary;
+mod bulk;
 mod catalog;
 mod cli;
 mod copy;
 mod links;
+mod multiprocess;
 mod ops;
+mod reports;
+mod sellers;
 mod support;

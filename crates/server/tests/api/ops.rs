@@ -41,9 +41,14 @@ async fn the_document_describes_every_endpoint_with_its_errors() {
     let paths = doc["paths"].as_object().unwrap();
     for endpoint in SPEC_ENDPOINTS {
         let (method, path) = endpoint.split_once(' ').unwrap();
-        let op = &paths.get(path).unwrap_or_else(|| panic!("{path} is not documented"))[method.to_lowercase()];
+        let op = &paths
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} is not documented"))[method.to_lowercase()];
         assert!(op.is_object(), "{endpoint} is not documented");
-        assert!(op["responses"].as_object().unwrap().len() >= 1, "{endpoint} has no responses");
+        assert!(
+            op["responses"].as_object().unwrap().len() >= 1,
+            "{endpoint} has no responses"
+        );
     }
     // Every authenticated operation documents 401, and every operation with input 422.
     for (path, item) in paths {
@@ -57,7 +62,8 @@ async fn the_document_describes_every_endpoint_with_its_errors() {
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let r = app.send(m, &concrete, None, |r| r).await;
             assert!(
-                r.status != StatusCode::METHOD_NOT_ALLOWED && r.body != serde_json::json!({"detail": "Not Found", "code": "not_found"}),
+                r.status != StatusCode::METHOD_NOT_ALLOWED
+                    && r.body != serde_json::json!({"detail": "Not Found", "code": "not_found"}),
                 "{method} {path} is documented but not routed ({})",
                 r.status
             );
@@ -93,19 +99,33 @@ fn no_route_bypasses_the_document() {
             }
         }
     }
-    assert!(offenders.is_empty(), "undocumented routes:\n{}", offenders.join("\n"));
+    assert!(
+        offenders.is_empty(),
+        "undocumented routes:\n{}",
+        offenders.join("\n")
+    );
 }
 
 #[tokio::test]
 async fn the_reference_page_is_served_without_a_cdn() {
     let app = TestApp::spawn().await;
-    let r = app.client.get(format!("{}/docs/", app.base)).send().await.unwrap();
+    let r = app
+        .client
+        .get(format!("{}/docs/", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
     assert!(html.contains("swagger-ui"), "{html}");
     assert!(!html.contains("cdn.") && !html.contains("unpkg") && !html.contains("jsdelivr"));
     for asset in ["swagger-ui.css", "swagger-ui-bundle.js"] {
-        let r = app.client.get(format!("{}/docs/{asset}", app.base)).send().await.unwrap();
+        let r = app
+            .client
+            .get(format!("{}/docs/{asset}", app.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{asset}");
     }
 }
@@ -116,7 +136,11 @@ async fn request_ids_are_returned_and_propagated() {
     let r = app.send(Method::GET, "/healthz", None, |r| r).await;
     let generated = r.header("x-request-id").unwrap();
     assert_eq!(generated.len(), 36, "a UUID: {generated}");
-    let r = app.send(Method::GET, "/healthz", None, |r| r.header("x-request-id", "trace-me-123")).await;
+    let r = app
+        .send(Method::GET, "/healthz", None, |r| {
+            r.header("x-request-id", "trace-me-123")
+        })
+        .await;
     assert_eq!(r.header("x-request-id"), Some("trace-me-123"));
 }
 
@@ -126,16 +150,35 @@ async fn metrics_count_requests_and_amazon_calls() {
     let t = app.token(CREATOR).await;
     app.get("/getproducts", &t).await;
     app.get("/getproducts", &t).await;
-    assert_eq!(app.create_link(&t, "B0D45KS7QM", "amazon.com").await.status, StatusCode::CREATED);
-    let text = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(
+        app.create_link(&t, "B0D45KS7QM", "amazon.com").await.status,
+        StatusCode::CREATED
+    );
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let line = text
         .lines()
-        .find(|l| l.starts_with("quiver_http_requests_total") && l.contains(r#"route="/getproducts""#) && l.contains(r#"status="200""#))
+        .find(|l| {
+            l.starts_with("quiver_http_requests_total")
+                && l.contains(r#"route="/getproducts""#)
+                && l.contains(r#"status="200""#)
+        })
         .unwrap_or_else(|| panic!("no request counter:\n{text}"));
     let count: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(count >= 2.0, "{line}");
     assert!(text.contains("quiver_http_request_duration_seconds_bucket"));
-    assert!(text.lines().any(|l| l.starts_with("quiver_amazon_calls_total") && l.contains(r#"outcome="ok""#)), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("quiver_amazon_calls_total") && l.contains(r#"outcome="ok""#)),
+        "{text}"
+    );
     assert!(text.contains("quiver_amazon_breaker_open"));
     assert!(text.contains("quiver_tag_cache_misses"));
 }
@@ -163,10 +206,20 @@ async fn the_rate_limiter_answers_429_with_headers_and_recovers() {
     assert!((1..=60).contains(&wait));
     // Another token has its own budget; health checks are never limited.
     let t2 = app.token(CREATOR2).await;
-    assert_eq!(app.get("/get_affiliateID", &t2).await.status, StatusCode::OK);
-    assert_eq!(app.send(Method::GET, "/healthz", None, |r| r).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/get_affiliateID", &t2).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.send(Method::GET, "/healthz", None, |r| r).await.status,
+        StatusCode::OK
+    );
     tokio::time::sleep(Duration::from_secs(wait)).await;
-    assert_eq!(app.get("/get_affiliateID", &t).await.status, StatusCode::OK, "recovered");
+    assert_eq!(
+        app.get("/get_affiliateID", &t).await.status,
+        StatusCode::OK,
+        "recovered"
+    );
 }
 
 #[tokio::test]
@@ -179,9 +232,14 @@ async fn cors_is_configurable() {
                 .header("access-control-request-headers", "authorization")
         })
         .await;
-    assert_eq!(r.header("access-control-allow-origin"), Some("https://app.example.com"));
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
     let other = app
-        .send(Method::GET, "/healthz", None, |r| r.header("origin", "https://evil.example.com"))
+        .send(Method::GET, "/healthz", None, |r| {
+            r.header("origin", "https://evil.example.com")
+        })
         .await;
     assert!(other.header("access-control-allow-origin").is_none());
 }
