@@ -555,6 +555,12 @@ impl Db {
         after: &PublisherKey,
         limit: i64,
     ) -> StoreResult<Vec<PublisherFactRow>> {
+        // Two keyset legs, each a single index range: the rest of the cursor's day (an
+        // equality on day lets the row-value bound seek), then the following days. One
+        // `(day, link, asin) > (...)` bound would seek on `day` alone and scan the
+        // cursor's whole day first.
+        const COLS: &str = "SELECT account_id, day, link_id, asin, marketplace, brand_id, clicks, dpv, atc, \
+             purchases, units, sales, brb, commission FROM report_facts";
         let mut sql = Sql::default();
         sql.push(
             "SELECT f.day, f.link_id, f.asin, f.marketplace, f.brand_id, f.clicks, f.dpv, f.atc, f.purchases, \
@@ -562,24 +568,32 @@ impl Db {
              l.marketplace AS link_marketplace, l.product_name AS link_product_name, \
              COALESCE(p.title, CASE WHEN f.asin = l.asin THEN l.product_name ELSE '' END) AS product_name, \
              COALESCE(b.name, '') AS brand_name \
-             FROM (SELECT account_id, day, link_id, asin, marketplace, brand_id, clicks, dpv, atc, purchases, units, \
-             sales, brb, commission FROM report_facts",
+             FROM (SELECT * FROM (",
         );
+        sql.push(COLS);
         filter.push_where(&mut sql, "account_id", account_id);
-        sql.push(" AND (day, link_id, asin) > (")
+        sql.push(" AND day = ")
             .arg(Arg::Day(after.day))
-            .push(", ")
+            .push(" AND (link_id, asin) > (")
             .arg(Arg::Text(after.link_id.clone()))
             .push(", ")
             .arg(Arg::Text(after.asin.clone()))
-            .push(") ORDER BY day, link_id, asin LIMIT ")
+            .push(") ORDER BY link_id, asin LIMIT ")
+            .arg(Arg::Int(limit))
+            .push(") first_leg UNION ALL SELECT * FROM (")
+            .push(COLS);
+        filter.push_where(&mut sql, "account_id", account_id);
+        sql.push(" AND day > ")
+            .arg(Arg::Day(after.day))
+            .push(" ORDER BY day, link_id, asin LIMIT ")
             .arg(Arg::Int(limit))
             .push(
-                ") f JOIN links l ON l.id = f.link_id \
+                ") next_leg) f JOIN links l ON l.id = f.link_id \
                  LEFT JOIN products p ON p.asin = f.asin AND p.marketplace = f.marketplace \
                  LEFT JOIN brands b ON b.id = f.brand_id \
-                 ORDER BY f.day, f.link_id, f.asin",
-            );
+                 ORDER BY f.day, f.link_id, f.asin LIMIT ",
+            )
+            .arg(Arg::Int(limit));
         let args = &sql.args;
         Ok(
             read_pool!(self, pool => bind_args!(sqlx::query_as(AssertSqlSafe(sql.text.as_str())), args)
@@ -619,16 +633,20 @@ impl Db {
         after: &SellerKey,
         limit: i64,
     ) -> StoreResult<Vec<SellerFactRow>> {
+        // Two keyset legs as in the publisher report: the rest of the cursor's day, then
+        // the following days, each one range of the seller index read in group order.
         let mut sql = Sql::default();
-        sql.push("SELECT g.day, g.asin, g.marketplace, g.account_id, g.brand_id, g.clicks, g.dpv, g.atc, g.purchases, \
+        sql.push(
+            "SELECT g.day, g.asin, g.marketplace, g.account_id, g.brand_id, g.clicks, g.dpv, g.atc, g.purchases, \
              g.units, g.sales, g.brb, g.commission, a.public_id AS creator, COALESCE(b.name, '') AS brand_name FROM \
-             (SELECT day, asin, marketplace, account_id, MIN(brand_id) AS brand_id, ")
-            .push(SUMS)
-            .push(" FROM report_facts");
+             (SELECT * FROM (SELECT day, asin, marketplace, account_id, MIN(brand_id) AS brand_id, ",
+        )
+        .push(SUMS)
+        .push(" FROM report_facts");
         filter.push_where(&mut sql, "seller_id", seller_id);
-        sql.push(" AND (day, asin, marketplace, account_id) > (")
+        sql.push(" AND day = ")
             .arg(Arg::Day(after.day))
-            .push(", ")
+            .push(" AND (asin, marketplace, account_id) > (")
             .arg(Arg::Text(after.asin.clone()))
             .push(", ")
             .arg(Arg::Text(after.marketplace.clone()))
@@ -636,10 +654,19 @@ impl Db {
             .arg(Arg::Text(after.account_id.clone()))
             .push(") GROUP BY day, asin, marketplace, account_id ORDER BY day, asin, marketplace, account_id LIMIT ")
             .arg(Arg::Int(limit))
+            .push(") first_leg UNION ALL SELECT * FROM (SELECT day, asin, marketplace, account_id, MIN(brand_id) AS brand_id, ")
+            .push(SUMS)
+            .push(" FROM report_facts");
+        filter.push_where(&mut sql, "seller_id", seller_id);
+        sql.push(" AND day > ")
+            .arg(Arg::Day(after.day))
+            .push(" GROUP BY day, asin, marketplace, account_id ORDER BY day, asin, marketplace, account_id LIMIT ")
+            .arg(Arg::Int(limit))
             .push(
-                ") g JOIN accounts a ON a.id = g.account_id LEFT JOIN brands b ON b.id = g.brand_id \
-                 ORDER BY g.day, g.asin, g.marketplace, g.account_id",
-            );
+                ") next_leg) g JOIN accounts a ON a.id = g.account_id LEFT JOIN brands b ON b.id = g.brand_id \
+                 ORDER BY g.day, g.asin, g.marketplace, g.account_id LIMIT ",
+            )
+            .arg(Arg::Int(limit));
         let args = &sql.args;
         Ok(
             read_pool!(self, pool => bind_args!(sqlx::query_as(AssertSqlSafe(sql.text.as_str())), args)
