@@ -43,6 +43,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Ingest(cfg) => quiver::ingest::cli::run(&cli.database_url, &cfg).await,
+        Command::Bulk(args) => quiver::cli::bulk::run(args).await,
         Command::Admin(args) => {
             let db = open(&cli.database_url).await?;
             admin::run(&db, args).await

@@ -1,6 +1,7 @@
 //! The `quiver` command line.
 
 pub mod admin;
+pub mod bulk;
 pub mod import;
 pub mod serve;
 
@@ -38,4 +39,7 @@ pub enum Command {
     Ingest(ServeConfig),
     /// Manage accounts, brands, grants, Amazon ids and the catalog.
     Admin(admin::AdminArgs),
+    /// Submit a CSV of links (asin, link_name, marketplace) to a running server as one bulk
+    /// job, show its progress, and write the result CSV. Password from QUIVER_PASSWORD.
+    Bulk(bulk::BulkArgs),
 }
