@@ -77,6 +77,18 @@ pub async fn render(State(state): State<AppState>) -> Response {
         metrics::gauge!("quiver_tag_cache_stale_served").set(amazon.tags.stale_served() as f64);
         metrics::gauge!("quiver_tag_cache_entries").set(amazon.tags.len() as f64);
     }
+    match state.db.ops_gauges().await {
+        Ok(g) => {
+            metrics::gauge!("quiver_bulk_queue_items").set(g.bulk_pending_items as f64);
+            metrics::gauge!("quiver_bulk_open_jobs").set(g.bulk_open_jobs as f64);
+            metrics::gauge!("quiver_ingest_never_succeeded").set(g.never_ingested as f64);
+            if let Some(at) = g.oldest_ingest_success {
+                let lag = (crate::store::now_ms() - at).max(0) as f64 / 1000.0;
+                metrics::gauge!("quiver_ingest_lag_seconds").set(lag);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "operations gauges unavailable"),
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod commission;
 pub mod copy;
 pub mod links;
+pub mod ops;
 pub mod reports;
 pub mod sellers;
 pub mod tags;

@@ -181,6 +181,8 @@ async fn metrics_count_requests_and_amazon_calls() {
     );
     assert!(text.contains("quiver_amazon_breaker_open"));
     assert!(text.contains("quiver_tag_cache_misses"));
+    assert!(text.contains("quiver_bulk_queue_items"));
+    assert!(text.contains("quiver_ingest_never_succeeded"));
 }
 
 #[tokio::test]
