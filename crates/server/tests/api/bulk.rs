@@ -758,3 +758,114 @@ async fn the_bulk_command_submits_a_csv_and_writes_the_results() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("login"));
 }
+
+/// The store's guarantees directly, with the worker of the test server kept idle: claims
+/// by racing workers never overlap, and a worker whose lease was taken over can neither
+/// store a link nor an error for the item.
+#[tokio::test]
+async fn claims_never_overlap_and_a_superseded_worker_cannot_finish_an_item() {
+    use quiver::store::bulk::{NewItem, NewJob};
+    use quiver::store::now_ms;
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(&dir).await;
+    let idle = ["--bulk-poll-ms", "3600000"];
+    let app = TestApp::on_database(&url, &idle).await;
+    let db = app.running.state.db.clone();
+    let other = quiver::store::Db::connect(&url).await.unwrap();
+    let account = app.account_id(CREATOR).await;
+    let job = NewJob {
+        id: uuid::Uuid::now_v7().to_string(),
+        account_id: account.clone(),
+        email: CREATOR.into(),
+        created_at: now_ms(),
+    };
+    let item = NewItem {
+        asin: "B0D45KS7QM".into(),
+        marketplace: "amazon.com".into(),
+        link_name: None,
+        error: None,
+    };
+    db.create_bulk_job(&job, &vec![item; 300]).await.unwrap();
+
+    // Two "processes" claim concurrently until nothing is left.
+    let claim_all = |db: quiver::store::Db, worker: &'static str| async move {
+        let mut mine = Vec::new();
+        loop {
+            let now = now_ms();
+            let got = db
+                .claim_bulk_items(worker, now, now + 60_000, 7)
+                .await
+                .unwrap();
+            if got.is_empty() {
+                return mine;
+            }
+            mine.extend(got.into_iter().map(|c| c.position));
+        }
+    };
+    let (a, b) = tokio::join!(
+        tokio::spawn(claim_all(db.clone(), "worker-a")),
+        tokio::spawn(claim_all(other.clone(), "worker-b")),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let all: HashSet<i32> = a.iter().chain(&b).copied().collect();
+    assert_eq!(a.len() + b.len(), 300, "no item claimed twice");
+    assert_eq!(all.len(), 300, "every item claimed");
+
+    // Item 0's lease (worker-a or worker-b) expires; worker-c takes it over.
+    let first = if a.contains(&0) {
+        "worker-a"
+    } else {
+        "worker-b"
+    };
+    db.release_bulk_claims(first).await.unwrap();
+    let now = now_ms();
+    let taken = db
+        .claim_bulk_items("worker-c", now, now + 60_000, 1)
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1);
+    let c = &taken[0];
+    assert_eq!(c.position, 0);
+    let req = quiver::linking::NewLink {
+        asin: quiver_domain::Asin::parse(&c.asin).unwrap(),
+        marketplace: quiver_domain::Marketplace::parse(&c.marketplace).unwrap(),
+        link_name: None,
+    };
+    let state = &app.running.state;
+    let stale = quiver::linking::prepare_link(state, &c.account_id, &c.public_id, &req)
+        .await
+        .unwrap();
+    let fresh = quiver::linking::prepare_link(state, &c.account_id, &c.public_id, &req)
+        .await
+        .unwrap();
+    assert!(
+        !db.complete_bulk_item(&job.id, 0, first, &stale)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.fail_bulk_item(&job.id, 0, first, "late", now_ms())
+            .await
+            .unwrap()
+    );
+    assert_eq!(db.count_links(&account).await.unwrap(), 0, "rolled back");
+    assert!(
+        db.complete_bulk_item(&job.id, 0, "worker-c", &fresh)
+            .await
+            .unwrap()
+    );
+    // Done once: a second completion, even by the claimant, changes nothing.
+    let again = quiver::linking::prepare_link(state, &c.account_id, &c.public_id, &req)
+        .await
+        .unwrap();
+    assert!(
+        !db.complete_bulk_item(&job.id, 0, "worker-c", &again)
+            .await
+            .unwrap()
+    );
+    assert_eq!(db.count_links(&account).await.unwrap(), 1);
+    let states = db.bulk_item_states(&job.id).await.unwrap();
+    assert_eq!(states[0].link_id.as_deref(), Some(fresh.id.as_str()));
+    assert_eq!(states[0].processed_by.as_deref(), Some("worker-c"));
+}
