@@ -15,7 +15,7 @@ use crate::store::StoreError;
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct FieldError {
     /// Where the problem is: `["query", "limit"]`, `["body", "asin"]`, `["body", 12]`.
-    #[schema(value_type = Vec<Object>, example = json!(["query", "limit"]))]
+    #[schema(value_type = Vec<LocPart>, example = json!(["query", "limit"]))]
     pub loc: Vec<serde_json::Value>,
     pub msg: String,
     #[serde(rename = "type")]
@@ -130,6 +130,23 @@ pub struct Problem {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ValidationProblem {
     pub detail: Vec<FieldError>,
+}
+
+/// One step of a `loc` path: a source or field name, or a position.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum LocPart {
+    Name(String),
+    Index(i64),
+}
+
+/// A 422 body: request validation (`detail` is a list), or a domain rule such as
+/// `invalid_asin` (`detail` is a sentence, with a `code`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum Unprocessable {
+    Validation(ValidationProblem),
+    Rule(Problem),
 }
 
 impl ApiError {

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::auth::Publisher;
-use crate::error::{ApiError, ApiResult, Problem, ValidationProblem};
+use crate::error::{ApiError, ApiResult, Problem, Unprocessable};
 use crate::extract::{Json, Query};
 use crate::http::sellers::{AccessRequest, AccessRequestsPage, request_page, request_status};
 use crate::store::sellers::RequestScope;
@@ -51,7 +51,7 @@ pub struct NewAccessRequest {
         (status = 404, body = Problem, description = "`brand_not_found`"),
         (status = 409, body = Problem, description = "`already_allowed` (open brand or active grant) or `access_request_pending`"),
         (status = 413, body = Problem, description = "`payload_too_large`"),
-        (status = 422, body = ValidationProblem, description = "Malformed body, missing `brand_id`, or a message over 1000 characters"),
+        (status = 422, body = Unprocessable, description = "Malformed body, missing `brand_id`, or a message over 1000 characters"),
     ))]
 async fn create_request(
     State(state): State<AppState>,
@@ -141,7 +141,7 @@ pub struct MyRequestsQuery {
         (status = 200, body = AccessRequestsPage),
         (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type`"),
-        (status = 422, body = ValidationProblem, description = "Bad `status`, `limit` or `cursor`"),
+        (status = 422, body = Unprocessable, description = "Bad `status`, `limit` or `cursor`"),
     ))]
 async fn list_requests(
     State(state): State<AppState>,

@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::error::{ApiError, ApiResult, FieldError, Problem, ValidationProblem};
+use crate::error::{ApiError, ApiResult, FieldError, Problem, Unprocessable};
 use crate::extract::Form;
 use crate::login::{self, TokenResponse};
 
@@ -54,7 +54,7 @@ pub struct TokenForm {
         (status = 200, body = TokenResponse, description = "Tokens issued"),
         (status = 400, body = Problem, description = "`unsupported_grant_type`, or `invalid_grant` for an unknown, expired or used refresh token"),
         (status = 401, body = Problem, description = "`bad_credentials`"),
-        (status = 422, body = ValidationProblem, description = "A required field is missing"),
+        (status = 422, body = Unprocessable, description = "A required field is missing"),
         (status = 429, body = Problem, description = "`too_many_attempts`, with Retry-After"),
     ))]
 async fn token(
@@ -72,7 +72,7 @@ async fn token(
         (status = 200, body = TokenResponse, description = "Tokens issued"),
         (status = 400, body = Problem, description = "`unsupported_grant_type` or `invalid_grant`"),
         (status = 401, body = Problem, description = "`bad_credentials`"),
-        (status = 422, body = ValidationProblem, description = "A required field is missing"),
+        (status = 422, body = Unprocessable, description = "A required field is missing"),
         (status = 429, body = Problem, description = "`too_many_attempts`, with Retry-After"),
     ))]
 async fn seller_token(
@@ -134,7 +134,7 @@ pub struct Revoked {
     request_body(content = RevokeForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, body = Revoked),
-        (status = 422, body = ValidationProblem, description = "`token` is missing"),
+        (status = 422, body = Unprocessable, description = "`token` is missing"),
     ))]
 async fn revoke(
     State(state): State<AppState>,

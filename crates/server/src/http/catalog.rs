@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::auth::Publisher;
-use crate::error::{ApiError, ApiResult, FieldError, Problem, ValidationProblem};
+use crate::error::{ApiError, ApiResult, FieldError, Problem, Unprocessable};
 use crate::extract::Query;
 use crate::http::paging;
 use crate::store::catalog::{Page, ProductFilter, ProductPosition, ProductRow};
@@ -200,14 +200,19 @@ impl Product {
 #[into_params(parameter_in = Query)]
 pub struct ProductsQuery {
     /// A marketplace such as `amazon.de` (case-insensitive, `www.` accepted), or `all`. Default `amazon.com`.
+    #[param(pattern = "^(all|amazon\\.(com|ca|com\\.mx|co\\.uk|de|fr|it|es|nl))$")]
     marketplace: Option<String>,
     /// Legacy: a country code (`US`, `CA`, `MX`, `UK`/`GB`, `DE`, `FR`, `IT`, `ES`, `NL`), used when `marketplace` is absent.
+    #[param(pattern = "^(US|CA|MX|UK|GB|DE|FR|IT|ES|NL)$")]
     country_code: Option<String>,
     /// 1–500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
     /// Rows to skip (default 0).
+    #[param(minimum = 0, maximum = 2147483647)]
     skip: Option<i64>,
     /// 1-based page; when given, skip = (page − 1) · limit.
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<i64>,
     /// `next_cursor` of the previous page; when given, `skip` and `page` are ignored.
     cursor: Option<String>,
@@ -215,6 +220,7 @@ pub struct ProductsQuery {
     search: Option<String>,
     brand_id: Option<String>,
     /// `yes` (default), `no` or `either`.
+    #[param(pattern = "^(yes|no|either)$")]
     product_available: Option<String>,
 }
 
@@ -236,7 +242,7 @@ pub struct ProductsPage {
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
         (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type`"),
-        (status = 422, body = ValidationProblem, description = "Bad `limit`, `skip`, `page`, `cursor` or `product_available`"),
+        (status = 422, body = Unprocessable, description = "Bad `limit`, `skip`, `page`, `cursor` or `product_available`"),
     ))]
 async fn get_products(
     State(state): State<AppState>,
@@ -304,13 +310,16 @@ async fn get_products(
 #[into_params(parameter_in = Query)]
 pub struct SingleProductQuery {
     /// Required. 10 letters or digits, any case.
-    #[param(required = true, example = "B0D45KS7QM")]
+    #[param(required = true, example = "B0D45KS7QM", pattern = "^[A-Za-z0-9]{10}$")]
     asin: Option<String>,
     /// Default `amazon.com`.
+    #[param(pattern = "^amazon\\.(com|ca|com\\.mx|co\\.uk|de|fr|it|es|nl)$")]
     marketplace: Option<String>,
     /// Legacy alternative to `marketplace`.
+    #[param(pattern = "^(US|CA|MX|UK|GB|DE|FR|IT|ES|NL)$")]
     country_code: Option<String>,
     /// `yes` (default), `no` or `either`.
+    #[param(pattern = "^(yes|no|either)$")]
     product_available: Option<String>,
 }
 
@@ -328,7 +337,7 @@ fn required_asin(asin: Option<&str>) -> Result<Asin, ApiError> {
         (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`product_not_found`"),
-        (status = 422, body = Problem, description = "`invalid_asin`, or a validation body when `asin` is missing"),
+        (status = 422, body = Unprocessable, description = "`invalid_asin`, or a validation body when `asin` is missing"),
     ))]
 async fn get_single_product(
     State(state): State<AppState>,
@@ -358,8 +367,10 @@ async fn get_single_product(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BrandsQuery {
+    #[param(minimum = 0, maximum = 2147483647)]
     skip: Option<i64>,
     /// 1–500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
     /// Case-insensitive match on the brand or company name.
     search: Option<String>,
@@ -394,7 +405,7 @@ pub struct BrandsPage {
         (status = 200, body = BrandsPage),
         (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type`"),
-        (status = 422, body = ValidationProblem),
+        (status = 422, body = Unprocessable),
     ))]
 async fn brands(
     State(state): State<AppState>,
@@ -442,7 +453,7 @@ async fn brands(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CheckQuery {
-    #[param(required = true)]
+    #[param(required = true, pattern = "^[A-Za-z0-9]{10}$")]
     asin: Option<String>,
 }
 
@@ -459,7 +470,7 @@ pub struct CheckPassed {
         (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 406, body = Problem, description = "`not_available`"),
-        (status = 422, body = Problem, description = "`invalid_asin`, or a validation body when `asin` is missing"),
+        (status = 422, body = Unprocessable, description = "`invalid_asin`, or a validation body when `asin` is missing"),
     ))]
 async fn check_product(
     State(state): State<AppState>,

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::auth::Publisher;
-use crate::error::{ApiError, ApiResult, FieldError, Problem, ValidationProblem};
+use crate::error::{ApiError, ApiResult, FieldError, Problem, Unprocessable};
 use crate::extract::{Json, Query};
 use crate::http::catalog::marketplace_selector;
 use crate::http::paging::{self, PaginationInfo};
@@ -178,13 +178,13 @@ fn created_response(body: String) -> Response {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct GenerateLinkBody {
     /// The product's ASIN; case does not matter.
-    #[schema(example = "B0D45KS7QM")]
+    #[schema(example = "B0D45KS7QM", pattern = "^[A-Za-z0-9]{10}$")]
     pub asin: String,
     /// 1–200 characters after trimming; defaults to the ASIN.
-    #[schema(example = "spring-2026-yt-campaign")]
+    #[schema(example = "spring-2026-yt-campaign", min_length = 1, max_length = 200, pattern = "\\S")]
     pub link_name: Option<String>,
     /// Where the link sends shoppers. Default `amazon.com`.
-    #[schema(example = "amazon.de")]
+    #[schema(example = "amazon.de", pattern = "^amazon\\.(com|ca|com\\.mx|co\\.uk|de|fr|it|es|nl)$")]
     pub marketplace: Option<String>,
 }
 
@@ -206,7 +206,7 @@ pub struct GenerateLinkBody {
         (status = 404, body = Problem, description = "`product_not_found`"),
         (status = 409, body = Problem, description = "**(Quiver)** `brand_not_connected`: the brand has no Amazon Attribution account in that region"),
         (status = 413, body = Problem, description = "`payload_too_large`"),
-        (status = 422, body = ValidationProblem, description = "Malformed body, `invalid_asin` or `idempotency_key_reused` (these two as `{detail, code}`)"),
+        (status = 422, body = Unprocessable, description = "Malformed body, `invalid_asin` or `idempotency_key_reused` (these two as `{detail, code}`)"),
         (status = 503, body = Problem, description = "`amazon_unavailable`, with Retry-After"),
     ))]
 async fn generate(
@@ -240,19 +240,25 @@ async fn generate(
 #[into_params(parameter_in = Query)]
 pub struct LinksQuery {
     /// A marketplace, or `all`. Default `amazon.com`.
+    #[param(pattern = "^(all|amazon\\.(com|ca|com\\.mx|co\\.uk|de|fr|it|es|nl))$")]
     marketplace: Option<String>,
     /// Legacy alternative to `marketplace`.
+    #[param(pattern = "^(US|CA|MX|UK|GB|DE|FR|IT|ES|NL)$")]
     country_code: Option<String>,
     /// 1–500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
     /// 1-based page.
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<i64>,
     /// `next_cursor` of the previous page (takes precedence over `page`).
     cursor: Option<String>,
     /// Case-insensitive substring of the link name.
     link_name: Option<String>,
+    #[param(pattern = "^[A-Za-z0-9]{10}$")]
     asin: Option<String>,
     /// `true` or `false`.
+    #[param(pattern = "^(true|false)$")]
     active: Option<String>,
 }
 
@@ -294,7 +300,7 @@ fn parse_bool(field: &str, value: Option<&str>) -> Result<Option<bool>, ApiError
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
         (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type`"),
-        (status = 422, body = ValidationProblem, description = "Bad `limit`, `page`, `cursor`, `active`, or `invalid_asin`"),
+        (status = 422, body = Unprocessable, description = "Bad `limit`, `page`, `cursor`, `active`, or `invalid_asin`"),
     ))]
 async fn get_all_links(
     State(state): State<AppState>,
@@ -384,6 +390,7 @@ pub struct PatchLinkBody {
     /// `false` pauses reporting for the link after today (UTC); `true` resumes.
     pub active: Option<bool>,
     /// 1–200 characters after trimming.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub link_name: Option<String>,
 }
 
@@ -396,7 +403,7 @@ pub struct PatchLinkBody {
         (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`not_found`"),
         (status = 413, body = Problem, description = "`payload_too_large`"),
-        (status = 422, body = ValidationProblem),
+        (status = 422, body = Unprocessable),
     ))]
 async fn patch_link(
     State(state): State<AppState>,
@@ -464,7 +471,7 @@ async fn patch_link(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SingleLinkQuery {
-    #[param(required = true)]
+    #[param(required = true, pattern = "^[A-Za-z0-9]{10}$")]
     asin: Option<String>,
 }
 
@@ -475,7 +482,7 @@ pub struct SingleLinkQuery {
         (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`not_found`"),
-        (status = 422, body = Problem, description = "`invalid_asin`, or a validation body when `asin` is missing"),
+        (status = 422, body = Unprocessable, description = "`invalid_asin`, or a validation body when `asin` is missing"),
     ))]
 async fn get_single_link(
     State(state): State<AppState>,

@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::auth::{Principal, Seller};
-use crate::error::{ApiError, ApiResult, FieldError, Problem, ValidationProblem};
+use crate::error::{ApiError, ApiResult, FieldError, Problem, Unprocessable};
 use crate::extract::{Json, Query};
 use crate::http::catalog::marketplace_selector;
 use crate::http::paging;
@@ -173,7 +173,7 @@ pub struct SellerBrandsPage {
         (status = 200, body = SellerBrandsPage),
         (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type`: a publisher token"),
-        (status = 422, body = ValidationProblem, description = "Bad `limit` or `cursor`"),
+        (status = 422, body = Unprocessable, description = "Bad `limit` or `cursor`"),
     ))]
 async fn list_brands(
     State(state): State<AppState>,
@@ -231,7 +231,7 @@ pub struct BrandPatch {
         (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`brand_not_found`: no such brand among yours (another seller's brand is answered the same)"),
         (status = 413, body = Problem, description = "`payload_too_large`"),
-        (status = 422, body = ValidationProblem, description = "Malformed body, no field given, `program_mode` not open/approval, or commission outside 0–100 / more than 2 decimals"),
+        (status = 422, body = Unprocessable, description = "Malformed body, no field given, `program_mode` not open/approval, or commission outside 0–100 / more than 2 decimals"),
     ))]
 async fn patch_brand(
     State(state): State<AppState>,
@@ -398,7 +398,7 @@ fn comma_list(field: &str, value: Option<&str>, max: usize) -> Result<Vec<String
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
         (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type`"),
-        (status = 422, body = ValidationProblem, description = "Bad `limit`, `cursor`, too many `brand_ids`/`asins`, or `invalid_asin` (as `{detail, code}`)"),
+        (status = 422, body = Unprocessable, description = "Bad `limit`, `cursor`, too many `brand_ids`/`asins`, or `invalid_asin` (as `{detail, code}`)"),
     ))]
 async fn list_products(
     State(state): State<AppState>,
@@ -472,7 +472,7 @@ pub struct ProductPatch {
         (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`product_not_found`: not a product of one of your brands"),
         (status = 413, body = Problem, description = "`payload_too_large`"),
-        (status = 422, body = ValidationProblem, description = "Malformed body, `commission` missing or outside 0–100 / more than 2 decimals, or `invalid_asin` (as `{detail, code}`)"),
+        (status = 422, body = Unprocessable, description = "Malformed body, `commission` missing or outside 0–100 / more than 2 decimals, or `invalid_asin` (as `{detail, code}`)"),
     ))]
 async fn patch_product(
     State(state): State<AppState>,
@@ -576,7 +576,7 @@ pub struct GrantsPage {
         (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`brand_not_found`"),
-        (status = 422, body = ValidationProblem, description = "Bad `active`, `limit` or `cursor`"),
+        (status = 422, body = Unprocessable, description = "Bad `active`, `limit` or `cursor`"),
     ))]
 async fn list_grants(
     State(state): State<AppState>,
@@ -814,7 +814,7 @@ pub struct SellerRequestsQuery {
         (status = 200, body = AccessRequestsPage),
         (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type`"),
-        (status = 422, body = ValidationProblem, description = "Bad `status`, `limit` or `cursor`"),
+        (status = 422, body = Unprocessable, description = "Bad `status`, `limit` or `cursor`"),
     ))]
 async fn list_access_requests(
     State(state): State<AppState>,
@@ -962,7 +962,7 @@ pub struct AuditPage {
         (status = 200, body = AuditPage),
         (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type`"),
-        (status = 422, body = ValidationProblem, description = "Bad `limit` or `cursor`"),
+        (status = 422, body = Unprocessable, description = "Bad `limit` or `cursor`"),
     ))]
 async fn audit_log(
     State(state): State<AppState>,
