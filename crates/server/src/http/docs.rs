@@ -2,7 +2,7 @@
 
 use axum::Router;
 use utoipa::openapi::security::{Flow, OAuth2, Password, Scopes, SecurityScheme};
-use utoipa::openapi::{OpenApi, OpenApiBuilder};
+use utoipa::openapi::{OpenApi, OpenApiBuilder, RefOr};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::AppState;
@@ -37,6 +37,39 @@ pub fn base_document() -> OpenApi {
 
 /// `GET /openapi.json` and the reference page at `/docs`, whose assets are compiled into
 /// the binary (no CDN).
-pub fn router(document: OpenApi) -> Router<AppState> {
+pub fn router(mut document: OpenApi) -> Router<AppState> {
+    describe_every_response(&mut document);
     Router::new().merge(SwaggerUi::new("/docs").url("/openapi.json", document))
+}
+
+/// OpenAPI requires a description on every response; handlers document the ones that need
+/// words, and the rest get the status's reason phrase.
+fn describe_every_response(document: &mut OpenApi) {
+    for item in document.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for op in operations.into_iter().flatten() {
+            for (status, response) in op.responses.responses.iter_mut() {
+                if let RefOr::T(r) = response
+                    && r.description.is_empty()
+                {
+                    r.description = status
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|s| axum::http::StatusCode::from_u16(s).ok())
+                        .and_then(|s| s.canonical_reason())
+                        .unwrap_or("Response")
+                        .to_owned();
+                }
+            }
+        }
+    }
 }
