@@ -10,6 +10,7 @@ mod bulk;
 mod catalog;
 mod cli;
 mod copy;
+mod crash;
 mod links;
 mod multiprocess;
 mod ops;
