@@ -127,7 +127,8 @@ impl Db {
     }
 
     /// Claims up to `limit` pending items that are due and not leased by a live worker,
-    /// leasing them to `worker` until `lease_until`. Marks their jobs running.
+    /// leasing them to `worker` until `lease_until`, which must differ from every other
+    /// claim of this worker whose items are still in flight.
     pub async fn claim_bulk_items(
         &self,
         worker: &str,
@@ -149,7 +150,6 @@ impl Db {
              UPDATE bulk_items AS b SET claimed_by = $1, lease_until = $2 FROM due \
              WHERE b.job_id = due.job_id AND b.position = due.position \
              RETURNING b.job_id, b.position";
-        const START_JOB: &str = "UPDATE bulk_jobs SET status = 'running', started_at = $2 WHERE id = $1 AND status = 'queued'";
         let claimed: Vec<(String, i32)> = match self {
             Db::Sqlite { write, .. } => {
                 sqlx::query_as(SQLITE_CLAIM)
@@ -173,26 +173,26 @@ impl Db {
         if claimed.is_empty() {
             return Ok(Vec::new());
         }
-        let mut jobs: Vec<&str> = claimed.iter().map(|(j, _)| j.as_str()).collect();
-        jobs.sort_unstable();
-        jobs.dedup();
-        for job in &jobs {
-            write_pool!(self, pool => sqlx::query(START_JOB).bind(*job).bind(now)
-                .execute(pool).await.map(|r| r.rows_affected()))?;
-        }
-        // Read back what the claim returned, with the owner's ids the link needs.
+        // Read back what was claimed, with the owner's ids the link needs. The caller makes
+        // `lease_until` unique per claim, so this finds exactly the rows just claimed.
         let sql = format!(
             "SELECT {CLAIMED_COLUMNS} FROM bulk_items i JOIN bulk_jobs j ON j.id = i.job_id \
              JOIN accounts a ON a.id = j.account_id \
-             WHERE i.job_id = $1 AND i.position = $2 AND i.claimed_by = $3 AND i.status = 'pending'"
+             WHERE i.claimed_by = $1 AND i.lease_until = $2 AND i.status = 'pending' \
+             ORDER BY i.job_id, i.position"
         );
-        let mut items = Vec::with_capacity(claimed.len());
-        for (job_id, position) in &claimed {
-            let row: Option<ClaimedItem> = read_pool!(self, pool => sqlx::query_as(AssertSqlSafe(sql.as_str()))
-                .bind(job_id).bind(position).bind(worker).fetch_optional(pool).await)?;
-            items.extend(row);
-        }
-        Ok(items)
+        Ok(
+            read_pool!(self, pool => sqlx::query_as(AssertSqlSafe(sql.as_str()))
+            .bind(worker).bind(lease_until).fetch_all(pool).await)?,
+        )
+    }
+
+    /// Marks a job running (once: later calls change nothing).
+    pub async fn start_bulk_job(&self, job_id: &str, now: i64) -> StoreResult<()> {
+        const SQL: &str = "UPDATE bulk_jobs SET status = 'running', started_at = $2 WHERE id = $1 AND status = 'queued'";
+        write_pool!(self, pool => sqlx::query(SQL).bind(job_id).bind(now)
+            .execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
     }
 
     /// Stores the item's link and marks the item done, in one transaction. False (and

@@ -791,10 +791,12 @@ async fn claims_never_overlap_and_a_superseded_worker_cannot_finish_an_item() {
     // Two "processes" claim concurrently until nothing is left.
     let claim_all = |db: quiver::store::Db, worker: &'static str| async move {
         let mut mine = Vec::new();
+        // A worker makes each claim's lease end unique (the claim reads its rows back by it).
+        let mut lease = now_ms() + 60_000;
         loop {
-            let now = now_ms();
+            lease += 1;
             let got = db
-                .claim_bulk_items(worker, now, now + 60_000, 7)
+                .claim_bulk_items(worker, now_ms(), lease, 7)
                 .await
                 .unwrap();
             if got.is_empty() {
