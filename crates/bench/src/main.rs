@@ -18,8 +18,13 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+mod soak;
+
 #[derive(Debug, Parser)]
-#[command(name = "bench", about = "Benchmark Quiver against a baseline on this machine")]
+#[command(
+    name = "bench",
+    about = "Benchmark Quiver against a baseline on this machine"
+)]
 struct Cli {
     #[command(subcommand)]
     mode: Option<Mode>,
@@ -54,6 +59,27 @@ enum Mode {
     /// Internal: serve the baseline handler and print its address.
     #[command(hide = true)]
     Baseline,
+    /// Mixed traffic while the Amazon simulator injects latency, 5xx, 429 and a 10 s
+    /// outage; fails if any response is one the spec does not allow.
+    Soak {
+        /// Length of the run (at least 30).
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
+}
+
+/// The quiver binary: as given, or next to this one.
+fn quiver_binary(given: Option<&std::path::Path>) -> anyhow::Result<PathBuf> {
+    let path = match given {
+        Some(p) => p.to_owned(),
+        None => std::env::current_exe()?.with_file_name("quiver"),
+    };
+    anyhow::ensure!(
+        path.exists(),
+        "{} not found: build it first (cargo build [--release] -p quiver)",
+        path.display()
+    );
+    Ok(path)
 }
 
 /// A server process, killed when dropped.
@@ -70,17 +96,24 @@ impl Drop for Server {
 
 /// Starts `cmd` and waits for a line containing `marker` followed by the base URL.
 async fn start(mut cmd: Command, marker: &str) -> anyhow::Result<Server> {
-    cmd.stdout(Stdio::piped()).stderr(Stdio::null()).kill_on_drop(true);
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
     let mut child = cmd.spawn().context("starting a server")?;
     let stdout = child.stdout.take().context("no stdout")?;
     let mut lines = BufReader::new(stdout).lines();
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        let Some(line) = tokio::time::timeout(Duration::from_secs(60), lines.next_line()).await?? else {
+        let Some(line) = tokio::time::timeout(Duration::from_secs(60), lines.next_line()).await??
+        else {
             break;
         };
         if let Some(rest) = line.split(marker).nth(1) {
-            let base = rest.split_whitespace().next().unwrap_or_default().to_owned();
+            let base = rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
             // Keep draining stdout so the server never blocks on a full pipe.
             tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
             return Ok(Server { child, base });
@@ -119,7 +152,12 @@ impl Stats {
 
 /// Runs `concurrency` clients for `duration`, each sending `request(i)` in a loop, and
 /// counts as errors the responses whose status is not `expect`.
-async fn load<F>(concurrency: usize, duration: Duration, expect: u16, request: F) -> anyhow::Result<Stats>
+async fn load<F>(
+    concurrency: usize,
+    duration: Duration,
+    expect: u16,
+    request: F,
+) -> anyhow::Result<Stats>
 where
     F: Fn(u64) -> reqwest::RequestBuilder + Send + Sync + 'static,
 {
@@ -160,7 +198,12 @@ where
         errors += e;
         latency.add(h)?;
     }
-    Ok(Stats { requests, errors, elapsed: started.elapsed(), latency })
+    Ok(Stats {
+        requests,
+        errors,
+        elapsed: started.elapsed(),
+        latency,
+    })
 }
 
 async fn token(client: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<String> {
@@ -171,12 +214,22 @@ async fn token(client: &reqwest::Client, base: &str, email: &str) -> anyhow::Res
         .await?
         .json()
         .await?;
-    r["access_token"].as_str().map(str::to_owned).context("no access token")
+    r["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .context("no access token")
 }
 
 const MARKETPLACES: [&str; 9] = [
-    "amazon.com", "amazon.ca", "amazon.com.mx", "amazon.co.uk", "amazon.de", "amazon.fr", "amazon.it",
-    "amazon.es", "amazon.nl",
+    "amazon.com",
+    "amazon.ca",
+    "amazon.com.mx",
+    "amazon.co.uk",
+    "amazon.de",
+    "amazon.fr",
+    "amazon.it",
+    "amazon.es",
+    "amazon.nl",
 ];
 
 struct Row {
@@ -203,30 +256,42 @@ fn print_table(rows: &[Row], baseline: &Stats) {
                 s.errors,
                 r.note
             ),
-            None => println!("{:<34} {:>10} {:>9} {:>9} {:>10} {:>10} {:>7}  {}", r.name, "-", "-", "-", "-", "-", "-", r.note),
+            None => println!(
+                "{:<34} {:>10} {:>9} {:>9} {:>10} {:>10} {:>7}  {}",
+                r.name, "-", "-", "-", "-", "-", "-", r.note
+            ),
         }
     }
-    println!("\nrps ratio = scenario req/s ÷ baseline req/s; p99 ratio = scenario p99 ÷ baseline p99 (same run, same machine).");
+    println!(
+        "\nrps ratio = scenario req/s ÷ baseline req/s; p99 ratio = scenario p99 ÷ baseline p99 (same run, same machine)."
+    );
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let wanted = |name: &str| cli.only.as_deref().is_none_or(|o| o.split(',').any(|w| w.trim() == name));
-    let quiver = match &cli.quiver {
-        Some(p) => p.clone(),
-        None => std::env::current_exe()?.with_file_name("quiver"),
+    let wanted = |name: &str| {
+        cli.only
+            .as_deref()
+            .is_none_or(|o| o.split(',').any(|w| w.trim() == name))
     };
-    anyhow::ensure!(quiver.exists(), "{} not found: run `cargo build --release -p quiver` first", quiver.display());
+    let quiver = quiver_binary(cli.quiver.as_deref())?;
     let dir = tempfile::tempdir()?;
     let duration = Duration::from_secs(cli.seconds);
     let c = cli.concurrency;
-    eprintln!("bench: {} s per scenario, {c} clients, {} cores", cli.seconds, std::thread::available_parallelism().map_or(0, |n| n.get()));
+    eprintln!(
+        "bench: {} s per scenario, {c} clients, {} cores",
+        cli.seconds,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
 
     let mut b_cmd = Command::new(std::env::current_exe()?);
     b_cmd.arg("baseline");
     let baseline = start(b_cmd, "listening on ").await?;
     let mut q = Command::new(&quiver);
     q.arg("serve")
-        .env("QUIVER_DATABASE_URL", format!("sqlite://{}", dir.path().join("bench.db").display()))
+        .env(
+            "QUIVER_DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("bench.db").display()),
+        )
         .env("QUIVER_AMAZON", "sim")
         .env("QUIVER_DEMO", "1")
         .env("QUIVER_RATE_LIMIT", "0")
@@ -234,7 +299,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .env("RUST_LOG", "warn");
     let server = start(q, "Quiver is running at ").await?;
     let base = server.base.clone();
-    let client = reqwest::Client::builder().pool_max_idle_per_host(c * 2).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(c * 2)
+        .build()?;
     let creator = token(&client, &base, "creator@example.com").await?;
 
     eprintln!("bench: baseline");
@@ -242,41 +309,76 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         let (client, url) = (client.clone(), format!("{}/", baseline.base));
         load(c, duration, 200, move |_| client.get(&url)).await?
     };
-    let mut rows = vec![Row { name: "baseline: fixed JSON (axum)".into(), note: String::new(), stats: None }];
+    let mut rows = vec![Row {
+        name: "baseline: fixed JSON (axum)".into(),
+        note: String::new(),
+        stats: None,
+    }];
 
     if wanted("token") {
         eprintln!("bench: POST /token");
         let (client, url) = (client.clone(), format!("{base}/token"));
         let s = load(c, duration, 200, move |_| {
-            client.post(&url).form(&[("username", "creator2@example.com"), ("password", "quiver-demo")])
+            client.post(&url).form(&[
+                ("username", "creator2@example.com"),
+                ("password", "quiver-demo"),
+            ])
         })
         .await?;
-        rows.push(Row { name: "POST /token".into(), stats: Some(s), note: "argon2id verify per request".into() });
+        rows.push(Row {
+            name: "POST /token".into(),
+            stats: Some(s),
+            note: "argon2id verify per request".into(),
+        });
     }
 
     if wanted("create") {
         eprintln!("bench: POST /generate_attribution_link");
-        let (client, url, t) = (client.clone(), format!("{base}/generate_attribution_link"), creator.clone());
+        let (client, url, t) = (
+            client.clone(),
+            format!("{base}/generate_attribution_link"),
+            creator.clone(),
+        );
         let s = load(c, duration, 201, move |i| {
             let m = MARKETPLACES[(i % 9) as usize];
-            client.post(&url).bearer_auth(&t).json(&json!({"asin": "B0D45KS7QM", "marketplace": m, "link_name": format!("bench {i}")}))
+            client.post(&url).bearer_auth(&t).json(
+                &json!({"asin": "B0D45KS7QM", "marketplace": m, "link_name": format!("bench {i}")}),
+            )
         })
         .await?;
-        rows.push(Row { name: "POST /generate_attribution_link".into(), stats: Some(s), note: "warm tag cache".into() });
+        rows.push(Row {
+            name: "POST /generate_attribution_link".into(),
+            stats: Some(s),
+            note: "warm tag cache".into(),
+        });
     }
 
     // Enough links for a deep page.
-    let listed: Value = client.get(format!("{base}/get_all_links?marketplace=all&limit=1")).bearer_auth(&creator).send().await?.json().await?;
+    let listed: Value = client
+        .get(format!("{base}/get_all_links?marketplace=all&limit=1"))
+        .bearer_auth(&creator)
+        .send()
+        .await?
+        .json()
+        .await?;
     let mut have = listed["total_count"].as_u64().unwrap_or(0) as usize;
     if (wanted("links-first") || wanted("links-deep")) && have < cli.links {
-        eprintln!("bench: creating {} more links for the listing scenarios", cli.links - have);
+        eprintln!(
+            "bench: creating {} more links for the listing scenarios",
+            cli.links - have
+        );
         let url = format!("{base}/generate_attribution_link");
         let todo = cli.links - have;
         futures::future::try_join_all((0..c).map(|w| {
             let (client, url, t) = (client.clone(), url.clone(), creator.clone());
             async move {
                 for i in (w..todo).step_by(c) {
-                    client.post(&url).bearer_auth(&t).json(&json!({"asin": "B0NWBOTL03", "marketplace": MARKETPLACES[i % 9]})).send().await?;
+                    client
+                        .post(&url)
+                        .bearer_auth(&t)
+                        .json(&json!({"asin": "B0NWBOTL03", "marketplace": MARKETPLACES[i % 9]}))
+                        .send()
+                        .await?;
                 }
                 anyhow::Ok(())
             }
@@ -286,16 +388,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     if wanted("links-first") {
         eprintln!("bench: GET /get_all_links first page");
-        let (client, url, t) = (client.clone(), format!("{base}/get_all_links?marketplace=all&limit=100"), creator.clone());
+        let (client, url, t) = (
+            client.clone(),
+            format!("{base}/get_all_links?marketplace=all&limit=100"),
+            creator.clone(),
+        );
         let s = load(c, duration, 200, move |_| client.get(&url).bearer_auth(&t)).await?;
-        rows.push(Row { name: "GET /get_all_links (first page)".into(), stats: Some(s), note: format!("{have} links") });
+        rows.push(Row {
+            name: "GET /get_all_links (first page)".into(),
+            stats: Some(s),
+            note: format!("{have} links"),
+        });
     }
     if wanted("links-deep") {
         let deep_page = (have / 100).max(1);
         eprintln!("bench: GET /get_all_links page {deep_page}");
-        let (client, url, t) = (client.clone(), format!("{base}/get_all_links?marketplace=all&limit=100&page={deep_page}"), creator.clone());
+        let (client, url, t) = (
+            client.clone(),
+            format!("{base}/get_all_links?marketplace=all&limit=100&page={deep_page}"),
+            creator.clone(),
+        );
         let s = load(c, duration, 200, move |_| client.get(&url).bearer_auth(&t)).await?;
-        rows.push(Row { name: "GET /get_all_links (deep page)".into(), stats: Some(s), note: format!("page {deep_page} of {have} links") });
+        rows.push(Row {
+            name: "GET /get_all_links (deep page)".into(),
+            stats: Some(s),
+            note: format!("page {deep_page} of {have} links"),
+        });
     }
 
     for (name, deep) in [("reports-first", false), ("reports-deep", true)] {
@@ -308,7 +426,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .send()
             .await?;
         if probe.status() == reqwest::StatusCode::NOT_FOUND {
-            rows.push(Row { name: format!("GET /reports ({})", if deep { "deep page" } else { "first page" }), stats: None, note: "not available in this build".into() });
+            rows.push(Row {
+                name: format!(
+                    "GET /reports ({})",
+                    if deep { "deep page" } else { "first page" }
+                ),
+                stats: None,
+                note: "not available in this build".into(),
+            });
             continue;
         }
         let (start, end) = report_range();
@@ -323,7 +448,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     Some(c) => format!("{url}&cursor={c}"),
                     None => url.clone(),
                 };
-                let r: Value = client.get(&page_url).bearer_auth(&creator).send().await?.json().await?;
+                let r: Value = client
+                    .get(&page_url)
+                    .bearer_auth(&creator)
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
                 pages += 1;
                 match r["next_cursor"].as_str() {
                     Some(c) if pages < 10_000 => cursor = Some(c.to_owned()),
@@ -338,7 +469,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         eprintln!("bench: {name}");
         let (client2, t) = (client.clone(), creator.clone());
         let s = load(c, duration, 200, move |_| client2.get(&url).bearer_auth(&t)).await?;
-        rows.push(Row { name: format!("GET /reports ({})", if deep { "deep page" } else { "first page" }), stats: Some(s), note });
+        rows.push(Row {
+            name: format!(
+                "GET /reports ({})",
+                if deep { "deep page" } else { "first page" }
+            ),
+            stats: Some(s),
+            note,
+        });
     }
 
     if wanted("bulk") {
@@ -347,12 +485,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .map(|i| json!({"asin": "B0D45KS7QM", "marketplace": MARKETPLACES[i % 9], "link_name": format!("bulk {i}")}))
             .collect();
         let started = Instant::now();
-        let r = client.post(format!("{base}/bulk_generate_attribution_links")).bearer_auth(&creator).json(&json!({"links": items})).send().await?;
+        let r = client
+            .post(format!("{base}/bulk_generate_attribution_links"))
+            .bearer_auth(&creator)
+            .json(&json!({"links": items}))
+            .send()
+            .await?;
         if r.status() == reqwest::StatusCode::ACCEPTED {
             let job: Value = r.json().await?;
             let id = job["job_id"].as_str().unwrap_or_default().to_owned();
             loop {
-                let s: Value = client.get(format!("{base}/bulk_jobs/{id}")).bearer_auth(&creator).send().await?.json().await?;
+                let s: Value = client
+                    .get(format!("{base}/bulk_jobs/{id}"))
+                    .bearer_auth(&creator)
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
                 if s["status"] == "done" {
                     let took = started.elapsed();
                     let mut latency = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)?;
@@ -360,19 +509,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     let n = s["total"].as_u64().unwrap_or(0);
                     rows.push(Row {
                         name: format!("bulk job ({n} items)"),
-                        note: format!("{:.1} s, {:.0} links/s, {} failed; req/s = links/s", took.as_secs_f64(), n as f64 / took.as_secs_f64(), s["failed"]),
-                        stats: Some(Stats { requests: n, errors: s["failed"].as_u64().unwrap_or(0), elapsed: took, latency }),
+                        note: format!(
+                            "{:.1} s, {:.0} links/s, {} failed; req/s = links/s",
+                            took.as_secs_f64(),
+                            n as f64 / took.as_secs_f64(),
+                            s["failed"]
+                        ),
+                        stats: Some(Stats {
+                            requests: n,
+                            errors: s["failed"].as_u64().unwrap_or(0),
+                            elapsed: took,
+                            latency,
+                        }),
                     });
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         } else {
-            rows.push(Row { name: "bulk job".into(), stats: None, note: format!("not available ({})", r.status()) });
+            rows.push(Row {
+                name: "bulk job".into(),
+                stats: None,
+                note: format!("not available ({})", r.status()),
+            });
         }
     }
 
-    rows[0].stats = Some(Stats { latency: b.latency.clone(), ..b });
+    rows[0].stats = Some(Stats {
+        latency: b.latency.clone(),
+        ..b
+    });
     print_table(&rows, &b);
     drop(server);
     drop(baseline);
@@ -391,6 +557,9 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.mode {
         Some(Mode::Baseline) => baseline_server().await,
+        Some(Mode::Soak { seconds }) => {
+            soak::run(&quiver_binary(cli.quiver.as_deref())?, seconds).await
+        }
         None => run(cli).await,
     }
 }
