@@ -59,9 +59,6 @@ pub enum InsertOutcome {
     KeyTaken,
 }
 
-const LINK_WHERE: &str = " WHERE account_id = $1 AND ($2 IS NULL OR marketplace = $2) AND ($3 IS NULL OR asin = $3) \
-     AND ($4 IS NULL OR active = $4) AND ($5 IS NULL OR LOWER(link_name) LIKE $5 ESCAPE '\\')";
-
 impl Db {
     /// Inserts a link and, when given, the idempotency key that produced it, in one
     /// transaction: either both exist afterwards or neither does.
@@ -127,7 +124,8 @@ impl Db {
     }
 
     /// Newest first. `after` is the id of the last link of the previous page (keyset), or
-    /// `offset` skips rows (page numbers).
+    /// `offset` skips rows (page numbers). Only the filters in use reach the SQL, so the
+    /// planner walks `links_account_idx` from the cursor instead of testing every row.
     pub async fn list_links(
         &self,
         account_id: &str,
@@ -136,20 +134,39 @@ impl Db {
         offset: i64,
         limit: i64,
     ) -> StoreResult<(i64, Vec<LinkRow>)> {
-        let count_sql = format!("SELECT COUNT(*) FROM links{LINK_WHERE}");
-        let list_sql = format!(
-            "SELECT {COLUMNS} FROM links{LINK_WHERE} AND ($6 IS NULL OR id < $6) ORDER BY id DESC LIMIT $7 OFFSET $8"
-        );
-        let m = filter.marketplace.map(Marketplace::as_str);
-        let like = filter.name_like.as_deref();
+        /// Appends ` WHERE ...` with one bound value per filter in use.
+        macro_rules! push_where {
+            ($qb:ident) => {{
+                $qb.push(" WHERE account_id = ")
+                    .push_bind(account_id.to_owned());
+                if let Some(m) = filter.marketplace {
+                    $qb.push(" AND marketplace = ")
+                        .push_bind(m.as_str().to_owned());
+                }
+                if let Some(a) = filter.asin {
+                    $qb.push(" AND asin = ").push_bind(a.to_owned());
+                }
+                if let Some(active) = filter.active {
+                    $qb.push(" AND active = ").push_bind(active);
+                }
+                if let Some(like) = &filter.name_like {
+                    $qb.push(" AND LOWER(link_name) LIKE ")
+                        .push_bind(like.clone())
+                        .push(" ESCAPE '\\'");
+                }
+            }};
+        }
         let (total, rows) = read_pool!(self, pool => {
-            let total: i64 = sqlx::query_scalar(AssertSqlSafe(count_sql.as_str()))
-                .bind(account_id).bind(m).bind(filter.asin).bind(filter.active).bind(like)
-                .fetch_one(pool).await?;
-            let rows: Vec<LinkRow> = sqlx::query_as(AssertSqlSafe(list_sql.as_str()))
-                .bind(account_id).bind(m).bind(filter.asin).bind(filter.active).bind(like)
-                .bind(after).bind(limit).bind(offset)
-                .fetch_all(pool).await?;
+            let mut count = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM links");
+            push_where!(count);
+            let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
+            let mut list = sqlx::QueryBuilder::new(format!("SELECT {COLUMNS} FROM links"));
+            push_where!(list);
+            if let Some(after) = after {
+                list.push(" AND id < ").push_bind(after.to_owned());
+            }
+            list.push(" ORDER BY id DESC LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+            let rows: Vec<LinkRow> = list.build_query_as().fetch_all(pool).await?;
             (total, rows)
         });
         Ok((total, rows))
