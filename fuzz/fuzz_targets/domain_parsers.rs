@@ -1,0 +1,36 @@
+//! Every text parser clients or Amazon can reach: none may panic, and what they accept
+//! must round-trip.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use quiver_domain::{
+    Asin, Bps, Cursor, Geo, LinkName, Marketplace, MarketplaceSelector, Money, fill_tag_template,
+    format_iso, parse_report_date,
+};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(s) = std::str::from_utf8(data) else { return };
+    if let Ok(a) = Asin::parse(s) {
+        assert_eq!(Asin::parse(a.as_str()).as_ref(), Ok(&a));
+        let _ = fill_tag_template(s, Marketplace::Us, &a, "c", "g", "r");
+    }
+    if let Ok(m) = Marketplace::parse(s) {
+        assert_eq!(Marketplace::parse(m.as_str()), Ok(m));
+    }
+    let _ = Marketplace::from_country_code(s);
+    let _ = MarketplaceSelector::parse(s);
+    let _ = Geo::parse(s);
+    if let Ok(d) = parse_report_date(s) {
+        assert_eq!(parse_report_date(&format_iso(d)), Ok(d));
+    }
+    if let Ok(v) = Money::parse_amount(s) {
+        assert!(v >= 0);
+    }
+    if let Ok(b) = Bps::parse_percent(s) {
+        assert!(b.0 <= 10_000);
+    }
+    let _ = LinkName::parse(s);
+    let _ = Cursor::decode::<serde_json::Value>(s);
+    let _ = quiver_amazon::wire::decimal_to_minor(s);
+    let _ = amazon_sim::attribution_url::parse(s, "quiver");
+});
