@@ -106,6 +106,7 @@ pub fn router(state: AppState) -> Router {
     let limiter = state.limiter.clone();
     let cors = cors_layer(&state.settings.cors_origins);
     api.merge(http::docs::router(document))
+        .merge(http::web::router())
         .route("/metrics", get(metrics::render))
         .fallback(unknown_path)
         .with_state(state)

@@ -10,3 +10,4 @@ pub mod links;
 pub mod paging;
 pub mod reports;
 pub mod sellers;
+pub mod web;

@@ -17,3 +17,4 @@ mod ops;
 mod reports;
 mod sellers;
 mod support;
+mod web;

@@ -1,0 +1,395 @@
+// Creator (publisher) screens: catalog, link creation, links, bulk upload, access requests.
+
+import qrcode from '../vendor/qrcode-generator-2.0.4.mjs';
+import { call, ApiError } from './api.js';
+import {
+  h, clear, field, select, marketplaceSelect, notice, describe, heading, busy, copyButton, table,
+  setFieldError, showFieldErrors, toast, download, parseCsv, sleep, shortDate, initials, uid,
+} from './ui.js';
+
+const PAGE = 24;
+// Retries of a 503 amazon_unavailable before giving up; each waits Retry-After.
+const AMAZON_RETRIES = 4;
+
+/** A QR code image for `text`, drawn locally (a data: URL, allowed by the CSP). */
+export function qrImage(text, label) {
+  const qr = qrcode(0, 'M');
+  qr.addData(text);
+  qr.make();
+  return h('img', { class: 'qr', src: qr.createDataURL(4, 2), alt: `QR code for ${label}`, width: qr.getModuleCount() * 4 + 16 });
+}
+
+/** The link, a one-click copy and its QR code. */
+export function linkResult(link) {
+  const input = h('input', { type: 'text', readonly: true, value: link.url, class: 'url', 'aria-label': `Link URL for ${link.link_name}` });
+  input.addEventListener('focus', () => input.select());
+  return h('div', { class: 'link-result' },
+    h('p', { class: 'success-text' }, `Link “${link.link_name}” created for ${link.marketplace}.`),
+    h('div', { class: 'url-row' }, input, copyButton(link.url, input)),
+    qrImage(link.url, link.link_name));
+}
+
+/** Ask a brand for access; shows the outcome in `msg`. */
+async function requestAccess(brandId, brandName, msg, button) {
+  try {
+    await busy(button, () => call('POST', '/access_requests', { json: { brand_id: brandId, message: 'Requested from the Quiver web app.' } }));
+    msg.show(`Access requested from ${brandName}. You can create the link once the brand approves.`, 'success');
+    button.remove();
+  } catch (e) {
+    msg.show(describe(e), e.code === 'access_request_pending' || e.code === 'already_allowed' ? 'info' : 'error');
+    if (e.code === 'access_request_pending') button.remove();
+  }
+}
+
+/**
+ * POST /generate_attribution_link, retrying while Amazon is unavailable: each retry waits
+ * the server's Retry-After and reuses the Idempotency-Key, so a retry cannot make two links.
+ */
+async function createLinkWithRetry(body, onWait) {
+  const key = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call('POST', '/generate_attribution_link', { json: body, headers: { 'Idempotency-Key': key } });
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.code !== 'amazon_unavailable' || attempt >= AMAZON_RETRIES) throw e;
+      const wait = Math.min(Math.max(e.retryAfter ?? 2, 1), 30);
+      for (let left = wait; left > 0; left--) {
+        onWait(left, attempt + 1);
+        await sleep(1000);
+      }
+    }
+  }
+}
+
+/** The "create a link" dialog for one product (native <dialog>: focus trap, Esc closes). */
+function openCreateDialog(product) {
+  const name = h('input', { type: 'text', name: 'link_name', maxlength: 200, value: product.asin, autocomplete: 'off' });
+  const market = marketplaceSelect('marketplace', product.marketplace);
+  const msg = notice();
+  const submit = h('button', { type: 'submit' }, 'Create link');
+  const result = h('div', { 'aria-live': 'polite' });
+  const closeBtn = h('button', { type: 'button', class: 'secondary' }, 'Close');
+  const form = h('form', { novalidate: true },
+    field('Link name', name, 'Shown in your links and reports; defaults to the ASIN.'),
+    field('Marketplace', market),
+    msg.el,
+    h('div', { class: 'actions' }, submit, closeBtn));
+  const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': 'create-title' },
+    h('h2', { id: 'create-title' }, 'Create a link'),
+    h('p', { class: 'muted' }, `${product.title} · ${product.asin} · ${product.company_name}`),
+    form, result);
+  closeBtn.addEventListener('click', () => dialog.close());
+  dialog.addEventListener('close', () => dialog.remove());
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    msg.hide();
+    setFieldError(name, '');
+    setFieldError(market, '');
+    if (!name.value.trim()) {
+      setFieldError(name, 'Enter a name (1–200 characters).');
+      name.focus();
+      return;
+    }
+    clear(result);
+    try {
+      const link = await busy(submit, () => createLinkWithRetry(
+        { asin: product.asin, link_name: name.value.trim(), marketplace: market.value },
+        (left, n) => msg.show(`Couldn't reach Amazon, retrying in ${left} s (attempt ${n + 1} of ${AMAZON_RETRIES + 1})…`, 'warning'),
+      ));
+      msg.hide();
+      clear(result, linkResult(link));
+      result.querySelector('button').focus();
+    } catch (e) {
+      if (e.code === 'brand_access_denied') {
+        const ask = h('button', { type: 'button', class: 'small' }, 'Request access');
+        ask.addEventListener('click', () => requestAccess(product.brand_id, product.company_name, msg, ask));
+        msg.show(`Not allowed to promote this product. ${product.company_name} approves creators before they can link its products.`, 'error', ' ', ask);
+        ask.focus();
+      } else if (e.code === 'amazon_unavailable') {
+        msg.show("Couldn't reach Amazon after several tries. Nothing was created; please try again in a minute.");
+      } else if (e.code === 'unsupported_marketplace' || e.code === 'product_not_found') {
+        setFieldError(market, describe(e));
+        market.focus();
+      } else if (e.code === 'validation') {
+        const rest = showFieldErrors(e, form);
+        if (rest.length) msg.show(describe({ ...e, fields: rest }));
+      } else {
+        msg.show(describe(e));
+      }
+    }
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  name.select();
+}
+
+function productCard(p) {
+  const badge = p.can_promote
+    ? h('span', { class: 'badge ok' }, 'Can promote')
+    : h('span', { class: 'badge gated' }, 'Needs approval');
+  const create = h('button', { type: 'button', class: 'small', 'aria-label': `Create link for ${p.title} on ${p.marketplace}` }, 'Create link');
+  create.addEventListener('click', () => openCreateDialog(p));
+  const price = p.pricing ? new Intl.NumberFormat(undefined, { style: 'currency', currency: p.pricing.currency }).format(p.pricing.price) : '';
+  return h('li', { class: 'product card' },
+    h('div', { class: 'thumb', 'aria-hidden': 'true' }, initials(p.title)),
+    h('div', { class: 'product-body' },
+      h('h3', {}, p.title),
+      h('p', { class: 'muted' }, `${p.company_name} · ${p.asin} · ${p.marketplace}`),
+      h('p', {}, h('strong', {}, price), ` · ${p.commission}% commission`, p.inStock ? '' : ' · out of stock'),
+      h('div', { class: 'card-actions' }, badge, create)));
+}
+
+export async function catalog(main, params) {
+  const search = h('input', { type: 'search', name: 'search', value: params.get('search') || '', placeholder: 'Title, brand or ASIN' });
+  const market = marketplaceSelect('marketplace', params.get('marketplace') || 'amazon.com', { all: true });
+  const brand = select('brand_id', [['', 'All brands']], params.get('brand_id') || '');
+  const promotable = select('promotable', [['', 'All products'], ['yes', 'Only ones I can promote']], params.get('promotable') || '');
+  const form = h('form', { class: 'filters', role: 'search' },
+    field('Search', search), field('Marketplace', market), field('Brand', brand), field('Show', promotable),
+    h('button', { type: 'submit' }, 'Search'));
+  const msg = notice();
+  const count = h('p', { class: 'muted', 'aria-live': 'polite' });
+  const list = h('ul', { class: 'products' });
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
+  clear(main, heading('Catalog'), form, msg.el, count, list, more);
+
+  call('GET', '/brands', { query: { limit: 500 } }).then((r) => {
+    for (const b of r.brands) {
+      brand.append(h('option', { value: b.brand_id, selected: b.brand_id === params.get('brand_id') },
+        `${b.brand_name}${b.can_promote ? '' : ' (approval)'}`));
+    }
+  }).catch((e) => msg.show(describe(e)));
+
+  let cursor = null;
+  let shown = 0;
+  async function load(reset) {
+    msg.hide();
+    if (reset) { cursor = null; shown = 0; list.replaceChildren(); }
+    try {
+      const r = await call('GET', '/getproducts', {
+        query: { search: search.value.trim(), marketplace: market.value, brand_id: brand.value, limit: PAGE, cursor, product_available: 'either' },
+      });
+      let items = r.product_catalog;
+      if (promotable.value === 'yes') items = items.filter((p) => p.can_promote);
+      list.append(...items.map(productCard));
+      shown += items.length;
+      cursor = r.next_cursor;
+      more.hidden = !cursor;
+      count.textContent = r.total_count ? `${r.total_count} products${promotable.value ? `, showing ${shown} you can promote` : ''}` : 'No products match.';
+    } catch (e) {
+      msg.show(describe(e));
+    }
+  }
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams();
+    for (const el of [search, market, brand, promotable]) if (el.value) q.set(el.name, el.value.trim());
+    history.replaceState(null, '', `#/catalog?${q}`);
+    load(true);
+  });
+  more.addEventListener('click', () => busy(more, () => load(false)));
+  await load(true);
+}
+
+export async function links(main, params) {
+  const name = h('input', { type: 'search', name: 'link_name', value: params.get('link_name') || '' });
+  const asin = h('input', { type: 'text', name: 'asin', value: params.get('asin') || '', maxlength: 10, autocomplete: 'off' });
+  const market = marketplaceSelect('marketplace', params.get('marketplace') || 'all', { all: true });
+  const active = select('active', [['', 'Active and paused'], ['true', 'Active'], ['false', 'Paused']], params.get('active') || '');
+  const form = h('form', { class: 'filters', role: 'search' },
+    field('Name contains', name), field('ASIN', asin), field('Marketplace', market), field('Status', active),
+    h('button', { type: 'submit' }, 'Filter'));
+  const msg = notice();
+  const body = h('div', { 'aria-live': 'polite' });
+  const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
+  clear(main, heading('My links'), form, msg.el, body, pager);
+  let page = Number(params.get('page')) || 1;
+
+  async function load() {
+    msg.hide();
+    setFieldError(asin, '');
+    try {
+      const r = await call('GET', '/get_all_links', {
+        query: { link_name: name.value.trim(), asin: asin.value.trim(), marketplace: market.value, active: active.value, page, limit: 20 },
+      });
+      clear(body, table('Your links', r.all_links, [
+        ['Name', (l) => h('span', { class: 'link-name' }, l.link_name)],
+        ['Product', (l) => [l.product_name, h('br'), h('span', { class: 'muted' }, l.asin)]],
+        ['Marketplace', (l) => l.marketplace],
+        ['Created', (l) => shortDate(l.created_date_time)],
+        ['Status', (l) => h('span', { class: `badge ${l.active ? 'ok' : 'paused'}` }, l.active ? 'Active' : 'Paused')],
+        ['Link', (l) => linkCell(l)],
+        ['', (l) => toggleButton(l, load, msg)],
+      ], { empty: 'No links match. Create one from the catalog.' }));
+      const info = r.pagination_info;
+      const prev = h('button', { type: 'button', class: 'secondary small', disabled: page <= 1 }, 'Previous');
+      const next = h('button', { type: 'button', class: 'secondary small', disabled: page >= info.total_pages }, 'Next');
+      prev.addEventListener('click', () => { page -= 1; load(); });
+      next.addEventListener('click', () => { page += 1; load(); });
+      clear(pager, prev, h('span', {}, info.total_items ? `${info.items_start}–${info.items_end} of ${info.total_items}` : ''), next);
+    } catch (e) {
+      if (e.code === 'invalid_asin' || (e.code === 'validation' && e.fields.some((f) => f.loc.includes('asin')))) {
+        setFieldError(asin, describe(e));
+      } else msg.show(describe(e));
+    }
+  }
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    page = 1;
+    load();
+  });
+  await load();
+}
+
+function linkCell(l) {
+  const qrBtn = h('button', { type: 'button', class: 'secondary small', 'aria-label': `Show QR code for ${l.link_name}` }, 'QR');
+  const holder = h('div');
+  qrBtn.addEventListener('click', () => {
+    if (holder.firstChild) { holder.replaceChildren(); qrBtn.setAttribute('aria-expanded', 'false'); return; }
+    holder.append(qrImage(l.url, l.link_name));
+    qrBtn.setAttribute('aria-expanded', 'true');
+  });
+  return h('div', { class: 'link-cell' }, copyButton(l.url, null), ' ', qrBtn, holder);
+}
+
+function toggleButton(link, reload, msg) {
+  const label = link.active ? 'Pause' : 'Resume';
+  const b = h('button', { type: 'button', class: 'small secondary', 'aria-label': `${label} ${link.link_name}` }, label);
+  b.addEventListener('click', async () => {
+    try {
+      await busy(b, () => call('PATCH', `/links/${encodeURIComponent(link.id)}`, { json: { active: !link.active } }));
+      toast(link.active ? `Paused ${link.link_name}` : `Resumed ${link.link_name}`);
+      await reload();
+    } catch (e) {
+      msg.show(`${link.link_name}: ${describe(e)}`);
+    }
+  });
+  return b;
+}
+
+export async function accessRequests(main) {
+  const msg = notice();
+  const body = h('div');
+  clear(main, heading('Access requests'),
+    h('p', { class: 'muted' }, 'Brands in approval mode decide who may promote them. Ask from the catalog: create a link for one of their products and choose “Request access”.'),
+    msg.el, body);
+  try {
+    const r = await call('GET', '/access_requests', { query: { status: 'all', limit: 100 } });
+    clear(body, table('Your access requests', r.access_requests, [
+      ['Brand', (a) => a.brand_name],
+      ['Asked', (a) => shortDate(a.created_at)],
+      ['Status', (a) => h('span', { class: `badge ${a.status === 'approved' ? 'ok' : a.status === 'declined' ? 'gated' : 'pending'}` }, a.status)],
+      ['Decided', (a) => shortDate(a.decided_at)],
+    ], { empty: 'You have not asked any brand for access yet.' }));
+  } catch (e) {
+    msg.show(describe(e));
+  }
+}
+
+const BULK_MAX = 5000;
+
+/** Reads a CSV with a header row naming asin and optionally link_name, marketplace. */
+function bulkItems(text) {
+  const rows = parseCsv(text);
+  if (!rows.length) throw new Error('The file is empty.');
+  const header = rows[0].map((c) => c.trim().toLowerCase().replace(/\s+/g, '_'));
+  const col = (n) => header.indexOf(n);
+  if (col('asin') < 0) throw new Error('The first row must be a header naming the columns: asin, and optionally link_name and marketplace.');
+  const items = rows.slice(1).map((r) => {
+    const item = { asin: (r[col('asin')] || '').trim() };
+    if (col('link_name') >= 0 && (r[col('link_name')] || '').trim()) item.link_name = r[col('link_name')].trim();
+    if (col('marketplace') >= 0 && (r[col('marketplace')] || '').trim()) item.marketplace = r[col('marketplace')].trim();
+    return item;
+  });
+  if (!items.length) throw new Error('The file has a header but no rows.');
+  if (items.length > BULK_MAX) throw new Error(`At most ${BULK_MAX} rows per upload (this file has ${items.length}).`);
+  return items;
+}
+
+export async function bulk(main) {
+  const file = h('input', { type: 'file', name: 'file', accept: '.csv,text/csv' });
+  const email = h('input', { type: 'email', name: 'email', autocomplete: 'email' });
+  const msg = notice();
+  const submit = h('button', { type: 'submit' }, 'Upload and create links');
+  const status = h('div', { class: 'bulk-status', 'aria-live': 'polite' });
+  const sample = h('button', { type: 'button', class: 'link-button' }, 'Download a sample CSV');
+  sample.addEventListener('click', () => download('quiver-bulk-sample.csv',
+    'asin,link_name,marketplace\r\nB0D45KS7QM,backpack-newsletter,amazon.com\r\nB0D45KS7QM,rucksack-de,amazon.de\r\n'));
+  const form = h('form', { class: 'card', novalidate: true },
+    field('CSV file', file, 'Header row: asin, link_name (optional), marketplace (optional, default amazon.com). Up to 5,000 rows.'),
+    field('Email the results to (optional)', email, 'Defaults to your account’s address.'),
+    msg.el,
+    h('div', { class: 'actions' }, submit, sample));
+  clear(main, heading('Bulk upload'), form, status);
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    msg.hide();
+    setFieldError(file, '');
+    setFieldError(email, '');
+    if (!file.files.length) {
+      setFieldError(file, 'Choose a CSV file.');
+      file.focus();
+      return;
+    }
+    let items;
+    try {
+      items = bulkItems(await file.files[0].text());
+    } catch (e) {
+      setFieldError(file, e.message);
+      file.focus();
+      return;
+    }
+    try {
+      const job = await busy(submit, () => call('POST', '/bulk_generate_attribution_links', {
+        json: { links: items, email: email.value.trim() || undefined },
+      }));
+      await followJob(job.job_id, job.queued_count, status);
+    } catch (e) {
+      if (e.code === 'validation') {
+        const rest = showFieldErrors(e, form);
+        if (rest.length) msg.show(describe({ ...e, fields: rest }));
+      } else if (e.code === 'unsupported_marketplace') {
+        setFieldError(file, `${describe(e)} Nothing was queued.`);
+      } else msg.show(describe(e));
+    }
+  });
+}
+
+async function followJob(jobId, total, status) {
+  const progress = h('progress', { max: total, value: 0, id: uid('progress') });
+  const text = h('p', {}, `Queued ${total} links…`);
+  const msg = notice();
+  const actions = h('div', { class: 'actions' });
+  clear(status, h('div', { class: 'card' },
+    h('h2', {}, 'Progress'), h('label', { for: progress.id, class: 'sr-only' }, 'Bulk job progress'), progress, text, msg.el, actions));
+  for (;;) {
+    let job;
+    try {
+      job = await call('GET', `/bulk_jobs/${encodeURIComponent(jobId)}`);
+    } catch (e) {
+      msg.show(`${describe(e)} Still trying…`, 'warning');
+      await sleep(3000);
+      continue;
+    }
+    msg.hide();
+    progress.max = job.total;
+    progress.value = job.processed;
+    text.textContent = `${job.status === 'done' ? 'Done' : 'Working'}: ${job.processed} of ${job.total} processed, ${job.succeeded} created, ${job.failed} failed.`;
+    if (job.status === 'done') {
+      const dl = h('button', { type: 'button' }, 'Download results CSV');
+      dl.addEventListener('click', async () => {
+        try {
+          const csv = await busy(dl, () => call('GET', `/bulk_jobs/${encodeURIComponent(jobId)}/results.csv`, { text: true }));
+          download(`quiver-bulk-${jobId}.csv`, csv);
+        } catch (e) {
+          msg.show(describe(e));
+        }
+      });
+      clear(actions, dl);
+      if (job.email_status && job.email_status !== 'none') actions.append(h('span', { class: 'muted' }, ` E-mail to ${job.email}: ${job.email_status}.`));
+      return;
+    }
+    await sleep(1000);
+  }
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# End-to-end tests of the web app: builds `quiver`, starts `quiver serve` on a free port with a
+# throwaway SQLite database (demo data, in-process Amazon simulator), runs the browser tests
+# in Debian's headless Chromium with node's test runner, and stops the server.
+# Screenshots of each main screen go to artifacts/screenshots/ (repository root).
+#
+# Needs: cargo, node >= 18, /usr/bin/chromium (apt-get install chromium), `npm ci` in e2e/.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+
+chromium="${QUIVER_E2E_CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$chromium" ]; then
+  echo "e2e: $chromium is missing (apt-get install -y chromium)" >&2
+  exit 1
+fi
+if [ ! -d "$here/node_modules/playwright-core" ]; then
+  (cd "$here" && npm ci --no-audit --no-fund)
+fi
+
+cargo build -q -p quiver --manifest-path "$root/Cargo.toml"
+bin="$root/target/debug/quiver"
+
+work="$(mktemp -d)"
+port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+(
+  cd "$work"
+  QUIVER_DATABASE_URL="sqlite://$work/quiver.db" QUIVER_AMAZON=sim QUIVER_DEMO=1 \
+    exec "$bin" serve --listen "127.0.0.1:$port"
+) >"$work/server.log" 2>&1 &
+server_pid=$!
+
+base="http://127.0.0.1:$port"
+for _ in $(seq 1 120); do
+  if curl -fsS "$base/readyz" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "e2e: quiver serve exited:" >&2
+    cat "$work/server.log" >&2
+    exit 1
+  fi
+  sleep 0.5
+done
+curl -fsS "$base/readyz" >/dev/null
+
+mkdir -p "$root/artifacts/screenshots"
+status=0
+QUIVER_URL="$base" QUIVER_E2E_CHROMIUM="$chromium" QUIVER_E2E_SCREENSHOTS="$root/artifacts/screenshots" \
+  QUIVER_E2E_SERVER_LOG="$work/server.log" \
+  node --test --test-concurrency=1 --test-reporter=spec "$here"/tests/*.test.js || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "e2e: failed; last lines of the server log:" >&2
+  tail -n 40 "$work/server.log" >&2
+fi
+exit "$status"
