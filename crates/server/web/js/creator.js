@@ -175,7 +175,7 @@ export async function catalog(main, params) {
       shown += items.length;
       cursor = r.next_cursor;
       more.hidden = !cursor;
-      count.textContent = r.total_count ? `${r.total_count} products${promotable.value ? `, showing ${shown} you can promote` : ''}` : 'No products match.';
+      count.textContent = r.total_count ? `${r.total_count} product${r.total_count === 1 ? '' : 's'}${promotable.value ? `, showing ${shown} you can promote` : ''}` : 'No products match.';
     } catch (e) {
       msg.show(describe(e));
     }

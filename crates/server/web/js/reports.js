@@ -157,7 +157,7 @@ function render(out, { rows, truncated }, kind, start, end) {
   csvBtn.addEventListener('click', () => download(`quiver-${kind === SELLER ? 'brand-' : ''}report-${start}-to-${end}.csv`, toCsv(rows, kind.csv)));
 
   const summary = h('div', { class: 'totals' },
-    Object.entries(totals).map(([cur, t]) => h('div', { class: 'card total' },
+    Object.entries(totals).sort(([a], [b]) => a.localeCompare(b)).map(([cur, t]) => h('div', { class: 'card total' },
       h('h2', {}, cur),
       h('dl', {},
         h('dt', {}, 'Clicks'), h('dd', {}, num(t.clicks)),
@@ -222,7 +222,7 @@ function render(out, { rows, truncated }, kind, start, end) {
         money: { type: 'linear', position: 'right', beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: chartCurrency } },
         x: { ticks: { maxRotation: 0, autoSkipPadding: 12 } },
       },
-      plugins: { legend: { position: 'bottom' } },
+      plugins: { legend: { position: 'bottom', labels: { sort: (a, b) => a.datasetIndex - b.datasetIndex } } },
     },
   });
 }

@@ -148,7 +148,11 @@ export function showFieldErrors(err, form) {
 }
 
 export function toast(text) {
-  const el = document.getElementById('toast');
+  // The element goes away with a dialog it was shown in; make a new one then.
+  const el = document.getElementById('toast') || h('div', { id: 'toast', class: 'toast', role: 'status', 'aria-live': 'polite' });
+  // A modal dialog sits in the top layer, above everything else: show the toast inside it.
+  const host = document.querySelector('dialog[open]') || document.body;
+  if (el.parentNode !== host) host.append(el);
   el.textContent = text;
   el.classList.add('show');
   clearTimeout(toast.timer);
@@ -268,7 +272,7 @@ export function table(caption, rows, columns, { empty = 'Nothing to show.' } = {
     h('table', {},
       h('caption', { class: 'sr-only' }, caption),
       h('thead', {}, h('tr', {}, columns.map(([name, , o]) => h('th', { scope: 'col', class: o && o.num ? 'num' : null }, name)))),
-      h('tbody', {}, rows.map((r) => h('tr', {}, columns.map(([, get, o]) => h('td', { class: o && o.num ? 'num' : null }, get(r))))))));
+      h('tbody', {}, rows.map((r) => h('tr', {}, columns.map(([name, get, o]) => h('td', { class: o && o.num ? 'num' : null, 'data-label': name || null }, h('div', {}, get(r)))))))));
 }
 
 /** Sets a button busy while `fn` runs. */
