@@ -105,7 +105,6 @@ async fn generate(path: &str, links: usize, days: i64) -> anyhow::Result<()> {
     }
     tx.commit().await?;
     // Secondary indexes are built once after the load: far faster than maintaining them.
-    pool.execute("DROP INDEX report_facts_seller_idx").await?;
     pool.execute("DROP INDEX report_facts_link_idx").await?;
 
     const COLS: usize = 16;
@@ -239,11 +238,13 @@ async fn generate(path: &str, links: usize, days: i64) -> anyhow::Result<()> {
         "{total} fact rows in {:.0}s; building indexes and rollups",
         started.elapsed().as_secs_f64()
     );
-    pool.execute("CREATE INDEX report_facts_seller_idx ON report_facts (seller_id, day, asin, marketplace, account_id)").await?;
     pool.execute("CREATE INDEX report_facts_link_idx ON report_facts (link_id, day)")
         .await?;
     pool.execute("INSERT INTO report_day_counts (account_id, day, marketplace, row_count) SELECT account_id, day, marketplace, COUNT(*) FROM report_facts GROUP BY account_id, day, marketplace").await?;
-    pool.execute("INSERT INTO seller_day_counts (seller_id, day, marketplace, row_count) SELECT seller_id, day, marketplace, COUNT(*) FROM (SELECT DISTINCT seller_id, day, asin, marketplace, account_id FROM report_facts) g GROUP BY seller_id, day, marketplace").await?;
+    pool.execute("INSERT INTO seller_report_facts (seller_id, day, asin, marketplace, account_id, brand_id, clicks, dpv, atc, purchases, units, sales, brb, commission, updated_at) \
+         SELECT seller_id, day, asin, marketplace, account_id, MIN(brand_id), SUM(clicks), SUM(dpv), SUM(atc), SUM(purchases), SUM(units), SUM(sales), SUM(brb), SUM(commission), MAX(updated_at) \
+         FROM report_facts GROUP BY seller_id, day, asin, marketplace, account_id").await?;
+    pool.execute("INSERT INTO seller_day_counts (seller_id, day, marketplace, row_count) SELECT seller_id, day, marketplace, COUNT(*) FROM seller_report_facts GROUP BY seller_id, day, marketplace").await?;
     pool.execute("ANALYZE").await?;
     pool.close().await;
     eprintln!("generated in {:.0}s", started.elapsed().as_secs_f64());

@@ -86,10 +86,44 @@ pub enum FactValues {
     },
 }
 
+/// A fact's figures, in column order: clicks, dpv, atc, purchases, units, sales, brb,
+/// commission.
+type MetricsRow = (i64, i64, i64, i64, i64, i64, i64, i64);
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Metrics([i64; 8]);
+
+impl Metrics {
+    fn from_tuple(t: MetricsRow) -> Self {
+        Self([t.0, t.1, t.2, t.3, t.4, t.5, t.6, t.7])
+    }
+
+    fn minus(self, o: Self) -> Self {
+        let mut r = self.0;
+        for (a, b) in r.iter_mut().zip(o.0) {
+            *a -= b;
+        }
+        Self(r)
+    }
+
+    fn plus(self, o: Self) -> Self {
+        let mut r = self.0;
+        for (a, b) in r.iter_mut().zip(o.0) {
+            *a += b;
+        }
+        Self(r)
+    }
+}
+
 impl FactValues {
-    fn is_zero(&self) -> bool {
-        match *self {
-            Self::Traffic { clicks, brb } => clicks == 0 && brb == 0,
+    /// The row after this report's columns replace what it had.
+    fn apply_to(self, old: Metrics) -> Metrics {
+        let mut m = old.0;
+        match self {
+            Self::Traffic { clicks, brb } => {
+                m[0] = clicks;
+                m[6] = brb;
+            }
             Self::Funnel {
                 dpv,
                 atc,
@@ -98,14 +132,15 @@ impl FactValues {
                 sales,
                 commission,
             } => {
-                dpv == 0
-                    && atc == 0
-                    && purchases == 0
-                    && units == 0
-                    && sales == 0
-                    && commission == 0
+                m[1] = dpv;
+                m[2] = atc;
+                m[3] = purchases;
+                m[4] = units;
+                m[5] = sales;
+                m[7] = commission;
             }
         }
+        Metrics(m)
     }
 }
 
@@ -458,79 +493,110 @@ impl Db {
         Ok(())
     }
 
-    /// Upserts a batch of facts in one transaction and keeps the row-count rollups exact.
+    /// Upserts a batch of facts in one transaction, and keeps the seller report's
+    /// pre-aggregated rows and the row-count rollups exact by adding each fact's change.
     /// A row whose values are unchanged is not written; an all-zero row that does not
     /// exist yet is not created (a halo product nobody bought), but an existing row is
     /// always brought to the new values, zero included.
     pub async fn apply_facts(&self, facts: &[FactWrite], now: i64) -> StoreResult<ApplyOutcome> {
-        const UPDATE_TRAFFIC: &str = "UPDATE report_facts SET clicks = $5, brb = $6, updated_at = $7 \
-             WHERE account_id = $1 AND day = $2 AND link_id = $3 AND asin = $4 AND (clicks <> $5 OR brb <> $6)";
-        const UPDATE_FUNNEL: &str = "UPDATE report_facts SET dpv = $5, atc = $6, purchases = $7, units = $8, sales = $9, \
-             commission = $10, updated_at = $11 \
-             WHERE account_id = $1 AND day = $2 AND link_id = $3 AND asin = $4 \
-             AND (dpv <> $5 OR atc <> $6 OR purchases <> $7 OR units <> $8 OR sales <> $9 OR commission <> $10)";
-        const EXISTS: &str = "SELECT COUNT(*) FROM report_facts WHERE account_id = $1 AND day = $2 AND link_id = $3 AND asin = $4";
-        const GROUP_EXISTS: &str = "SELECT COUNT(*) FROM report_facts WHERE seller_id = $1 AND day = $2 AND asin = $3 \
-             AND marketplace = $4 AND account_id = $5";
+        const CURRENT: &str = "SELECT clicks, dpv, atc, purchases, units, sales, brb, commission FROM report_facts \
+             WHERE account_id = $1 AND day = $2 AND link_id = $3 AND asin = $4";
+        const UPDATE: &str = "UPDATE report_facts SET clicks = $5, dpv = $6, atc = $7, purchases = $8, units = $9, \
+             sales = $10, brb = $11, commission = $12, updated_at = $13 \
+             WHERE account_id = $1 AND day = $2 AND link_id = $3 AND asin = $4";
         const INSERT: &str = "INSERT INTO report_facts (account_id, day, link_id, asin, marketplace, brand_id, seller_id, \
              clicks, dpv, atc, purchases, units, sales, brb, commission, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
              ON CONFLICT (account_id, day, link_id, asin) DO NOTHING";
+        const GROUP_EXISTS: &str = "SELECT COUNT(*) FROM seller_report_facts WHERE seller_id = $1 AND day = $2 \
+             AND asin = $3 AND marketplace = $4 AND account_id = $5";
+        const ADD_GROUP: &str = "INSERT INTO seller_report_facts (seller_id, day, asin, marketplace, account_id, brand_id, \
+             clicks, dpv, atc, purchases, units, sales, brb, commission, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+             ON CONFLICT (seller_id, day, asin, marketplace, account_id) DO UPDATE SET \
+             clicks = seller_report_facts.clicks + excluded.clicks, dpv = seller_report_facts.dpv + excluded.dpv, \
+             atc = seller_report_facts.atc + excluded.atc, purchases = seller_report_facts.purchases + excluded.purchases, \
+             units = seller_report_facts.units + excluded.units, sales = seller_report_facts.sales + excluded.sales, \
+             brb = seller_report_facts.brb + excluded.brb, commission = seller_report_facts.commission + excluded.commission, \
+             updated_at = excluded.updated_at";
         const BUMP_ACCOUNT: &str = "INSERT INTO report_day_counts (account_id, day, marketplace, row_count) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (account_id, day, marketplace) DO UPDATE SET row_count = report_day_counts.row_count + excluded.row_count";
         const BUMP_SELLER: &str = "INSERT INTO seller_day_counts (seller_id, day, marketplace, row_count) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (seller_id, day, marketplace) DO UPDATE SET row_count = seller_day_counts.row_count + excluded.row_count";
 
+        type GroupKey = (String, i32, String, String, String);
         let result: Result<ApplyOutcome, sqlx::Error> = write_pool!(self, pool => async {
             let mut out = ApplyOutcome::default();
             let mut account_bumps: HashMap<(String, i32, String), i64> = HashMap::new();
             let mut seller_bumps: HashMap<(String, i32, String), i64> = HashMap::new();
+            // Seller rows change by the sum of their facts' changes (brand id kept aside).
+            let mut deltas: Vec<(GroupKey, String, Metrics)> = Vec::new();
+            let mut delta_at: HashMap<GroupKey, usize> = HashMap::new();
             let mut tx = pool.begin().await?;
             for f in facts {
-                let changed = match f.values {
-                    FactValues::Traffic { clicks, brb } => sqlx::query(UPDATE_TRAFFIC)
-                        .bind(&f.account_id).bind(f.day).bind(&f.link_id).bind(&f.asin)
-                        .bind(clicks).bind(brb).bind(now)
-                        .execute(&mut *tx).await?.rows_affected(),
-                    FactValues::Funnel { dpv, atc, purchases, units, sales, commission } => sqlx::query(UPDATE_FUNNEL)
-                        .bind(&f.account_id).bind(f.day).bind(&f.link_id).bind(&f.asin)
-                        .bind(dpv).bind(atc).bind(purchases).bind(units).bind(sales).bind(commission).bind(now)
-                        .execute(&mut *tx).await?.rows_affected(),
-                };
-                if changed > 0 {
-                    out.updated += 1;
-                    continue;
-                }
-                let exists: i64 = sqlx::query_scalar(EXISTS)
+                let old: Option<MetricsRow> = sqlx::query_as(CURRENT)
                     .bind(&f.account_id).bind(f.day).bind(&f.link_id).bind(&f.asin)
-                    .fetch_one(&mut *tx).await?;
-                if exists > 0 || f.values.is_zero() {
-                    out.unchanged += 1;
-                    continue;
-                }
-                let group_exists: i64 = sqlx::query_scalar(GROUP_EXISTS)
-                    .bind(&f.seller_id).bind(f.day).bind(&f.asin).bind(&f.marketplace).bind(&f.account_id)
-                    .fetch_one(&mut *tx).await?;
-                let (clicks, brb, dpv, atc, purchases, units, sales, commission) = match f.values {
-                    FactValues::Traffic { clicks, brb } => (clicks, brb, 0, 0, 0, 0, 0, 0),
-                    FactValues::Funnel { dpv, atc, purchases, units, sales, commission } =>
-                        (0, 0, dpv, atc, purchases, units, sales, commission),
+                    .fetch_optional(&mut *tx).await?;
+                let old = old.map(Metrics::from_tuple);
+                let new = f.values.apply_to(old.unwrap_or_default());
+                let delta = match old {
+                    Some(old) if old == new => {
+                        out.unchanged += 1;
+                        continue;
+                    }
+                    Some(old) => {
+                        let m = new.0;
+                        sqlx::query(UPDATE)
+                            .bind(&f.account_id).bind(f.day).bind(&f.link_id).bind(&f.asin)
+                            .bind(m[0]).bind(m[1]).bind(m[2]).bind(m[3]).bind(m[4]).bind(m[5]).bind(m[6]).bind(m[7])
+                            .bind(now)
+                            .execute(&mut *tx).await?;
+                        out.updated += 1;
+                        new.minus(old)
+                    }
+                    None if new == Metrics::default() => {
+                        out.unchanged += 1;
+                        continue;
+                    }
+                    None => {
+                        let m = new.0;
+                        let inserted = sqlx::query(INSERT)
+                            .bind(&f.account_id).bind(f.day).bind(&f.link_id).bind(&f.asin).bind(&f.marketplace)
+                            .bind(&f.brand_id).bind(&f.seller_id)
+                            .bind(m[0]).bind(m[1]).bind(m[2]).bind(m[3]).bind(m[4]).bind(m[5]).bind(m[6]).bind(m[7])
+                            .bind(now)
+                            .execute(&mut *tx).await?.rows_affected();
+                        if inserted == 0 {
+                            out.unchanged += 1;
+                            continue;
+                        }
+                        out.inserted += 1;
+                        *account_bumps.entry((f.account_id.clone(), f.day, f.marketplace.clone())).or_default() += 1;
+                        new
+                    }
                 };
-                let inserted = sqlx::query(INSERT)
-                    .bind(&f.account_id).bind(f.day).bind(&f.link_id).bind(&f.asin).bind(&f.marketplace)
-                    .bind(&f.brand_id).bind(&f.seller_id)
-                    .bind(clicks).bind(dpv).bind(atc).bind(purchases).bind(units).bind(sales).bind(brb)
-                    .bind(commission).bind(now)
-                    .execute(&mut *tx).await?.rows_affected();
-                if inserted == 0 {
-                    out.unchanged += 1;
-                    continue;
+                let key: GroupKey = (f.seller_id.clone(), f.day, f.asin.clone(), f.marketplace.clone(), f.account_id.clone());
+                match delta_at.get(&key) {
+                    Some(&i) => deltas[i].2 = deltas[i].2.plus(delta),
+                    None => {
+                        delta_at.insert(key.clone(), deltas.len());
+                        deltas.push((key, f.brand_id.clone(), delta));
+                    }
                 }
-                out.inserted += 1;
-                *account_bumps.entry((f.account_id.clone(), f.day, f.marketplace.clone())).or_default() += 1;
-                if group_exists == 0 {
-                    *seller_bumps.entry((f.seller_id.clone(), f.day, f.marketplace.clone())).or_default() += 1;
+            }
+            for ((seller, day, asin, m, account), brand, d) in &deltas {
+                let exists: i64 = sqlx::query_scalar(GROUP_EXISTS)
+                    .bind(seller).bind(*day).bind(asin).bind(m).bind(account)
+                    .fetch_one(&mut *tx).await?;
+                if exists == 0 {
+                    *seller_bumps.entry((seller.clone(), *day, m.clone())).or_default() += 1;
                 }
+                let v = d.0;
+                sqlx::query(ADD_GROUP)
+                    .bind(seller).bind(*day).bind(asin).bind(m).bind(account).bind(brand)
+                    .bind(v[0]).bind(v[1]).bind(v[2]).bind(v[3]).bind(v[4]).bind(v[5]).bind(v[6]).bind(v[7])
+                    .bind(now)
+                    .execute(&mut *tx).await?;
             }
             for ((account, day, m), n) in &account_bumps {
                 sqlx::query(BUMP_ACCOUNT).bind(account).bind(*day).bind(m).bind(*n).execute(&mut *tx).await?;
@@ -624,9 +690,63 @@ impl Db {
 
     // ---- seller report --------------------------------------------------------------
 
-    /// One page of the seller report: facts of the seller's brands grouped per day ×
-    /// product × marketplace × creator, read in the seller index's order.
+    /// One page of the seller report (day × product × marketplace × creator over the
+    /// seller's brands) from the pre-aggregated rows, in primary-key order.
     pub async fn seller_report_page(
+        &self,
+        seller_id: &str,
+        filter: &ReportFilter,
+        after: &SellerKey,
+        limit: i64,
+    ) -> StoreResult<Vec<SellerFactRow>> {
+        if !filter.link_ids.is_empty() {
+            return self
+                .seller_page_from_facts(seller_id, filter, after, limit)
+                .await;
+        }
+        const COLS: &str = "SELECT day, asin, marketplace, account_id, brand_id, clicks, dpv, atc, purchases, units, \
+             sales, brb, commission FROM seller_report_facts";
+        // Two keyset legs, each one index range: the rest of the cursor's day, then later days.
+        let mut sql = Sql::default();
+        sql.push(
+            "SELECT g.day, g.asin, g.marketplace, g.account_id, g.brand_id, g.clicks, g.dpv, g.atc, g.purchases, \
+             g.units, g.sales, g.brb, g.commission, a.public_id AS creator, COALESCE(b.name, '') AS brand_name FROM \
+             (SELECT * FROM (",
+        )
+        .push(COLS);
+        filter.push_where(&mut sql, "seller_id", seller_id);
+        sql.push(" AND day = ")
+            .arg(Arg::Day(after.day))
+            .push(" AND (asin, marketplace, account_id) > (")
+            .arg(Arg::Text(after.asin.clone()))
+            .push(", ")
+            .arg(Arg::Text(after.marketplace.clone()))
+            .push(", ")
+            .arg(Arg::Text(after.account_id.clone()))
+            .push(") ORDER BY asin, marketplace, account_id LIMIT ")
+            .arg(Arg::Int(limit))
+            .push(") first_leg UNION ALL SELECT * FROM (")
+            .push(COLS);
+        filter.push_where(&mut sql, "seller_id", seller_id);
+        sql.push(" AND day > ")
+            .arg(Arg::Day(after.day))
+            .push(" ORDER BY day, asin, marketplace, account_id LIMIT ")
+            .arg(Arg::Int(limit))
+            .push(
+                ") next_leg) g JOIN accounts a ON a.id = g.account_id LEFT JOIN brands b ON b.id = g.brand_id \
+                 ORDER BY g.day, g.asin, g.marketplace, g.account_id LIMIT ",
+            )
+            .arg(Arg::Int(limit));
+        let args = &sql.args;
+        Ok(
+            read_pool!(self, pool => bind_args!(sqlx::query_as(AssertSqlSafe(sql.text.as_str())), args)
+            .fetch_all(pool).await)?,
+        )
+    }
+
+    /// The seller report summed from link facts, for a `link_ids` filter (the
+    /// pre-aggregated rows have no link dimension).
+    async fn seller_page_from_facts(
         &self,
         seller_id: &str,
         filter: &ReportFilter,
@@ -682,6 +802,9 @@ impl Db {
         let mut sql = Sql::default();
         if filter.rollup_countable() {
             sql.push("SELECT CAST(COALESCE(SUM(row_count), 0) AS BIGINT) FROM seller_day_counts");
+            filter.push_where(&mut sql, "seller_id", seller_id);
+        } else if filter.link_ids.is_empty() {
+            sql.push("SELECT COUNT(*) FROM seller_report_facts");
             filter.push_where(&mut sql, "seller_id", seller_id);
         } else {
             sql.push("SELECT COUNT(*) FROM (SELECT 1 AS one FROM report_facts");

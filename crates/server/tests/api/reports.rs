@@ -162,8 +162,8 @@ fn demo_rate(asin: &str) -> i64 {
 async fn ingestion_is_idempotent_and_restatement_updates_in_place() {
     let app = app().await;
     let token = app.token(CREATOR).await;
-    let (_, backpack) = link(&app, &token, "B0D45KS7QM", "amazon.com").await;
-    let (_, earbuds) = link(&app, &token, "B0PKBUDS01", "amazon.com").await;
+    let (backpack_id, backpack) = link(&app, &token, "B0D45KS7QM", "amazon.com").await;
+    let (earbuds_id, earbuds) = link(&app, &token, "B0PKBUDS01", "amazon.com").await;
     for age in 0..12 {
         visit(&app, &backpack, days_ago(age), 400 + age as u64);
         visit(&app, &earbuds, days_ago(age), 300);
@@ -200,6 +200,19 @@ async fn ingestion_is_idempotent_and_restatement_updates_in_place() {
         r.body["total_count"].as_u64().unwrap() as usize,
         after.len()
     );
+    assert!(truth.brb > 0);
+    // The seller's pre-aggregated rows followed every change too, BRB included.
+    let seller = app.token(SELLER).await;
+    let srows = all_rows(&app, &seller, "/sellers/reports", &q).await;
+    assert_eq!(report_sums(&srows), truth);
+    let by_links = all_rows(
+        &app,
+        &seller,
+        "/sellers/reports",
+        &format!("{q}&link_ids={backpack_id},{earbuds_id}"),
+    )
+    .await;
+    assert_eq!(by_links, srows);
 }
 
 #[tokio::test]
@@ -682,7 +695,7 @@ async fn publishers_and_sellers_see_only_their_own() {
     let creator = app.token(CREATOR).await;
     let creator2 = app.token(CREATOR2).await;
     let (_, a) = link(&app, &creator, "B0D45KS7QM", "amazon.com").await;
-    let (_, b) = link(&app, &creator2, "B0LMDESK01", "amazon.com").await;
+    let (b_id, b) = link(&app, &creator2, "B0LMDESK01", "amazon.com").await;
     for age in 0..3 {
         visit(&app, &a, days_ago(age), 900);
         visit(&app, &b, days_ago(age), 900);
@@ -727,6 +740,24 @@ async fn publishers_and_sellers_see_only_their_own() {
     )
     .await;
     assert_eq!(lumen, only2);
+    let by_link = all_rows(
+        &app,
+        &seller,
+        "/sellers/reports",
+        &format!("{q}&link_ids={b_id}"),
+    )
+    .await;
+    assert_eq!(by_link, only2);
+    let r = app
+        .get(
+            &format!("/sellers/reports?{q}&link_ids={b_id}&limit=1"),
+            &seller,
+        )
+        .await;
+    assert_eq!(
+        r.body["total_count"].as_u64().unwrap() as usize,
+        only2.len()
+    );
     // One row per day × product × marketplace × creator.
     let mut groups = BTreeSet::new();
     for r in &rows {
