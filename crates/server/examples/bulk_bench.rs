@@ -114,7 +114,7 @@ async fn main() {
         if s["status"] == "done" {
             break s;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let bulk = started.elapsed();
     assert_eq!(status["succeeded"].as_u64(), Some(n as u64), "{status}");

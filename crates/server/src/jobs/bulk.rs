@@ -93,7 +93,8 @@ pub async fn run(
     let id: Arc<str> = id.into();
     let cfg = Arc::new(cfg);
     loop {
-        if *stopped.borrow() {
+        // Stopped, or the owner is gone without stopping (then `changed()` would never wait).
+        if *stopped.borrow() || stopped.has_changed().is_err() {
             break;
         }
         while in_flight.try_join_next().is_some() {}

@@ -108,7 +108,7 @@ pub async fn run(
     // Long enough for a slow relay (the transport times out at 20 s per step).
     const LEASE_MS: i64 = 5 * 60 * 1000;
     loop {
-        if *stopped.borrow() {
+        if *stopped.borrow() || stopped.has_changed().is_err() {
             return;
         }
         let now = now_ms();

@@ -170,21 +170,33 @@ impl Db {
                     .await?
             }
         };
-        if claimed.is_empty() {
-            return Ok(Vec::new());
+        // Read back what was claimed, with the owner's ids the link needs: per job, a range
+        // of its primary key (claims take consecutive positions), filtered by this claim's
+        // lease end, which the caller makes unique.
+        let mut ranges: Vec<(String, i32, i32)> = Vec::new();
+        for (job, position) in claimed {
+            match ranges.iter_mut().find(|(j, _, _)| *j == job) {
+                Some(r) => {
+                    r.1 = r.1.min(position);
+                    r.2 = r.2.max(position);
+                }
+                None => ranges.push((job, position, position)),
+            }
         }
-        // Read back what was claimed, with the owner's ids the link needs. The caller makes
-        // `lease_until` unique per claim, so this finds exactly the rows just claimed.
         let sql = format!(
             "SELECT {CLAIMED_COLUMNS} FROM bulk_items i JOIN bulk_jobs j ON j.id = i.job_id \
              JOIN accounts a ON a.id = j.account_id \
-             WHERE i.claimed_by = $1 AND i.lease_until = $2 AND i.status = 'pending' \
-             ORDER BY i.job_id, i.position"
+             WHERE i.job_id = $1 AND i.position BETWEEN $2 AND $3 \
+             AND i.claimed_by = $4 AND i.lease_until = $5 AND i.status = 'pending' \
+             ORDER BY i.position"
         );
-        Ok(
-            read_pool!(self, pool => sqlx::query_as(AssertSqlSafe(sql.as_str()))
-            .bind(worker).bind(lease_until).fetch_all(pool).await)?,
-        )
+        let mut items = Vec::new();
+        for (job, from, to) in &ranges {
+            let rows: Vec<ClaimedItem> = read_pool!(self, pool => sqlx::query_as(AssertSqlSafe(sql.as_str()))
+                .bind(job).bind(from).bind(to).bind(worker).bind(lease_until).fetch_all(pool).await)?;
+            items.extend(rows);
+        }
+        Ok(items)
     }
 
     /// Marks a job running (once: later calls change nothing).
@@ -286,7 +298,7 @@ impl Db {
         // The status condition makes this safe to run anywhere, any number of times: only
         // one statement flips a job to done.
         const SQL: &str = "UPDATE bulk_jobs SET status = 'done', finished_at = $1, email_status = $2 \
-             WHERE status <> 'done' AND NOT EXISTS \
+             WHERE status IN ('queued', 'running') AND NOT EXISTS \
              (SELECT 1 FROM bulk_items i WHERE i.status = 'pending' AND i.job_id = bulk_jobs.id) \
              RETURNING id";
         Ok(write_pool!(self, pool => sqlx::query_scalar(SQL)
