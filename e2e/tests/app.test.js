@@ -272,6 +272,29 @@ test('bulk upload shows progress and offers the result CSV', async () => {
   assert.match(csv, /^ASIN,Marketplace,Link Name,Attribution URL,Status,Error/);
 });
 
+const readSession = () => page.evaluate(() => JSON.parse(sessionStorage.getItem('quiver.session')));
+const editSession = (fields) => page.evaluate((f) => {
+  sessionStorage.setItem('quiver.session', JSON.stringify({ ...JSON.parse(sessionStorage.getItem('quiver.session')), ...f }));
+}, fields);
+
+test('an expired or refused access token is renewed with the refresh token', async () => {
+  const first = await readSession();
+  // Expired by the clock: renewed before the call.
+  await editSession({ expiresAt: Date.now() - 1000 });
+  await page.getByRole('link', { name: 'Access requests' }).click();
+  await page.locator('tbody tr').filter({ hasText: 'Lumen Home' }).getByText('approved').waitFor();
+  const second = await readSession();
+  assert.notEqual(second.access, first.access);
+  assert.notEqual(second.refresh, first.refresh, 'the refresh token rotates');
+  // Refused by the server (401): renewed, and the call is repeated once.
+  await editSession({ access: 'not-a-valid-token' });
+  await page.getByRole('link', { name: 'My links' }).click();
+  await page.locator('tbody tr').first().waitFor();
+  const third = await readSession();
+  assert.notEqual(third.access, 'not-a-valid-token');
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
+});
+
 test('an expired session returns to the login screen', async () => {
   await page.evaluate(() => {
     const s = JSON.parse(sessionStorage.getItem('quiver.session'));
@@ -279,7 +302,7 @@ test('an expired session returns to the login screen', async () => {
     s.refresh = 'no-longer-valid';
     sessionStorage.setItem('quiver.session', JSON.stringify(s));
   });
-  await page.getByRole('link', { name: 'My links' }).click();
+  await page.getByRole('link', { name: 'Catalog' }).click();
   await page.getByText('Your session has expired. Please log in again.').waitFor();
 });
 
