@@ -181,10 +181,18 @@ pub struct GenerateLinkBody {
     #[schema(example = "B0D45KS7QM", pattern = "^[A-Za-z0-9]{10}$")]
     pub asin: String,
     /// 1–200 characters after trimming; defaults to the ASIN.
-    #[schema(example = "spring-2026-yt-campaign", min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(
+        example = "spring-2026-yt-campaign",
+        min_length = 1,
+        max_length = 200,
+        pattern = "\\S"
+    )]
     pub link_name: Option<String>,
     /// Where the link sends shoppers. Default `amazon.com`.
-    #[schema(example = "amazon.de", pattern = "^amazon\\.(com|ca|com\\.mx|co\\.uk|de|fr|it|es|nl)$")]
+    #[schema(
+        example = "amazon.de",
+        pattern = "^amazon\\.(com|ca|com\\.mx|co\\.uk|de|fr|it|es|nl)$"
+    )]
     pub marketplace: Option<String>,
 }
 

@@ -12,7 +12,10 @@ async fn servers_started_together_share_one_database() {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database_url(&dir).await;
     // Both migrate and seed at once; exactly one seed wins, neither fails.
-    let (a, b) = tokio::join!(TestApp::on_database(&url, &[]), TestApp::on_database(&url, &[]));
+    let (a, b) = tokio::join!(
+        TestApp::on_database(&url, &[]),
+        TestApp::on_database(&url, &[])
+    );
     let t = a.token(CREATOR).await;
     // A token issued by one server is valid on the other.
     assert_eq!(b.get("/get_affiliateID", &t).await.status, StatusCode::OK);
@@ -20,22 +23,38 @@ async fn servers_started_together_share_one_database() {
     assert_eq!(accounts, 3, "the demo was seeded once");
 
     // A revocation through A reaches B within the cache's 5 seconds.
-    assert_eq!(a.post_form("/token/revoke", &[("token", &t)]).await.status, StatusCode::OK);
-    assert_eq!(a.get("/get_affiliateID", &t).await.status, StatusCode::UNAUTHORIZED, "at once where revoked");
+    assert_eq!(
+        a.post_form("/token/revoke", &[("token", &t)]).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        a.get("/get_affiliateID", &t).await.status,
+        StatusCode::UNAUTHORIZED,
+        "at once where revoked"
+    );
     let started = Instant::now();
     loop {
         let r = b.get("/get_affiliateID", &t).await;
         if r.status == StatusCode::UNAUTHORIZED {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(6), "B still accepts a revoked token");
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "B still accepts a revoked token"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 
     // Failed logins counted on A throttle the same username on B.
     for _ in 0..10 {
-        a.post_form("/token", &[("username", CREATOR2), ("password", "wrong-password")]).await;
+        a.post_form(
+            "/token",
+            &[("username", CREATOR2), ("password", "wrong-password")],
+        )
+        .await;
     }
-    let r = b.post_form("/token", &[("username", CREATOR2), ("password", PASSWORD)]).await;
+    let r = b
+        .post_form("/token", &[("username", CREATOR2), ("password", PASSWORD)])
+        .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
 }
