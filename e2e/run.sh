@@ -32,6 +32,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# A timeout's TERM still stops the server and removes the database.
+trap 'exit 143' TERM INT
 
 (
   cd "$work"
@@ -56,7 +58,7 @@ mkdir -p "$root/artifacts/screenshots"
 status=0
 QUIVER_URL="$base" QUIVER_E2E_CHROMIUM="$chromium" QUIVER_E2E_SCREENSHOTS="$root/artifacts/screenshots" \
   QUIVER_E2E_SERVER_LOG="$work/server.log" \
-  node --test --test-concurrency=1 --test-reporter=spec "$here"/tests/*.test.js || status=$?
+  node --test --test-concurrency=1 --test-timeout=120000 --test-reporter=spec "$here"/tests/*.test.js || status=$?
 if [ "$status" -ne 0 ]; then
   echo "e2e: failed; last lines of the server log:" >&2
   tail -n 40 "$work/server.log" >&2

@@ -195,6 +195,16 @@ test('after approval the creator creates the link for the gated brand', async ()
   await page.keyboard.press('Escape');
 });
 
+test('the access request form lists approval brands and explains one already allowed', async () => {
+  await page.getByRole('link', { name: 'Access requests' }).click();
+  await page.getByLabel('Brand', { exact: true }).selectOption('lumen-home');
+  await page.getByLabel('Message to the brand (optional)').fill('Again, please.');
+  await page.getByRole('button', { name: 'Request access' }).click();
+  await page.getByText('You may already promote this brand.').waitFor();
+  await page.locator('tbody tr').filter({ hasText: 'Lumen Home' }).getByText('approved').waitFor();
+  await shot('15-creator-access-requests');
+});
+
 test('Amazon being unavailable is shown and retried after Retry-After', async () => {
   let calls = 0;
   await page.route('**/generate_attribution_link', async (route) => {

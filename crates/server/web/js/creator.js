@@ -270,20 +270,60 @@ function toggleButton(link, reload, msg) {
 export async function accessRequests(main) {
   const msg = notice();
   const body = h('div');
+  const brand = select('brand_id', [['', 'Choose a brand']], '');
+  const note = h('textarea', { name: 'message', rows: 3, maxlength: 1000 });
+  const askMsg = notice();
+  const ask = h('button', { type: 'submit' }, 'Request access');
+  const form = h('form', { class: 'card', novalidate: true },
+    h('h2', {}, 'Ask a brand for access'),
+    field('Brand', brand, 'Only brands that approve creators first are listed.'),
+    field('Message to the brand (optional)', note, 'Up to 1,000 characters: who you are, where you will promote it.'),
+    askMsg.el, h('div', { class: 'actions' }, ask));
   clear(main, heading('Access requests'),
-    h('p', { class: 'muted' }, 'Brands in approval mode decide who may promote them. Ask from the catalog: create a link for one of their products and choose “Request access”.'),
-    msg.el, body);
-  try {
-    const r = await call('GET', '/access_requests', { query: { status: 'all', limit: 100 } });
-    clear(body, table('Your access requests', r.access_requests, [
-      ['Brand', (a) => a.brand_name],
-      ['Asked', (a) => shortDate(a.created_at)],
-      ['Status', (a) => h('span', { class: `badge ${a.status === 'approved' ? 'ok' : a.status === 'declined' ? 'gated' : 'pending'}` }, a.status)],
-      ['Decided', (a) => shortDate(a.decided_at)],
-    ], { empty: 'You have not asked any brand for access yet.' }));
-  } catch (e) {
-    msg.show(describe(e));
+    h('p', { class: 'muted' }, 'Brands in approval mode decide who may promote them. You can also ask from the catalog when a link is refused.'),
+    form, h('h2', {}, 'Your requests'), msg.el, body);
+
+  async function load() {
+    try {
+      const r = await call('GET', '/access_requests', { query: { status: 'all', limit: 100 } });
+      clear(body, table('Your access requests', r.access_requests, [
+        ['Brand', (a) => a.brand_name],
+        ['Message', (a) => a.message || h('span', { class: 'muted' }, '(none)')],
+        ['Asked', (a) => shortDate(a.created_at)],
+        ['Status', (a) => h('span', { class: `badge ${a.status === 'approved' ? 'ok' : a.status === 'declined' ? 'gated' : 'pending'}` }, a.status)],
+        ['Decided', (a) => shortDate(a.decided_at)],
+      ], { empty: 'You have not asked any brand for access yet.' }));
+    } catch (e) {
+      msg.show(describe(e));
+    }
   }
+  call('GET', '/brands', { query: { limit: 500 } }).then((r) => {
+    for (const b of r.brands.filter((x) => x.program_mode === 'approval')) {
+      brand.append(h('option', { value: b.brand_id }, `${b.brand_name}${b.can_promote ? ' (you may promote it)' : ''}`));
+    }
+  }).catch((e) => askMsg.show(describe(e)));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    askMsg.hide();
+    setFieldError(brand, '');
+    setFieldError(note, '');
+    if (!brand.value) { setFieldError(brand, 'Choose a brand.'); brand.focus(); return; }
+    try {
+      await busy(ask, () => call('POST', '/access_requests', { json: { brand_id: brand.value, message: note.value.trim() || undefined } }));
+      askMsg.show(`Access requested from ${brand.selectedOptions[0].textContent}. The brand will decide.`, 'success');
+      note.value = '';
+      await load();
+    } catch (e) {
+      if (e.code === 'validation') {
+        const rest = showFieldErrors(e, form);
+        if (rest.length) askMsg.show(describe({ ...e, fields: rest }));
+      } else {
+        setFieldError(brand, describe(e));
+        brand.focus();
+      }
+    }
+  });
+  await load();
 }
 
 const BULK_MAX = 5000;
