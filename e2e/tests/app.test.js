@@ -21,6 +21,7 @@ let context;
 let page;
 // Messages the browser logged as errors (CSP violations, uncaught exceptions, 404 assets).
 const consoleErrors = [];
+const failedResponses = [];
 
 async function newPage(viewport = { width: 1280, height: 860 }) {
   if (context) await context.close();
@@ -28,7 +29,14 @@ async function newPage(viewport = { width: 1280, height: 860 }) {
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
   context.setDefaultTimeout(TIMEOUT);
   page = await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('console', (m) => {
+    // A failed HTTP answer is logged as "Failed to load resource"; those are checked, with
+    // their URL, through failedResponses.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text());
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) failedResponses.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
+  });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
   return page;
 }
@@ -341,17 +349,40 @@ test('on a phone-sized screen the catalog and links fit and work by keyboard', a
   await shot('14-phone-links', false);
 });
 
+test('the brand revokes a grant after confirming', async () => {
+  await login(BRAND);
+  await page.getByRole('link', { name: 'Grants' }).click();
+  await page.getByLabel('Brand', { exact: true }).selectOption('lumen-home');
+  const row = page.locator('tbody tr').filter({ hasText: 'aff_demo_creator' }).filter({ hasNotText: 'aff_demo_creator2' });
+  await row.waitFor();
+  page.once('dialog', (d) => d.accept());
+  await row.getByRole('button', { name: /^Revoke/ }).click();
+  await row.waitFor({ state: 'detached' });
+  await page.getByLabel('Show').selectOption('false');
+  await page.getByRole('button', { name: 'Show', exact: true }).click();
+  await page.locator('tbody tr').filter({ hasText: 'aff_demo_creator' }).first().waitFor();
+});
+
+async function unlabelledControls() {
+  return page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+    .filter((el) => !el.labels?.length && !el.getAttribute('aria-label'))
+    .map((el) => el.outerHTML));
+}
+
 test('every control has a label and the browser logged no errors (CSP included)', async () => {
   // Earlier tests provoke 4xx answers on purpose (each logs an error); start clean.
   consoleErrors.length = 0;
-  for (const route of ['catalog', 'links', 'reports', 'bulk', 'access']) {
-    await page.goto(`${BASE}/app#/${route}`);
-    await page.locator('.page-title').waitFor();
-    await page.waitForLoadState('networkidle');
-    const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
-      .filter((el) => !el.labels?.length && !el.getAttribute('aria-label'))
-      .map((el) => el.outerHTML));
-    assert.deepEqual(unlabelled, [], `unlabelled controls on #/${route}`);
+  failedResponses.length = 0;
+  for (const [who, routes] of [[BRAND, ['brands', 'requests', 'grants', 'seller-report']], [CREATOR, ['catalog', 'links', 'reports', 'bulk', 'access']]]) {
+    await login(who);
+    for (const route of routes) {
+      await page.goto(`${BASE}/app#/${route}`);
+      await page.locator('.page-title').waitFor();
+      await page.waitForLoadState('networkidle');
+      assert.deepEqual(await unlabelledControls(), [], `unlabelled controls on #/${route}`);
+    }
   }
   assert.deepEqual(consoleErrors, []);
+  // The app tells a brand account from a creator's by this one refusal at login.
+  assert.deepEqual(failedResponses, ['403 GET /get_affiliateID']);
 });
