@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
-for target in domain_parsers link_body; do
+for target in domain_parsers; do
   mkdir -p "corpus/$target"
   cargo fuzz run "$target" "corpus/$target" -- -max_total_time="${FUZZ_SECONDS:-15}" -rss_limit_mb=2048
 done
