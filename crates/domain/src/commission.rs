@@ -37,7 +37,11 @@ impl RateHistory {
         let mut h = Self::default();
         for c in changes {
             match (c.asin, c.marketplace) {
-                (Some(asin), Some(m)) => h.products.entry((asin, m)).or_default().push((c.effective, c.bps)),
+                (Some(asin), Some(m)) => h
+                    .products
+                    .entry((asin, m))
+                    .or_default()
+                    .push((c.effective, c.bps)),
                 _ => {
                     if let Some(bps) = c.bps {
                         h.brand.push((c.effective, bps));
@@ -64,7 +68,9 @@ impl RateHistory {
             .get(&(asin.to_owned(), marketplace))
             .and_then(|v| Self::latest(v, day))
             .flatten();
-        Bps(product.or_else(|| Self::latest(&self.brand, day)).unwrap_or(0))
+        Bps(product
+            .or_else(|| Self::latest(&self.brand, day))
+            .unwrap_or(0))
     }
 }
 
@@ -87,13 +93,35 @@ mod tests {
             change(Some("A"), date!(2026 - 02 - 01), Some(2000)),
             change(Some("A"), date!(2026 - 04 - 01), None),
         ]);
-        assert_eq!(h.rate_on("B", Marketplace::Us, date!(2026 - 02 - 28)), Bps(1000));
-        assert_eq!(h.rate_on("B", Marketplace::Us, date!(2026 - 03 - 01)), Bps(1200));
-        assert_eq!(h.rate_on("A", Marketplace::Us, date!(2026 - 01 - 31)), Bps(1000));
-        assert_eq!(h.rate_on("A", Marketplace::Us, date!(2026 - 02 - 01)), Bps(2000));
-        assert_eq!(h.rate_on("A", Marketplace::De, date!(2026 - 02 - 01)), Bps(1000));
-        assert_eq!(h.rate_on("A", Marketplace::Us, date!(2026 - 04 - 01)), Bps(1200), "cleared override");
-        assert_eq!(RateHistory::default().rate_on("A", Marketplace::Us, date!(2026 - 04 - 01)), Bps(0));
+        assert_eq!(
+            h.rate_on("B", Marketplace::Us, date!(2026 - 02 - 28)),
+            Bps(1000)
+        );
+        assert_eq!(
+            h.rate_on("B", Marketplace::Us, date!(2026 - 03 - 01)),
+            Bps(1200)
+        );
+        assert_eq!(
+            h.rate_on("A", Marketplace::Us, date!(2026 - 01 - 31)),
+            Bps(1000)
+        );
+        assert_eq!(
+            h.rate_on("A", Marketplace::Us, date!(2026 - 02 - 01)),
+            Bps(2000)
+        );
+        assert_eq!(
+            h.rate_on("A", Marketplace::De, date!(2026 - 02 - 01)),
+            Bps(1000)
+        );
+        assert_eq!(
+            h.rate_on("A", Marketplace::Us, date!(2026 - 04 - 01)),
+            Bps(1200),
+            "cleared override"
+        );
+        assert_eq!(
+            RateHistory::default().rate_on("A", Marketplace::Us, date!(2026 - 04 - 01)),
+            Bps(0)
+        );
         assert_eq!(effective_from(date!(2026 - 12 - 31)), date!(2027 - 01 - 01));
     }
 }
