@@ -342,7 +342,7 @@ test('on a phone-sized screen the catalog and links fit and work by keyboard', a
   await page.keyboard.type('-kbd');
   await page.keyboard.press('Enter');
   await dialog.getByText(/created for/).waitFor();
-  await shot('13-phone-link');
+  await shot('13-phone-link', false);
   await page.keyboard.press('Escape');
   await page.getByRole('link', { name: 'My links' }).click();
   await page.locator('tbody tr').first().scrollIntoViewIfNeeded();

@@ -403,7 +403,8 @@ async function followJob(jobId, total, status) {
   const actions = h('div', { class: 'actions' });
   clear(status, h('div', { class: 'card' },
     h('h2', {}, 'Progress'), h('label', { for: progress.id, class: 'sr-only' }, 'Bulk job progress'), progress, text, msg.el, actions));
-  for (;;) {
+  // Polls while the page is shown; leaving it stops polling (the job goes on on the server).
+  while (status.isConnected) {
     let job;
     try {
       job = await call('GET', `/bulk_jobs/${encodeURIComponent(jobId)}`);
