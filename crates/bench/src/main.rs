@@ -15,6 +15,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use hdrhistogram::Histogram;
 use serde_json::{Value, json};
+use sqlx::Connection;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -48,6 +49,11 @@ struct Cli {
     /// The quiver binary (default: next to this one; build with `cargo build --release`).
     #[arg(long)]
     quiver: Option<PathBuf>,
+
+    /// Also run every scenario with Quiver on PostgreSQL: an admin URL (the bench creates and
+    /// drops its own database there), e.g. postgres://postgres@127.0.0.1:5432/postgres.
+    #[arg(long)]
+    postgres: Option<String>,
 
     /// Only these scenarios (comma-separated names from the table), default all.
     #[arg(long)]
@@ -286,24 +292,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut b_cmd = Command::new(std::env::current_exe()?);
     b_cmd.arg("baseline");
     let baseline = start(b_cmd, "listening on ").await?;
-    let mut q = Command::new(&quiver);
-    q.arg("serve")
-        .env(
-            "QUIVER_DATABASE_URL",
-            format!("sqlite://{}", dir.path().join("bench.db").display()),
-        )
-        .env("QUIVER_AMAZON", "sim")
-        .env("QUIVER_DEMO", "1")
-        .env("QUIVER_RATE_LIMIT", "0")
-        .env("QUIVER_LISTEN", "127.0.0.1:0")
-        .env("RUST_LOG", "warn");
-    let server = start(q, "Quiver is running at ").await?;
-    let base = server.base.clone();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(c * 2)
         .build()?;
-    let creator = token(&client, &base, "creator@example.com").await?;
-
     eprintln!("bench: baseline");
     let b = {
         let (client, url) = (client.clone(), format!("{}/", baseline.base));
@@ -315,232 +306,275 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         stats: None,
     }];
 
-    if wanted("token") {
-        eprintln!("bench: POST /token");
-        let (client, url) = (client.clone(), format!("{base}/token"));
-        let s = load(c, duration, 200, move |_| {
-            client.post(&url).form(&[
-                ("username", "creator2@example.com"),
-                ("password", "quiver-demo"),
-            ])
-        })
+    let mut engines = vec![(
+        String::new(),
+        format!("sqlite://{}", dir.path().join("bench.db").display()),
+    )];
+    let mut pg_admin = None;
+    if let Some(admin) = &cli.postgres {
+        let name = "quiver_bench";
+        let mut conn = sqlx::PgConnection::connect(admin).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut conn)
         .await?;
-        rows.push(Row {
-            name: "POST /token".into(),
-            stats: Some(s),
-            note: "argon2id verify per request".into(),
-        });
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await?;
+        let mut url = url::Url::parse(admin)?;
+        url.set_path(name);
+        engines[0].0 = "[SQLite] ".into();
+        engines.push(("[PostgreSQL] ".into(), url.to_string()));
+        pg_admin = Some(conn);
     }
+    for (prefix, db_url) in &engines {
+        let mut q = Command::new(&quiver);
+        q.arg("serve")
+            .env("QUIVER_DATABASE_URL", db_url)
+            .env("QUIVER_AMAZON", "sim")
+            .env("QUIVER_DEMO", "1")
+            .env("QUIVER_RATE_LIMIT", "0")
+            .env("QUIVER_LISTEN", "127.0.0.1:0")
+            .env("RUST_LOG", "warn");
+        let server = start(q, "Quiver is running at ").await?;
+        let base = server.base.clone();
+        let creator = token(&client, &base, "creator@example.com").await?;
 
-    if wanted("create") {
-        eprintln!("bench: POST /generate_attribution_link");
-        let (client, url, t) = (
-            client.clone(),
-            format!("{base}/generate_attribution_link"),
-            creator.clone(),
-        );
-        let s = load(c, duration, 201, move |i| {
-            let m = MARKETPLACES[(i % 9) as usize];
-            client.post(&url).bearer_auth(&t).json(
-                &json!({"asin": "B0D45KS7QM", "marketplace": m, "link_name": format!("bench {i}")}),
-            )
-        })
-        .await?;
-        rows.push(Row {
-            name: "POST /generate_attribution_link".into(),
-            stats: Some(s),
-            note: "warm tag cache".into(),
-        });
-    }
-
-    // Enough links for a deep page.
-    let listed: Value = client
-        .get(format!("{base}/get_all_links?marketplace=all&limit=1"))
-        .bearer_auth(&creator)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let mut have = listed["total_count"].as_u64().unwrap_or(0) as usize;
-    if (wanted("links-first") || wanted("links-deep")) && have < cli.links {
-        eprintln!(
-            "bench: creating {} more links for the listing scenarios",
-            cli.links - have
-        );
-        let url = format!("{base}/generate_attribution_link");
-        let todo = cli.links - have;
-        futures::future::try_join_all((0..c).map(|w| {
-            let (client, url, t) = (client.clone(), url.clone(), creator.clone());
-            async move {
-                for i in (w..todo).step_by(c) {
-                    client
-                        .post(&url)
-                        .bearer_auth(&t)
-                        .json(&json!({"asin": "B0NWBOTL03", "marketplace": MARKETPLACES[i % 9]}))
-                        .send()
-                        .await?;
-                }
-                anyhow::Ok(())
-            }
-        }))
-        .await?;
-        have = cli.links;
-    }
-    if wanted("links-first") {
-        eprintln!("bench: GET /get_all_links first page");
-        let (client, url, t) = (
-            client.clone(),
-            format!("{base}/get_all_links?marketplace=all&limit=100"),
-            creator.clone(),
-        );
-        let s = load(c, duration, 200, move |_| client.get(&url).bearer_auth(&t)).await?;
-        rows.push(Row {
-            name: "GET /get_all_links (first page)".into(),
-            stats: Some(s),
-            note: format!("{have} links"),
-        });
-    }
-    if wanted("links-deep") {
-        let deep_page = (have / 100).max(1);
-        eprintln!("bench: GET /get_all_links page {deep_page}");
-        let (client, url, t) = (
-            client.clone(),
-            format!("{base}/get_all_links?marketplace=all&limit=100&page={deep_page}"),
-            creator.clone(),
-        );
-        let s = load(c, duration, 200, move |_| client.get(&url).bearer_auth(&t)).await?;
-        rows.push(Row {
-            name: "GET /get_all_links (deep page)".into(),
-            stats: Some(s),
-            note: format!("page {deep_page} of {have} links"),
-        });
-    }
-
-    for (name, deep) in [("reports-first", false), ("reports-deep", true)] {
-        if !wanted(name) {
-            continue;
+        if wanted("token") {
+            eprintln!("bench: POST /token");
+            let (client, url) = (client.clone(), format!("{base}/token"));
+            let s = load(c, duration, 200, move |_| {
+                client.post(&url).form(&[
+                    ("username", "creator2@example.com"),
+                    ("password", "quiver-demo"),
+                ])
+            })
+            .await?;
+            rows.push(Row {
+                name: format!("{prefix}POST /token"),
+                stats: Some(s),
+                note: "argon2id verify per request".into(),
+            });
         }
-        let probe = client
-            .get(format!("{base}/reports?start=2000-01-01&end=2000-01-02"))
+
+        if wanted("create") {
+            eprintln!("bench: POST /generate_attribution_link");
+            let (client, url, t) = (
+                client.clone(),
+                format!("{base}/generate_attribution_link"),
+                creator.clone(),
+            );
+            let s = load(c, duration, 201, move |i| {
+                let m = MARKETPLACES[(i % 9) as usize];
+                client.post(&url).bearer_auth(&t).json(
+                    &json!({"asin": "B0D45KS7QM", "marketplace": m, "link_name": format!("bench {i}")}),
+                )
+            })
+            .await?;
+            rows.push(Row {
+                name: format!("{prefix}POST /generate_attribution_link"),
+                stats: Some(s),
+                note: "warm tag cache".into(),
+            });
+        }
+
+        // Enough links for a deep page.
+        let listed: Value = client
+            .get(format!("{base}/get_all_links?marketplace=all&limit=1"))
             .bearer_auth(&creator)
             .send()
+            .await?
+            .json()
             .await?;
-        if probe.status() == reqwest::StatusCode::NOT_FOUND {
+        let mut have = listed["total_count"].as_u64().unwrap_or(0) as usize;
+        if (wanted("links-first") || wanted("links-deep")) && have < cli.links {
+            eprintln!(
+                "bench: creating {} more links for the listing scenarios",
+                cli.links - have
+            );
+            let url = format!("{base}/generate_attribution_link");
+            let todo = cli.links - have;
+            futures::future::try_join_all((0..c).map(|w| {
+                let (client, url, t) = (client.clone(), url.clone(), creator.clone());
+                async move {
+                    for i in (w..todo).step_by(c) {
+                        client
+                            .post(&url)
+                            .bearer_auth(&t)
+                            .json(
+                                &json!({"asin": "B0NWBOTL03", "marketplace": MARKETPLACES[i % 9]}),
+                            )
+                            .send()
+                            .await?;
+                    }
+                    anyhow::Ok(())
+                }
+            }))
+            .await?;
+            have = cli.links;
+        }
+        if wanted("links-first") {
+            eprintln!("bench: GET /get_all_links first page");
+            let (client, url, t) = (
+                client.clone(),
+                format!("{base}/get_all_links?marketplace=all&limit=100"),
+                creator.clone(),
+            );
+            let s = load(c, duration, 200, move |_| client.get(&url).bearer_auth(&t)).await?;
+            rows.push(Row {
+                name: format!("{prefix}GET /get_all_links (first page)"),
+                stats: Some(s),
+                note: format!("{have} links"),
+            });
+        }
+        if wanted("links-deep") {
+            let deep_page = (have / 100).max(1);
+            eprintln!("bench: GET /get_all_links page {deep_page}");
+            let (client, url, t) = (
+                client.clone(),
+                format!("{base}/get_all_links?marketplace=all&limit=100&page={deep_page}"),
+                creator.clone(),
+            );
+            let s = load(c, duration, 200, move |_| client.get(&url).bearer_auth(&t)).await?;
+            rows.push(Row {
+                name: format!("{prefix}GET /get_all_links (deep page)"),
+                stats: Some(s),
+                note: format!("page {deep_page} of {have} links"),
+            });
+        }
+
+        for (name, deep) in [("reports-first", false), ("reports-deep", true)] {
+            if !wanted(name) {
+                continue;
+            }
+            let probe = client
+                .get(format!("{base}/reports?start=2000-01-01&end=2000-01-02"))
+                .bearer_auth(&creator)
+                .send()
+                .await?;
+            if probe.status() == reqwest::StatusCode::NOT_FOUND {
+                rows.push(Row {
+                    name: format!(
+                        "GET /reports ({})",
+                        if deep { "deep page" } else { "first page" }
+                    ),
+                    stats: None,
+                    note: "not available in this build".into(),
+                });
+                continue;
+            }
+            let (start, end) = report_range();
+            let mut url = format!("{base}/reports?start={start}&end={end}&limit=100");
+            let mut note = "demo history".to_owned();
+            if deep {
+                // Walk to the last page once; its cursor is the deep page.
+                let mut pages = 0;
+                let mut cursor = None;
+                loop {
+                    let page_url = match &cursor {
+                        Some(c) => format!("{url}&cursor={c}"),
+                        None => url.clone(),
+                    };
+                    let r: Value = client
+                        .get(&page_url)
+                        .bearer_auth(&creator)
+                        .send()
+                        .await?
+                        .json()
+                        .await?;
+                    pages += 1;
+                    match r["next_cursor"].as_str() {
+                        Some(c) if pages < 10_000 => cursor = Some(c.to_owned()),
+                        _ => break,
+                    }
+                }
+                if let Some(c) = cursor {
+                    url = format!("{url}&cursor={c}");
+                }
+                note = format!("page {pages} of the demo history");
+            }
+            eprintln!("bench: {name}");
+            let (client2, t) = (client.clone(), creator.clone());
+            let s = load(c, duration, 200, move |_| client2.get(&url).bearer_auth(&t)).await?;
             rows.push(Row {
                 name: format!(
                     "GET /reports ({})",
                     if deep { "deep page" } else { "first page" }
                 ),
-                stats: None,
-                note: "not available in this build".into(),
+                stats: Some(s),
+                note,
             });
-            continue;
         }
-        let (start, end) = report_range();
-        let mut url = format!("{base}/reports?start={start}&end={end}&limit=100");
-        let mut note = "demo history".to_owned();
-        if deep {
-            // Walk to the last page once; its cursor is the deep page.
-            let mut pages = 0;
-            let mut cursor = None;
-            loop {
-                let page_url = match &cursor {
-                    Some(c) => format!("{url}&cursor={c}"),
-                    None => url.clone(),
-                };
-                let r: Value = client
-                    .get(&page_url)
-                    .bearer_auth(&creator)
-                    .send()
-                    .await?
-                    .json()
-                    .await?;
-                pages += 1;
-                match r["next_cursor"].as_str() {
-                    Some(c) if pages < 10_000 => cursor = Some(c.to_owned()),
-                    _ => break,
-                }
-            }
-            if let Some(c) = cursor {
-                url = format!("{url}&cursor={c}");
-            }
-            note = format!("page {pages} of the demo history");
-        }
-        eprintln!("bench: {name}");
-        let (client2, t) = (client.clone(), creator.clone());
-        let s = load(c, duration, 200, move |_| client2.get(&url).bearer_auth(&t)).await?;
-        rows.push(Row {
-            name: format!(
-                "GET /reports ({})",
-                if deep { "deep page" } else { "first page" }
-            ),
-            stats: Some(s),
-            note,
-        });
-    }
 
-    if wanted("bulk") {
-        eprintln!("bench: bulk job of {} items", cli.bulk_items);
-        let items: Vec<Value> = (0..cli.bulk_items)
-            .map(|i| json!({"asin": "B0D45KS7QM", "marketplace": MARKETPLACES[i % 9], "link_name": format!("bulk {i}")}))
-            .collect();
-        let started = Instant::now();
-        let r = client
-            .post(format!("{base}/bulk_generate_attribution_links"))
-            .bearer_auth(&creator)
-            .json(&json!({"links": items}))
-            .send()
+        if wanted("bulk") {
+            eprintln!("bench: bulk job of {} items", cli.bulk_items);
+            let items: Vec<Value> = (0..cli.bulk_items)
+                .map(|i| json!({"asin": "B0D45KS7QM", "marketplace": MARKETPLACES[i % 9], "link_name": format!("bulk {i}")}))
+                .collect();
+            let started = Instant::now();
+            let r = client
+                .post(format!("{base}/bulk_generate_attribution_links"))
+                .bearer_auth(&creator)
+                .json(&json!({"links": items}))
+                .send()
+                .await?;
+            if r.status() == reqwest::StatusCode::ACCEPTED {
+                let job: Value = r.json().await?;
+                let id = job["job_id"].as_str().unwrap_or_default().to_owned();
+                loop {
+                    let s: Value = client
+                        .get(format!("{base}/bulk_jobs/{id}"))
+                        .bearer_auth(&creator)
+                        .send()
+                        .await?
+                        .json()
+                        .await?;
+                    if s["status"] == "done" {
+                        let took = started.elapsed();
+                        let mut latency = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)?;
+                        latency.record(took.as_micros() as u64)?;
+                        let n = s["total"].as_u64().unwrap_or(0);
+                        rows.push(Row {
+                            name: format!("{prefix}bulk job ({n} items)"),
+                            note: format!(
+                                "{:.1} s, {:.0} links/s, {} failed; req/s = links/s",
+                                took.as_secs_f64(),
+                                n as f64 / took.as_secs_f64(),
+                                s["failed"]
+                            ),
+                            stats: Some(Stats {
+                                requests: n,
+                                errors: s["failed"].as_u64().unwrap_or(0),
+                                elapsed: took,
+                                latency,
+                            }),
+                        });
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            } else {
+                rows.push(Row {
+                    name: format!("{prefix}bulk job"),
+                    stats: None,
+                    note: format!("not available ({})", r.status()),
+                });
+            }
+        }
+
+        drop(server);
+    }
+    if let Some(mut conn) = pg_admin {
+        sqlx::query("DROP DATABASE IF EXISTS quiver_bench WITH (FORCE)")
+            .execute(&mut conn)
             .await?;
-        if r.status() == reqwest::StatusCode::ACCEPTED {
-            let job: Value = r.json().await?;
-            let id = job["job_id"].as_str().unwrap_or_default().to_owned();
-            loop {
-                let s: Value = client
-                    .get(format!("{base}/bulk_jobs/{id}"))
-                    .bearer_auth(&creator)
-                    .send()
-                    .await?
-                    .json()
-                    .await?;
-                if s["status"] == "done" {
-                    let took = started.elapsed();
-                    let mut latency = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)?;
-                    latency.record(took.as_micros() as u64)?;
-                    let n = s["total"].as_u64().unwrap_or(0);
-                    rows.push(Row {
-                        name: format!("bulk job ({n} items)"),
-                        note: format!(
-                            "{:.1} s, {:.0} links/s, {} failed; req/s = links/s",
-                            took.as_secs_f64(),
-                            n as f64 / took.as_secs_f64(),
-                            s["failed"]
-                        ),
-                        stats: Some(Stats {
-                            requests: n,
-                            errors: s["failed"].as_u64().unwrap_or(0),
-                            elapsed: took,
-                            latency,
-                        }),
-                    });
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        } else {
-            rows.push(Row {
-                name: "bulk job".into(),
-                stats: None,
-                note: format!("not available ({})", r.status()),
-            });
-        }
     }
-
     rows[0].stats = Some(Stats {
         latency: b.latency.clone(),
         ..b
     });
     print_table(&rows, &b);
-    drop(server);
     drop(baseline);
     Ok(())
 }
