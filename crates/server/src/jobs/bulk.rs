@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use quiver_domain::{Asin, LinkName, Marketplace};
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -14,7 +14,9 @@ use crate::app::AppState;
 use crate::error::{ApiError, FieldError};
 use crate::jobs::BulkConfig;
 use crate::linking::{NewLink, prepare_link};
-use crate::store::bulk::ClaimedItem;
+use crate::store::Db;
+use crate::store::bulk::{ClaimedItem, Completion};
+use crate::store::links::LinkRow;
 use crate::store::now_ms;
 
 /// Most items one job may have (spec §4).
@@ -74,6 +76,52 @@ fn is_transient(e: &ApiError) -> bool {
     )
 }
 
+/// A finished item waiting to be committed, and who to tell the outcome.
+struct Done {
+    job_id: String,
+    position: i32,
+    link: LinkRow,
+    reply: oneshot::Sender<Result<bool, String>>,
+}
+
+/// Most completions written in one transaction.
+const COMMIT_BATCH: usize = 64;
+
+/// Writes finished items in small batches: whatever completed while the previous
+/// transaction was committing goes into the next one.
+async fn committer(db: Db, worker: Arc<str>, mut rx: mpsc::Receiver<Done>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < COMMIT_BATCH {
+            match rx.try_recv() {
+                Ok(d) => batch.push(d),
+                Err(_) => break,
+            }
+        }
+        let completions: Vec<Completion<'_>> = batch
+            .iter()
+            .map(|d| Completion {
+                job_id: &d.job_id,
+                position: d.position,
+                link: &d.link,
+            })
+            .collect();
+        match db.complete_bulk_items(&worker, &completions).await {
+            Ok(applied) => {
+                for (d, ok) in batch.into_iter().zip(applied) {
+                    let _ = d.reply.send(Ok(ok));
+                }
+            }
+            Err(e) => {
+                let e = e.to_string();
+                for d in batch {
+                    let _ = d.reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
 /// The worker loop of one process.
 pub async fn run(
     state: AppState,
@@ -92,6 +140,8 @@ pub async fn run(
     let mut started: HashSet<String> = HashSet::new();
     let id: Arc<str> = id.into();
     let cfg = Arc::new(cfg);
+    let (commit, commits) = mpsc::channel::<Done>(COMMIT_BATCH * 2);
+    let committer = tokio::spawn(committer(state.db.clone(), id.clone(), commits));
     loop {
         // Stopped, or the owner is gone without stopping (then `changed()` would never wait).
         if *stopped.borrow() || stopped.has_changed().is_err() {
@@ -131,8 +181,9 @@ pub async fn run(
                             break;
                         };
                         let (state, cfg, id) = (state.clone(), cfg.clone(), id.clone());
+                        let commit = commit.clone();
                         in_flight.spawn(async move {
-                            process(&state, &cfg, &id, item).await;
+                            process(&state, &cfg, &id, &commit, item).await;
                             drop(permit);
                         });
                     }
@@ -172,20 +223,24 @@ pub async fn run(
     }
     // Items in flight finish within the link deadline; their results are worth keeping.
     while in_flight.join_next().await.is_some() {}
+    drop(commit);
+    let _ = committer.await;
 }
 
 /// Processes one claimed item: its link and done mark together, a retry, or an error row.
-async fn process(state: &AppState, cfg: &BulkConfig, worker: &str, item: ClaimedItem) {
+async fn process(
+    state: &AppState,
+    cfg: &BulkConfig,
+    worker: &str,
+    commit: &mpsc::Sender<Done>,
+    item: ClaimedItem,
+) {
     let outcome = match new_link(&item) {
         Ok(req) => prepare_link(state, &item.account_id, &item.public_id, &req).await,
         Err(e) => Err(e),
     };
     let result = match outcome {
-        Ok(link) => match state
-            .db
-            .complete_bulk_item(&item.job_id, item.position, worker, &link)
-            .await
-        {
+        Ok(link) => match complete(commit, &item, link).await {
             Ok(true) => Ok(()),
             Ok(false) => {
                 tracing::info!(job = %item.job_id, position = item.position, "bulk item taken over by another worker; its link was not stored");
@@ -218,6 +273,27 @@ async fn process(state: &AppState, cfg: &BulkConfig, worker: &str, item: Claimed
         // The lease runs out and the item is claimed again: nothing is lost.
         tracing::warn!(error = %e, job = %item.job_id, position = item.position, "could not record a bulk item's outcome");
     }
+}
+
+async fn complete(
+    commit: &mpsc::Sender<Done>,
+    item: &ClaimedItem,
+    link: LinkRow,
+) -> Result<bool, String> {
+    let (reply, outcome) = oneshot::channel();
+    let done = Done {
+        job_id: item.job_id.clone(),
+        position: item.position,
+        link,
+        reply,
+    };
+    commit
+        .send(done)
+        .await
+        .map_err(|_| "the committer stopped".to_owned())?;
+    outcome
+        .await
+        .map_err(|_| "the committer stopped".to_owned())?
 }
 
 async fn retry(

@@ -79,6 +79,14 @@ pub struct ItemState {
     pub processed_by: Option<String>,
 }
 
+/// One item's link, to be stored with the item's done mark.
+#[derive(Debug, Clone, Copy)]
+pub struct Completion<'a> {
+    pub job_id: &'a str,
+    pub position: i32,
+    pub link: &'a LinkRow,
+}
+
 /// A finished job whose email this worker has claimed.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EmailClaim {
@@ -216,6 +224,27 @@ impl Db {
         worker: &str,
         link: &LinkRow,
     ) -> StoreResult<bool> {
+        let done = [Completion {
+            job_id,
+            position,
+            link,
+        }];
+        Ok(self
+            .complete_bulk_items(worker, &done)
+            .await?
+            .first()
+            .copied()
+            .unwrap_or(false))
+    }
+
+    /// Several completions in one transaction (fewer commits), each one all-or-nothing on
+    /// its own: an item no longer this worker's gets its link deleted again before the
+    /// commit. Returns, per completion, whether it took effect.
+    pub async fn complete_bulk_items(
+        &self,
+        worker: &str,
+        done: &[Completion<'_>],
+    ) -> StoreResult<Vec<bool>> {
         const DONE_SQL: &str = "UPDATE bulk_items SET status = 'done', link_id = $4, url = $5, \
              processed_by = $3, finished_at = $6, claimed_by = NULL, lease_until = NULL \
              WHERE job_id = $1 AND position = $2 AND claimed_by = $3 AND status = 'pending'";
@@ -223,27 +252,32 @@ impl Db {
         const LINK_SQL: &str = "INSERT INTO links (id, account_id, asin, marketplace, brand_id, link_name, url, \
              ad_group_id, campaign_id, product_name, active, paused_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
-        let result: Result<bool, sqlx::Error> = write_pool!(self, pool => async {
+        const UNDO_SQL: &str = "DELETE FROM links WHERE id = $1";
+        let result: Result<Vec<bool>, sqlx::Error> = write_pool!(self, pool => async {
             let mut tx = pool.begin().await?;
-            // The link first: the item references it. If the conditional update then finds
-            // the item no longer ours (on PostgreSQL after waiting for a racing writer's
-            // row lock), the rollback takes the link away again.
-            sqlx::query(LINK_SQL)
-                .bind(&link.id).bind(&link.account_id).bind(&link.asin).bind(&link.marketplace)
-                .bind(&link.brand_id).bind(&link.link_name).bind(&link.url).bind(&link.ad_group_id)
-                .bind(&link.campaign_id).bind(&link.product_name).bind(link.active).bind(link.paused_at)
-                .bind(link.created_at)
-                .execute(&mut *tx).await?;
-            let n = sqlx::query(DONE_SQL)
-                .bind(job_id).bind(position).bind(worker).bind(&link.id).bind(&link.url)
-                .bind(link.created_at)
-                .execute(&mut *tx).await?.rows_affected();
-            if n == 0 {
-                tx.rollback().await?;
-                return Ok(false);
+            let mut applied = Vec::with_capacity(done.len());
+            for c in done {
+                let link = c.link;
+                // The link first: the item references it. If the conditional update then
+                // finds the item no longer ours (on PostgreSQL after waiting for a racing
+                // writer's row lock), the link goes again, inside this same transaction.
+                sqlx::query(LINK_SQL)
+                    .bind(&link.id).bind(&link.account_id).bind(&link.asin).bind(&link.marketplace)
+                    .bind(&link.brand_id).bind(&link.link_name).bind(&link.url).bind(&link.ad_group_id)
+                    .bind(&link.campaign_id).bind(&link.product_name).bind(link.active).bind(link.paused_at)
+                    .bind(link.created_at)
+                    .execute(&mut *tx).await?;
+                let n = sqlx::query(DONE_SQL)
+                    .bind(c.job_id).bind(c.position).bind(worker).bind(&link.id).bind(&link.url)
+                    .bind(link.created_at)
+                    .execute(&mut *tx).await?.rows_affected();
+                if n == 0 {
+                    sqlx::query(UNDO_SQL).bind(&link.id).execute(&mut *tx).await?;
+                }
+                applied.push(n > 0);
             }
             tx.commit().await?;
-            Ok(true)
+            Ok(applied)
         }.await);
         result.map_err(StoreError::from_write)
     }
