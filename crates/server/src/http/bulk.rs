@@ -80,6 +80,8 @@ pub struct BulkJob {
     pub email: String,
     /// **(Quiver)** `none` (no SMTP configured), `pending`, `sent` or `failed`.
     pub email_status: String,
+    /// **(Quiver)** Why the last e-mail attempt failed, if it did.
+    pub email_error: Option<String>,
 }
 
 fn iso_utc(ms: i64) -> String {
@@ -102,6 +104,7 @@ impl From<JobSummary> for BulkJob {
             finished_at: j.finished_at.map(iso_utc),
             email: j.email,
             email_status: j.email_status,
+            email_error: j.email_error,
         }
     }
 }

@@ -668,6 +668,7 @@ async fn results_are_emailed_as_a_csv_attachment_after_a_transient_refusal() {
     })
     .await;
     assert_eq!(status["status"], "done");
+    assert_eq!(status["email_error"], Value::Null, "cleared once sent");
     let messages = sink.messages.lock().unwrap().clone();
     assert_eq!(messages.len(), 1, "sent once, after the refusal");
     let m = &messages[0];
@@ -701,6 +702,7 @@ async fn an_unreachable_smtp_server_never_loses_the_results() {
     })
     .await;
     assert_eq!(status["succeeded"], 2);
+    assert!(!status["email_error"].as_str().unwrap().is_empty());
     let rows = results(&app, &t, &job).await;
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|r| &r[4] == "ok"));
