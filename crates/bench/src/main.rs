@@ -246,13 +246,13 @@ struct Row {
 
 fn print_table(rows: &[Row], baseline: &Stats) {
     println!(
-        "\n{:<34} {:>10} {:>9} {:>9} {:>10} {:>10} {:>7}  note",
+        "\n{:<48} {:>10} {:>9} {:>9} {:>10} {:>10} {:>7}  note",
         "scenario", "req/s", "p50 ms", "p99 ms", "rps ratio", "p99 ratio", "errors"
     );
     for r in rows {
         match &r.stats {
             Some(s) => println!(
-                "{:<34} {:>10.0} {:>9.2} {:>9.2} {:>10.3} {:>10.1} {:>7}  {}",
+                "{:<48} {:>10.0} {:>9.2} {:>9.2} {:>10.3} {:>10.1} {:>7}  {}",
                 r.name,
                 s.rps(),
                 s.ms(0.5),
@@ -263,7 +263,7 @@ fn print_table(rows: &[Row], baseline: &Stats) {
                 r.note
             ),
             None => println!(
-                "{:<34} {:>10} {:>9} {:>9} {:>10} {:>10} {:>7}  {}",
+                "{:<48} {:>10} {:>9} {:>9} {:>10} {:>10} {:>7}  {}",
                 r.name, "-", "-", "-", "-", "-", "-", r.note
             ),
         }
@@ -456,7 +456,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if probe.status() == reqwest::StatusCode::NOT_FOUND {
                 rows.push(Row {
                     name: format!(
-                        "GET /reports ({})",
+                        "{prefix}GET /reports ({})",
                         if deep { "deep page" } else { "first page" }
                     ),
                     stats: None,
@@ -499,7 +499,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let s = load(c, duration, 200, move |_| client2.get(&url).bearer_auth(&t)).await?;
             rows.push(Row {
                 name: format!(
-                    "GET /reports ({})",
+                    "{prefix}GET /reports ({})",
                     if deep { "deep page" } else { "first page" }
                 ),
                 stats: Some(s),
