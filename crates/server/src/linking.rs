@@ -85,9 +85,10 @@ pub async fn prepare_link(
     public_id: &str,
     req: &NewLink,
 ) -> Result<LinkRow, ApiError> {
-    let product = state
+    let region = req.marketplace.region();
+    let (product, amazon) = state
         .db
-        .product_for(account_id, req.asin.as_str(), req.marketplace)
+        .link_target(account_id, req.asin.as_str(), req.marketplace, region)
         .await?
         .ok_or_else(|| ApiError::ProductNotFound {
             asin: req.asin.to_string(),
@@ -98,20 +99,14 @@ pub async fn prepare_link(
             brand: product.brand_name.clone(),
         });
     }
-
-    let region = req.marketplace.region();
-    let amazon = state
-        .db
-        .brand_amazon_account(&product.brand_id, region)
-        .await?
-        .ok_or_else(|| ApiError::BrandNotConnected {
-            brand: product.brand_name.clone(),
-            region: region.to_string(),
-        })?;
+    let (profile_id, advertiser_id) = amazon.ok_or_else(|| ApiError::BrandNotConnected {
+        brand: product.brand_name.clone(),
+        region: region.to_string(),
+    })?;
     let tag_request = TagRequest {
         region,
-        profile_id: amazon.profile_id,
-        advertiser_id: amazon.advertiser_id,
+        profile_id,
+        advertiser_id,
         publisher_id: state.settings.publisher_id.clone(),
     };
     let deadline = Instant::now() + state.settings.link_deadline;

@@ -244,6 +244,44 @@ impl Db {
         Ok(())
     }
 
+    /// What link creation needs in one round trip: the product as the caller sees it, and
+    /// the brand's Amazon Attribution account for `region` (if it has one).
+    pub async fn link_target(
+        &self,
+        account_id: &str,
+        asin: &str,
+        marketplace: Marketplace,
+        region: Region,
+    ) -> StoreResult<Option<(ProductRow, Option<(String, String)>)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            product: ProductRow,
+            amazon_profile_id: Option<String>,
+            amazon_advertiser_id: Option<String>,
+        }
+        let select = PRODUCT_SELECT.replacen(
+            "SELECT ",
+            "SELECT baa.profile_id AS amazon_profile_id, baa.advertiser_id AS amazon_advertiser_id, ",
+            1,
+        );
+        let sql = format!(
+            "{select} LEFT JOIN brand_amazon_accounts baa ON baa.brand_id = p.brand_id AND baa.region = $4 \
+             WHERE p.asin = $2 AND p.marketplace = $3"
+        );
+        let row: Option<Row> = read_pool!(self, pool => sqlx::query_as(AssertSqlSafe(sql.as_str()))
+            .bind(account_id)
+            .bind(asin)
+            .bind(marketplace.as_str())
+            .bind(region.as_str())
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row.map(|r| {
+            let amazon = r.amazon_profile_id.zip(r.amazon_advertiser_id);
+            (r.product, amazon)
+        }))
+    }
+
     pub async fn product_for(
         &self,
         account_id: &str,

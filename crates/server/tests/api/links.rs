@@ -483,3 +483,58 @@ async fn oversized_bodies_and_unknown_paths() {
     assert_eq!(ready.status, StatusCode::OK);
     assert!(health.header("x-request-id").is_some());
 }
+
+#[tokio::test]
+async fn a_brand_without_an_amazon_account_in_the_region_is_a_409() {
+    let app = TestApp::spawn().await;
+    let db = &app.running.state.db;
+    let seller = app.account_id(SELLER).await;
+    db.insert_brand(&quiver::store::catalog::NewBrand {
+        id: "unplugged",
+        owner_account_id: &seller,
+        name: "Unplugged",
+        company_name: "Unplugged",
+        logo_url: "",
+        program_mode: quiver_domain::ProgramMode::Open,
+        default_commission_bps: 1000,
+        created_at: 0,
+    })
+    .await
+    .unwrap();
+    db.set_brand_amazon_account("unplugged", quiver_domain::Region::Na, "1", "2")
+        .await
+        .unwrap();
+    for m in [
+        quiver_domain::Marketplace::Us,
+        quiver_domain::Marketplace::De,
+    ] {
+        let product = quiver::store::catalog::NewProduct {
+            asin: "B0UNPLUG01".into(),
+            marketplace: m,
+            brand_id: "unplugged".into(),
+            title: "Unplugged thing".into(),
+            price_minor: 1000,
+            available: true,
+            status_reason: None,
+            image_url: String::new(),
+            rating_centi: 0,
+            ratings_total: 0,
+            category: String::new(),
+            sub_categories: vec![],
+            is_variant_of: None,
+            collection_name: None,
+            commission_bps: None,
+            deal: None,
+        };
+        db.upsert_product(&product, 0).await.unwrap();
+    }
+    let t = app.token(CREATOR).await;
+    assert_eq!(
+        app.create_link(&t, "B0UNPLUG01", "amazon.com").await.status,
+        StatusCode::CREATED
+    );
+    let r = app.create_link(&t, "B0UNPLUG01", "amazon.de").await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    assert_eq!(r.code(), "brand_not_connected");
+    assert_eq!(app.link_count(CREATOR).await, 1);
+}
