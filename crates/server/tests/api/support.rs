@@ -63,10 +63,15 @@ impl TestApp {
         Self::with_args(&[]).await
     }
 
-    /// Starts Quiver through the same path as `quiver serve`, with extra flags.
+    /// Starts Quiver through the same path as `quiver serve`, with extra flags, on a
+    /// database of its own.
     pub async fn with_args(extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = database_url(&dir).await;
+        Self::start(&url, extra, dir).await
+    }
+
+    async fn start(url: &str, extra: &[&str], dir: tempfile::TempDir) -> Self {
         let mut args = vec![
             "quiver",
             "serve",
@@ -87,7 +92,7 @@ impl TestApp {
         let Command::Serve(cfg) = cli.command else {
             unreachable!()
         };
-        let running = serve::start(&url, &cfg).await.unwrap();
+        let running = serve::start(url, &cfg).await.unwrap();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
@@ -227,36 +232,7 @@ impl TestApp {
     /// Starts Quiver on an existing database, as another process sharing it would (demo
     /// data is seeded only into an empty database).
     pub async fn on_database(url: &str, extra: &[&str]) -> Self {
-        let mut args = vec![
-            "quiver",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--amazon",
-            "sim",
-            "--demo",
-            "1",
-            "--no-demo-links",
-            "--rate-limit",
-            "0",
-        ];
-        args.extend_from_slice(extra);
-        let cli = Cli::try_parse_from(args).unwrap();
-        let Command::Serve(cfg) = cli.command else {
-            unreachable!()
-        };
-        let running = serve::start(url, &cfg).await.unwrap();
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap();
-        Self {
-            base: running.base_url(),
-            running,
-            client,
-            _dir: tempfile::tempdir().unwrap(),
-        }
+        Self::start(url, extra, tempfile::tempdir().unwrap()).await
     }
 
     /// GET returning the raw body text (CSV downloads).
