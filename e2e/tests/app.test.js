@@ -307,6 +307,12 @@ test('an expired or refused access token is renewed with the refresh token', asy
   // Refused by the server (401): renewed, and the call is repeated once.
   await editSession({ access: 'not-a-valid-token' });
   await page.getByRole('link', { name: 'My links' }).click();
+  // The previous screen's table may still be on the page: wait for the renewal itself.
+  await page.waitForFunction(
+    () => JSON.parse(sessionStorage.getItem('quiver.session')).access !== 'not-a-valid-token',
+    null,
+    { timeout: 10000 },
+  );
   await page.locator('tbody tr').first().waitFor();
   const third = await readSession();
   assert.notEqual(third.access, 'not-a-valid-token');
