@@ -1,9 +1,6 @@
-//! Application state and router assembly.
+//! Router assembly: every resource's routes, the middleware stack, and the bound server.
 
 use std::net::SocketAddr;
-use std::ops::Deref;
-use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -18,70 +15,11 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::amazon::Amazon;
-use crate::auth::TokenCache;
 use crate::error::ApiError;
-use crate::ratelimit::Limiter;
-use crate::store::Db;
-use crate::tags::TagSource;
-use crate::{http, login, metrics, ratelimit};
+use crate::state::AppState;
+use crate::{http, ratelimit};
 
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
-
-/// What handlers need, cheap to clone.
-#[derive(Clone)]
-pub struct AppState(Arc<Inner>);
-
-pub struct Inner {
-    pub db: Db,
-    pub tokens: TokenCache,
-    pub tags: Arc<dyn TagSource>,
-    /// The Amazon client and caches, for metrics and background work.
-    pub amazon: Option<Arc<Amazon>>,
-    pub settings: Settings,
-    pub login_throttle: login::Throttle,
-    pub limiter: Option<Limiter>,
-}
-
-/// Settings handlers read, resolved from the configuration at start.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub token_ttl: Duration,
-    pub refresh_ttl: Duration,
-    pub link_deadline: Duration,
-    pub publisher_id: String,
-    /// Requests per minute per token or client address; 0 is off.
-    pub rate_limit: u32,
-    /// Origins allowed to call the API from a browser; `*` for any, empty for none.
-    pub cors_origins: Vec<String>,
-}
-
-impl Deref for AppState {
-    type Target = Inner;
-
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
-
-impl AppState {
-    pub fn new(
-        db: Db,
-        tags: Arc<dyn TagSource>,
-        amazon: Option<Arc<Amazon>>,
-        settings: Settings,
-    ) -> Self {
-        Self(Arc::new(Inner {
-            db,
-            tokens: TokenCache::new(Duration::from_secs(5)),
-            tags,
-            amazon,
-            limiter: Limiter::per_minute(settings.rate_limit),
-            settings,
-            login_throttle: login::Throttle::default(),
-        }))
-    }
-}
 
 async fn unknown_path() -> impl IntoResponse {
     ApiError::UnknownPath
@@ -107,12 +45,12 @@ pub fn router(state: AppState) -> Router {
     let cors = cors_layer(&state.settings.cors_origins);
     api.merge(http::docs::router(document))
         .merge(http::web::router())
-        .route("/metrics", get(metrics::render))
+        .route("/metrics", get(http::metrics::render))
         .fallback(unknown_path)
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(limiter, ratelimit::limit))
-        .layer(middleware::from_fn(metrics::track))
+        .layer(middleware::from_fn(http::metrics::track))
         .layer(cors)
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()

@@ -1,5 +1,6 @@
 //! Accounts' credentials: argon2id password hashes, opaque bearer tokens stored as
-//! SHA-256 hashes, and the principal every authenticated request carries.
+//! SHA-256 hashes, the principal every authenticated request carries, and the cache of
+//! resolved tokens. The extractors that resolve a request live in `http::extract`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -7,17 +8,11 @@ use std::time::{Duration, Instant};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
-use axum::extract::FromRequestParts;
-use axum::http::header::AUTHORIZATION;
-use axum::http::request::Parts;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use quiver_domain::AccountKind;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-
-use crate::app::AppState;
-use crate::error::ApiError;
 
 /// Who is calling: resolved from a bearer token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,82 +112,6 @@ impl TokenCache {
             for h in hashes {
                 map.remove(h);
             }
-        }
-    }
-}
-
-/// Resolves the bearer token of a request to its principal.
-pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Principal, ApiError> {
-    let header = parts
-        .headers
-        .get(AUTHORIZATION)
-        .ok_or(ApiError::NotAuthenticated)?;
-    let value = header.to_str().map_err(|_| ApiError::InvalidToken)?;
-    let token = match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            token.trim()
-        }
-        _ => return Err(ApiError::InvalidToken),
-    };
-    let hash = token_hash(token);
-    let now = crate::store::now_ms();
-    if let Some(p) = state.tokens.get(&hash, now) {
-        return Ok(p);
-    }
-    let row = state
-        .db
-        .token_by_hash(&hash)
-        .await?
-        .filter(|t| t.kind == "access" && t.revoked_at.is_none() && t.expires_at > now)
-        .ok_or(ApiError::InvalidToken)?;
-    let account = state
-        .db
-        .account_by_id(&row.account_id)
-        .await?
-        .ok_or(ApiError::InvalidToken)?;
-    let principal = Principal {
-        kind: account.kind(),
-        account_id: account.id,
-        public_id: account.public_id,
-        email: account.email,
-        token_hash: hash,
-    };
-    state.tokens.put(principal.clone(), row.expires_at);
-    Ok(principal)
-}
-
-/// A principal that must be a publisher (creator).
-pub struct Publisher(pub Principal);
-
-/// A principal that must be a seller (brand owner).
-pub struct Seller(pub Principal);
-
-impl FromRequestParts<AppState> for Publisher {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let p = authenticate(state, parts).await?;
-        match p.kind {
-            AccountKind::Publisher => Ok(Publisher(p)),
-            _ => Err(ApiError::WrongAccountType(
-                "This endpoint is for publisher accounts; use the /sellers endpoints with a seller account",
-            )),
-        }
-    }
-}
-
-impl FromRequestParts<AppState> for Seller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let p = authenticate(state, parts).await?;
-        match p.kind {
-            AccountKind::Seller => Ok(Seller(p)),
-            _ => Err(ApiError::WrongAccountType(
-                "This endpoint is for seller accounts; publishers use the publisher endpoints",
-            )),
         }
     }
 }

@@ -6,9 +6,9 @@ use std::time::Duration;
 use quiver_domain::{AccountKind, Asin, LinkName, Marketplace, ProgramMode, Region};
 
 use crate::accounts::{AccountsError, create_account};
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::linking::{Created, NewLink, create_link};
+use crate::state::AppState;
 use crate::store::catalog::{NewBrand, NewProduct};
 use crate::store::commission::beginning;
 use crate::store::{Db, StoreError, now_ms};

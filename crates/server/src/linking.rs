@@ -5,9 +5,9 @@ use quiver_domain::{Asin, LinkName, Marketplace, fill_tag_template};
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::store::links::{IdempotencyRecord, InsertOutcome, LinkRow};
 use crate::store::now_ms;
 use crate::tags::{TagFailure, TagRequest};

@@ -5,9 +5,9 @@ use std::time::Duration;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::{new_token, token_hash, verify_password};
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::store::now_ms;
 use crate::store::tokens::{NewToken, TokenKind};
 

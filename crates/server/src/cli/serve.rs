@@ -9,9 +9,10 @@ use tokio::task::JoinHandle;
 use tracing::info;
 
 use crate::amazon::{Amazon, persist_tags, tag_source};
-use crate::app::{AppState, Server, Settings};
+use crate::app::Server;
 use crate::config::{AmazonMode, ServeConfig};
 use crate::demo;
+use crate::state::{AppState, Settings};
 use crate::store::Db;
 
 /// A started Quiver: what `serve` runs, and what the integration tests drive.

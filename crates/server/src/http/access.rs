@@ -10,11 +10,11 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
-use crate::auth::Publisher;
 use crate::error::{ApiError, ApiResult, Problem, Unprocessable};
-use crate::extract::{Json, Query};
+use crate::http::extract::Publisher;
+use crate::http::extract::{Json, Query};
 use crate::http::sellers::{AccessRequest, AccessRequestsPage, request_page, request_status};
+use crate::state::AppState;
 use crate::store::sellers::RequestScope;
 use crate::store::{StoreError, now_ms};
 

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, FieldError, Problem, Unprocessable};
-use crate::extract::Form;
+use crate::http::extract::Form;
 use crate::login::{self, TokenResponse};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -12,12 +12,12 @@ use time::format_description::well_known::Rfc3339;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
-use crate::auth::Publisher;
 use crate::error::{ApiError, ApiResult, FieldError, Problem, ValidationProblem};
-use crate::extract::Json;
+use crate::http::extract::Json;
+use crate::http::extract::Publisher;
 use crate::http::links::parse_new_link;
 use crate::jobs::{self, MAX_ITEMS};
+use crate::state::AppState;
 use crate::store::bulk::{JobSummary, NewItem, NewJob};
 use crate::store::now_ms;
 

@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
-use crate::auth::Publisher;
 use crate::error::{ApiError, ApiResult, FieldError, Problem, Unprocessable};
-use crate::extract::Query;
+use crate::http::extract::Publisher;
+use crate::http::extract::Query;
 use crate::http::paging;
+use crate::state::AppState;
 use crate::store::catalog::{Page, ProductFilter, ProductPosition, ProductRow};
 use crate::store::like_contains;
 

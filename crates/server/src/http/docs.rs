@@ -5,7 +5,7 @@ use utoipa::openapi::security::{Flow, OAuth2, Password, Scopes, SecurityScheme};
 use utoipa::openapi::{OpenApi, OpenApiBuilder, RefOr};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Info, servers and the bearer scheme (OAuth2 password flow at `/token`); paths and
 /// schemas are added by each resource's router.

@@ -9,11 +9,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ReportRow, asin_list, date_range, iso_of, marketplaces, money, today};
-use crate::app::AppState;
-use crate::auth::Publisher;
 use crate::error::{ApiError, ApiResult, Problem, ValidationProblem};
-use crate::extract::{Json, Query, bounded};
+use crate::http::extract::Publisher;
+use crate::http::extract::{Json, Query, bounded};
 use crate::http::paging::{self, PaginationInfo};
+use crate::state::AppState;
 use crate::store::reports::{LinkSort, PublisherKey, ReportFilter};
 
 /// Rows a legacy single-ASIN or single-link lookup returns at most.

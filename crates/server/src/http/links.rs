@@ -13,13 +13,13 @@ use time::format_description::well_known::Rfc3339;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
-use crate::auth::Publisher;
 use crate::error::{ApiError, ApiResult, FieldError, Problem, Unprocessable};
-use crate::extract::{Json, Query};
 use crate::http::catalog::marketplace_selector;
+use crate::http::extract::Publisher;
+use crate::http::extract::{Json, Query};
 use crate::http::paging::{self, PaginationInfo};
 use crate::linking::{Created, NewLink, create_link};
+use crate::state::AppState;
 use crate::store::like_contains;
 use crate::store::links::{LinkFilter, LinkRow};
 

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::error::ApiError;
-use crate::extract::bounded;
+use crate::http::extract::bounded;
 
 /// `limit` within 1–500 (default 100).
 pub fn limit(value: Option<i64>) -> Result<i64, ApiError> {

@@ -12,11 +12,11 @@ use time::Date;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
-use crate::auth::{Publisher, Seller};
 use crate::error::{ApiError, ApiResult, Problem, ValidationProblem};
-use crate::extract::Query;
+use crate::http::extract::Query;
+use crate::http::extract::{Publisher, Seller};
 use crate::http::paging;
+use crate::state::AppState;
 use crate::store::reports::{
     PublisherFactRow, PublisherKey, ReportFilter, SellerFactRow, SellerKey,
 };

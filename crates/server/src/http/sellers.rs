@@ -15,12 +15,13 @@ use time::format_description::well_known::Rfc3339;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
-use crate::auth::{Principal, Seller};
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, FieldError, Problem, Unprocessable};
-use crate::extract::{Json, Query};
 use crate::http::catalog::marketplace_selector;
+use crate::http::extract::Seller;
+use crate::http::extract::{Json, Query};
 use crate::http::paging;
+use crate::state::AppState;
 use crate::store::catalog::{BrandRow, ProductPosition};
 use crate::store::now_ms;
 use crate::store::sellers::{

@@ -10,10 +10,10 @@ use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::app::AppState;
 use crate::error::{ApiError, FieldError};
 use crate::jobs::BulkConfig;
 use crate::linking::{NewLink, prepare_link};
+use crate::state::AppState;
 use crate::store::Db;
 use crate::store::bulk::{ClaimedItem, Completion};
 use crate::store::links::LinkRow;

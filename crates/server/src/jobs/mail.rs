@@ -10,8 +10,8 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::{Notify, watch};
 
-use crate::app::AppState;
 use crate::jobs::BulkConfig;
+use crate::state::AppState;
 use crate::store::bulk::EmailClaim;
 use crate::store::now_ms;
 

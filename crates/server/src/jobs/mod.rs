@@ -16,7 +16,7 @@ use clap::Args;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub use bulk::MAX_ITEMS;
 pub use mail::Mailer;

@@ -1,13 +1,18 @@
 //! Request extractors whose failures are API errors: FastAPI-style 422 bodies with the
-//! location of the bad field, and 413 for oversized bodies.
+//! location of the bad field, 413 for oversized bodies, and the caller resolved from its
+//! bearer token (401/403).
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use quiver_domain::AccountKind;
 use serde::de::DeserializeOwned;
 
+use crate::auth::{Principal, token_hash};
 use crate::error::{ApiError, FieldError};
+use crate::state::AppState;
 
 /// Query string parsed into `T`; a bad value is a 422 naming the parameter.
 pub struct Query<T>(pub T);
@@ -131,4 +136,80 @@ pub fn bounded(
         ));
     }
     Ok(v)
+}
+
+/// Resolves the bearer token of a request to its principal.
+pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Principal, ApiError> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or(ApiError::NotAuthenticated)?;
+    let value = header.to_str().map_err(|_| ApiError::InvalidToken)?;
+    let token = match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            token.trim()
+        }
+        _ => return Err(ApiError::InvalidToken),
+    };
+    let hash = token_hash(token);
+    let now = crate::store::now_ms();
+    if let Some(p) = state.tokens.get(&hash, now) {
+        return Ok(p);
+    }
+    let row = state
+        .db
+        .token_by_hash(&hash)
+        .await?
+        .filter(|t| t.kind == "access" && t.revoked_at.is_none() && t.expires_at > now)
+        .ok_or(ApiError::InvalidToken)?;
+    let account = state
+        .db
+        .account_by_id(&row.account_id)
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    let principal = Principal {
+        kind: account.kind(),
+        account_id: account.id,
+        public_id: account.public_id,
+        email: account.email,
+        token_hash: hash,
+    };
+    state.tokens.put(principal.clone(), row.expires_at);
+    Ok(principal)
+}
+
+/// A principal that must be a publisher (creator).
+pub struct Publisher(pub Principal);
+
+/// A principal that must be a seller (brand owner).
+pub struct Seller(pub Principal);
+
+impl FromRequestParts<AppState> for Publisher {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let p = authenticate(state, parts).await?;
+        match p.kind {
+            AccountKind::Publisher => Ok(Publisher(p)),
+            _ => Err(ApiError::WrongAccountType(
+                "This endpoint is for publisher accounts; use the /sellers endpoints with a seller account",
+            )),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Seller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let p = authenticate(state, parts).await?;
+        match p.kind {
+            AccountKind::Seller => Ok(Seller(p)),
+            _ => Err(ApiError::WrongAccountType(
+                "This endpoint is for seller accounts; publishers use the publisher endpoints",
+            )),
+        }
+    }
 }

@@ -1,0 +1,71 @@
+//! `GET /metrics` and the middleware that counts every request.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use quiver_amazon::{BreakerState, Region};
+
+use crate::metrics::handle;
+use crate::state::AppState;
+
+pub async fn track(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!("quiver_http_requests_total", &labels).increment(1);
+    metrics::histogram!("quiver_http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+pub async fn render(State(state): State<AppState>) -> Response {
+    let Some(handle) = handle() else {
+        return (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "metrics recorder unavailable",
+        )
+            .into_response();
+    };
+    if let Some(amazon) = &state.amazon {
+        for region in Region::ALL {
+            let open = match amazon.client.breaker_state(region) {
+                BreakerState::Closed => 0.0,
+                BreakerState::HalfOpen => 0.5,
+                BreakerState::Open { .. } => 1.0,
+            };
+            metrics::gauge!("quiver_amazon_breaker_open", "region" => region.as_str()).set(open);
+        }
+        metrics::gauge!("quiver_tag_cache_hits").set(amazon.tags.hits() as f64);
+        metrics::gauge!("quiver_tag_cache_misses").set(amazon.tags.misses() as f64);
+        metrics::gauge!("quiver_tag_cache_stale_served").set(amazon.tags.stale_served() as f64);
+        metrics::gauge!("quiver_tag_cache_entries").set(amazon.tags.len() as f64);
+    }
+    match state.db.ops_gauges().await {
+        Ok(g) => {
+            metrics::gauge!("quiver_bulk_queue_items").set(g.bulk_pending_items as f64);
+            metrics::gauge!("quiver_bulk_open_jobs").set(g.bulk_open_jobs as f64);
+            metrics::gauge!("quiver_ingest_never_succeeded").set(g.never_ingested as f64);
+            if let Some(at) = g.oldest_ingest_success {
+                let lag = (crate::store::now_ms() - at).max(0) as f64 / 1000.0;
+                metrics::gauge!("quiver_ingest_lag_seconds").set(lag);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "operations gauges unavailable"),
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        handle.render(),
+    )
+        .into_response()
+}
