@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use clap::Parser;
 use quiver::cli::{Cli, Command};
+use quiver::clock::day_number;
 use quiver::store::Db;
 use quiver_domain::{AccountKind, format_iso};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -42,10 +43,6 @@ fn link_id(i: usize) -> String {
 
 fn asin(brand: usize, n: usize) -> String {
     format!("B0BENCH{brand}{n:02}")
-}
-
-fn day_int(d: time::Date) -> i32 {
-    d.year() * 10000 + i32::from(u8::from(d.month())) * 100 + i32::from(d.day())
 }
 
 async fn generate(path: &str, links: usize, days: i64) -> anyhow::Result<()> {
@@ -165,7 +162,7 @@ async fn generate(path: &str, links: usize, days: i64) -> anyhow::Result<()> {
         q
     };
     for age in (0..days).rev() {
-        let day = day_int(today - time::Duration::days(age));
+        let day = day_number(today - time::Duration::days(age));
         for link in 0..links {
             let h = mix((link as u64) << 20 | age as u64);
             if h % 1000 >= ACTIVE_PER_MILLE {
@@ -348,7 +345,7 @@ async fn main() -> anyhow::Result<()> {
         format_iso(today)
     );
     let cursor = |json: String| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
-    let mid_day = day_int(today - time::Duration::days(days / 2));
+    let mid_day = day_number(today - time::Duration::days(days / 2));
     let deep = cursor(format!(
         r#"{{"rd":{mid_day},"rl":"{}","ra":""}}"#,
         link_id(links / 2)

@@ -327,8 +327,8 @@ pub async fn seed_history(state: &AppState, amazon: &crate::amazon::Amazon) {
     };
     let today = sim.today();
     let span = crate::store::reports::ReportFilter {
-        start: crate::http::reports::day_int(today - time::Duration::days(365)),
-        end: crate::http::reports::day_int(today + time::Duration::days(1)),
+        start: crate::clock::day_number(today - time::Duration::days(365)),
+        end: crate::clock::day_number(today + time::Duration::days(1)),
         ..Default::default()
     };
     if state

@@ -10,13 +10,14 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, Problem, Unprocessable};
 use crate::http::extract::Publisher;
 use crate::http::extract::{Json, Query};
-use crate::http::sellers::{AccessRequest, AccessRequestsPage, request_page, request_status};
+use crate::http::objects::access_request::{self, AccessRequest, AccessRequestsPage};
 use crate::state::AppState;
+use crate::store::StoreError;
 use crate::store::sellers::RequestScope;
-use crate::store::{StoreError, now_ms};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -148,8 +149,8 @@ async fn list_requests(
     Publisher(who): Publisher,
     Query(q): Query<MyRequestsQuery>,
 ) -> ApiResult<JsonResponse<AccessRequestsPage>> {
-    let status = request_status(q.status.as_deref(), None)?;
-    let page = request_page(
+    let status = access_request::status_filter(q.status.as_deref(), None)?;
+    let page = access_request::list(
         &state,
         RequestScope::Publisher(&who.account_id),
         status,

@@ -8,18 +8,19 @@ use axum::response::{IntoResponse, Response};
 use quiver_domain::Marketplace;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use time::format_description::well_known::Rfc3339;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, FieldError, Problem, ValidationProblem};
 use crate::http::extract::Json;
 use crate::http::extract::Publisher;
-use crate::http::links::parse_new_link;
+use crate::http::format::iso_utc;
+use crate::http::objects::new_link::parse_new_link;
+use crate::http::params;
 use crate::jobs::{self, MAX_ITEMS};
 use crate::state::AppState;
 use crate::store::bulk::{JobSummary, NewItem, NewJob};
-use crate::store::now_ms;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -84,13 +85,6 @@ pub struct BulkJob {
     pub email_error: Option<String>,
 }
 
-fn iso_utc(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
-}
-
 impl From<JobSummary> for BulkJob {
     fn from(j: JobSummary) -> Self {
         Self {
@@ -135,14 +129,7 @@ fn valid_email(s: &str) -> bool {
 
 /// Validates the request and turns each item into a pending item or an error row.
 fn parse_request(body: &Value, default_email: &str) -> Result<(Vec<NewItem>, String), ApiError> {
-    let obj = body.as_object().ok_or_else(|| {
-        ApiError::validation(
-            "body",
-            "__root__",
-            "Input should be a valid JSON object",
-            "model_type",
-        )
-    })?;
+    let obj = params::object(body)?;
     let links = match obj.get("links") {
         None | Some(Value::Null) => {
             return Err(ApiError::Validation(vec![FieldError::missing(

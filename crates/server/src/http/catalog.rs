@@ -3,19 +3,20 @@
 
 use axum::Json;
 use axum::extract::State;
-use quiver_domain::{Asin, Bps, Cursor, Marketplace, MarketplaceSelector, Money};
+use quiver_domain::{Asin, Bps, Marketplace, MarketplaceSelector, Money};
 use serde::{Deserialize, Serialize};
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiResult, FieldError, Problem, Unprocessable};
+use crate::error::{ApiError, ApiResult, Problem, Unprocessable};
 use crate::http::extract::Publisher;
 use crate::http::extract::Query;
-use crate::http::paging;
+use crate::http::format::percent;
+use crate::http::paging::{self, Keyset};
+use crate::http::params::{self, marketplace_selector, required_asin};
 use crate::state::AppState;
 use crate::store::catalog::{Page, ProductFilter, ProductPosition, ProductRow};
-use crate::store::like_contains;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -23,21 +24,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_single_product))
         .routes(routes!(brands))
         .routes(routes!(check_product))
-}
-
-/// Resolves `marketplace` (with `all`) or the legacy `country_code`; default amazon.com.
-pub fn marketplace_selector(
-    marketplace: Option<&str>,
-    country_code: Option<&str>,
-    allow_all: bool,
-) -> Result<MarketplaceSelector, ApiError> {
-    let selector = match (marketplace, country_code) {
-        (Some(m), _) if allow_all => MarketplaceSelector::parse(m)?,
-        (Some(m), _) => MarketplaceSelector::One(Marketplace::parse(m)?),
-        (None, Some(c)) => MarketplaceSelector::One(Marketplace::from_country_code(c)?),
-        (None, None) => MarketplaceSelector::One(Marketplace::Us),
-    };
-    Ok(selector)
 }
 
 /// `product_available`: `yes` (default) → available only, `no` → unavailable only, `either`.
@@ -252,49 +238,28 @@ async fn get_products(
     let selector = marketplace_selector(q.marketplace.as_deref(), q.country_code.as_deref(), true)?;
     let limit = paging::limit(q.limit)?;
     let available = availability(q.product_available.as_deref())?;
-    let (page, skip) = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) => (
-            Page::After(Some(
-                Cursor::decode::<ProductPosition>(c).map_err(|_| paging::bad_cursor())?,
-            )),
-            0,
-        ),
+    let mut keyset = Keyset::<ProductPosition>::new(limit, q.cursor.as_deref())?;
+    let (page, skip) = match keyset.after.take() {
+        Some(after) => (Page::After(Some(after)), 0),
         None => {
             let skip = paging::offset(q.skip, q.page, limit)?;
             (Page::Offset(skip), skip)
         }
     };
     let filter = ProductFilter {
-        marketplace: match selector {
-            MarketplaceSelector::All => None,
-            MarketplaceSelector::One(m) => Some(m),
-        },
-        brand_id: q
-            .brand_id
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty()),
-        search_like: q
-            .search
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(like_contains),
+        marketplace: params::only(selector),
+        brand_id: params::text(q.brand_id.as_deref()),
+        search: params::text(q.search.as_deref()),
         available,
     };
-    // One row more than asked tells whether another page exists.
     let (total, mut rows) = state
         .db
-        .list_products(&who.account_id, &filter, &page, limit + 1)
+        .list_products(&who.account_id, &filter, &page, keyset.fetch())
         .await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = more.then(|| rows.last()).flatten().map(|r| {
-        Cursor::encode(&ProductPosition {
-            b: r.brand_id.clone(),
-            a: r.asin.clone(),
-            m: r.marketplace.clone(),
-        })
+    let next_cursor = keyset.next_cursor(&mut rows, |r| ProductPosition {
+        b: r.brand_id.clone(),
+        a: r.asin.clone(),
+        m: r.marketplace.clone(),
     });
     Ok(Json(ProductsPage {
         total_count: total,
@@ -321,12 +286,6 @@ pub struct SingleProductQuery {
     /// `yes` (default), `no` or `either`.
     #[param(pattern = "^(yes|no|either)$")]
     product_available: Option<String>,
-}
-
-fn required_asin(asin: Option<&str>) -> Result<Asin, ApiError> {
-    let raw =
-        asin.ok_or_else(|| ApiError::Validation(vec![FieldError::missing("query", "asin")]))?;
-    Ok(Asin::parse(raw)?)
 }
 
 /// One product on one marketplace.
@@ -414,27 +373,21 @@ async fn brands(
 ) -> ApiResult<Json<BrandsPage>> {
     let limit = paging::limit(q.limit)?;
     let skip = paging::offset(q.skip, None, limit)?;
-    let like = q
-        .search
-        .as_deref()
-        .or(q.brand_name.as_deref())
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(like_contains);
-    let brand_id = q
-        .brand_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
+    let search = params::text(q.search.as_deref().or(q.brand_name.as_deref()));
     let (total, rows) = state
         .db
-        .list_brands(&who.account_id, like.as_deref(), brand_id, skip, limit)
+        .list_brands(
+            &who.account_id,
+            search,
+            params::text(q.brand_id.as_deref()),
+            skip,
+            limit,
+        )
         .await?;
     let brands: Vec<BrandSummary> = rows
         .into_iter()
         .map(|(b, can_promote)| BrandSummary {
-            default_commission: Bps(u32::try_from(b.default_commission_bps).unwrap_or(0))
-                .percent_f64(),
+            default_commission: percent(b.default_commission_bps),
             brand_id: b.id,
             brand_name: b.name,
             company_name: b.company_name,

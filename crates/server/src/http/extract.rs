@@ -154,7 +154,7 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Principal, 
         _ => return Err(ApiError::InvalidToken),
     };
     let hash = token_hash(token);
-    let now = crate::store::now_ms();
+    let now = crate::clock::now_ms();
     if let Some(p) = state.tokens.get(&hash, now) {
         return Ok(p);
     }

@@ -8,11 +8,14 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ReportRow, asin_list, date_range, iso_of, marketplaces, money, today};
+use crate::clock::today;
 use crate::error::{ApiError, ApiResult, Problem, ValidationProblem};
 use crate::http::extract::Publisher;
 use crate::http::extract::{Json, Query, bounded};
-use crate::http::paging::{self, PaginationInfo};
+use crate::http::format::{iso_day, money};
+use crate::http::objects::report_row::ReportRow;
+use crate::http::paging::{Numbered, PaginationInfo};
+use crate::http::params::{self, asins, boolean, comma_list, date_range, marketplaces};
 use crate::state::AppState;
 use crate::store::reports::{LinkSort, PublisherKey, ReportFilter};
 
@@ -29,17 +32,27 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(single_link_data))
 }
 
-fn legacy_limit(v: Option<i64>) -> Result<i64, ApiError> {
-    bounded("limit", v, 100, 1, 100)
+/// `page` (default 1) of `limit` rows, 1–100 (default 100).
+fn numbered(limit: Option<i64>, page: Option<i64>) -> Result<Numbered, ApiError> {
+    Numbered::page(bounded("limit", limit, 100, 1, 100)?, page)
 }
 
-fn page_offset(page: Option<i64>, limit: i64) -> Result<i64, ApiError> {
-    paging::offset(None, Some(page.unwrap_or(1)), limit)
+/// The range of days (under each endpoint's field names) every legacy report covers.
+fn days(
+    (start_field, start): (&str, &Option<String>),
+    (end_field, end): (&str, &Option<String>),
+) -> Result<ReportFilter, ApiError> {
+    let (start, end) = date_range(start_field, start.as_deref(), end_field, end.as_deref())?;
+    Ok(ReportFilter {
+        start,
+        end,
+        ..ReportFilter::default()
+    })
 }
 
 /// A minimum amount such as `10` or `10.50`, in minor units.
 fn min_amount(field: &str, v: Option<&str>) -> Result<i64, ApiError> {
-    match v.map(str::trim).filter(|s| !s.is_empty()) {
+    match params::text(v) {
         None => Ok(0),
         Some(s) => Money::parse_amount(s)
             .map_err(|e| ApiError::validation("query", field, e.to_string(), "decimal_parsing")),
@@ -110,20 +123,12 @@ async fn product_reports_all(
     Publisher(who): Publisher,
     Query(q): Query<ProductReportsQuery>,
 ) -> ApiResult<JsonResponse<ProductReports>> {
-    let (start, end) = date_range(
-        "start_date",
-        q.start_date.as_deref(),
-        "end_date",
-        q.end_date.as_deref(),
-    )?;
-    let limit = legacy_limit(q.limit)?;
-    let offset = page_offset(q.page, limit)?;
+    let days = days(("start_date", &q.start_date), ("end_date", &q.end_date))?;
+    let page = numbered(q.limit, q.page)?;
     let filter = ReportFilter {
-        start,
-        end,
         marketplaces: marketplaces(None, q.geo.as_deref(), Some(Marketplace::Us))?,
-        asins: asin_list(q.asin.as_deref())?,
-        ..ReportFilter::default()
+        asins: asins(comma_list(q.asin.as_deref()))?,
+        ..days
     };
     let min_clicks = min_count("min_clicks", q.min_clicks)?;
     let min_sales = min_amount("min_sales", q.min_sales.as_deref())?;
@@ -134,14 +139,14 @@ async fn product_reports_all(
             &filter,
             min_clicks,
             min_sales,
-            offset,
-            limit,
+            page.offset,
+            page.limit,
         )
         .await?;
     let data: Vec<ProductReportRow> = rows
         .into_iter()
         .map(|r| ProductReportRow {
-            date: iso_of(r.day),
+            date: iso_day(r.day),
             currency: currency_of(&r.marketplace),
             asin: r.asin,
             marketplace: r.marketplace,
@@ -156,7 +161,7 @@ async fn product_reports_all(
         .collect();
     Ok(JsonResponse(ProductReports {
         total_count: total,
-        pagination_info: PaginationInfo::new(offset, data.len() as i64, limit, total),
+        pagination_info: page.info(data.len(), total),
         data,
     }))
 }
@@ -218,14 +223,8 @@ async fn link_data(
     Publisher(who): Publisher,
     Query(q): Query<LinkDataQuery>,
 ) -> ApiResult<JsonResponse<LinkData>> {
-    let (start, end) = date_range(
-        "startdate",
-        q.startdate.as_deref(),
-        "enddate",
-        q.enddate.as_deref(),
-    )?;
-    let limit = legacy_limit(q.limit)?;
-    let offset = page_offset(q.page, limit)?;
+    let filter = days(("startdate", &q.startdate), ("enddate", &q.enddate))?;
+    let page = numbered(q.limit, q.page)?;
     let sort = match bounded("sort", q.sort, 0, 0, 4)? {
         0 => LinkSort::Clicks,
         1 => LinkSort::Sales,
@@ -233,28 +232,7 @@ async fn link_data(
         3 => LinkSort::Purchases,
         _ => LinkSort::Created,
     };
-    let ascending = match q
-        .sort_order
-        .as_deref()
-        .map(|s| s.trim().to_ascii_lowercase())
-        .as_deref()
-    {
-        None | Some("") | Some("false") => false,
-        Some("true") => true,
-        Some(_) => {
-            return Err(ApiError::validation(
-                "query",
-                "sort_order",
-                "Input should be a valid boolean",
-                "bool_parsing",
-            ));
-        }
-    };
-    let filter = ReportFilter {
-        start,
-        end,
-        ..ReportFilter::default()
-    };
+    let ascending = boolean("sort_order", q.sort_order.as_deref())?.unwrap_or(false);
     let min_clicks = min_count("minclicks", q.minclicks)?;
     let min_sales = min_amount("minsales", q.minsales.as_deref())?;
     let (total, rows) = state
@@ -266,8 +244,8 @@ async fn link_data(
             min_sales,
             sort,
             ascending,
-            offset,
-            limit,
+            page.offset,
+            page.limit,
         )
         .await?;
     let data: Vec<LinkDataRow> = rows
@@ -287,7 +265,7 @@ async fn link_data(
         })
         .collect();
     Ok(JsonResponse(LinkData {
-        pagination_info: PaginationInfo::new(offset, data.len() as i64, limit, total),
+        pagination_info: page.info(data.len(), total),
         Links_Data: data,
     }))
 }
@@ -329,26 +307,14 @@ async fn aggregated_report(
     Publisher(who): Publisher,
     Query(q): Query<AggregatedQuery>,
 ) -> ApiResult<JsonResponse<Aggregated>> {
-    let (start, end) = date_range(
-        "startdate",
-        q.startdate.as_deref(),
-        "enddate",
-        q.enddate.as_deref(),
-    )?;
-    let m = match q
-        .marketplace
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    let days = days(("startdate", &q.startdate), ("enddate", &q.enddate))?;
+    let m = match params::text(q.marketplace.as_deref()) {
         Some(m) => Marketplace::parse(m)?,
         None => Marketplace::Us,
     };
     let filter = ReportFilter {
-        start,
-        end,
         marketplaces: Some(vec![m.as_str().to_owned()]),
-        ..ReportFilter::default()
+        ..days
     };
     let t = state.db.publisher_totals(&who.account_id, &filter).await?;
     Ok(JsonResponse(Aggregated {
@@ -415,35 +381,21 @@ async fn insights(
     Publisher(who): Publisher,
     Query(q): Query<InsightsQuery>,
 ) -> ApiResult<JsonResponse<Insights>> {
-    let (start, end) = date_range(
-        "start_date",
-        q.start_date.as_deref(),
-        "end_date",
-        q.end_date.as_deref(),
-    )?;
-    let limit = legacy_limit(q.limit)?;
-    let offset = page_offset(q.page, limit)?;
+    let days = days(("start_date", &q.start_date), ("end_date", &q.end_date))?;
+    let page = numbered(q.limit, q.page)?;
     let filter = ReportFilter {
-        start,
-        end,
-        asins: asin_list(q.productAsin.as_deref())?,
-        ..ReportFilter::default()
-    };
-    let nonempty = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
+        asins: asins(comma_list(q.productAsin.as_deref()))?,
+        ..days
     };
     let (total, rows) = state
         .db
         .product_totals(
             &who.account_id,
             &filter,
-            nonempty(&q.productCategory).as_deref(),
-            nonempty(&q.brand).as_deref(),
-            offset,
-            limit,
+            params::text(q.productCategory.as_deref()),
+            params::text(q.brand.as_deref()),
+            page.offset,
+            page.limit,
         )
         .await?;
     let data: Vec<InsightRow> = rows
@@ -464,7 +416,7 @@ async fn insights(
         .collect();
     Ok(JsonResponse(Insights {
         total_count: total,
-        pagination_info: PaginationInfo::new(offset, data.len() as i64, limit, total),
+        pagination_info: page.info(data.len(), total),
         data,
     }))
 }

@@ -5,22 +5,23 @@ use axum::Json as JsonResponse;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use quiver_domain::{Asin, Cursor, LinkName, Marketplace, MarketplaceSelector};
+use quiver_domain::{Asin, LinkName, Marketplace};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use time::format_description::well_known::Rfc3339;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiResult, FieldError, Problem, Unprocessable};
-use crate::http::catalog::marketplace_selector;
+use crate::clock::now_ms;
+use crate::error::{ApiError, ApiResult, Problem, Unprocessable};
 use crate::http::extract::Publisher;
 use crate::http::extract::{Json, Query};
-use crate::http::paging::{self, PaginationInfo};
-use crate::linking::{Created, NewLink, create_link};
+use crate::http::format::iso_utc;
+use crate::http::objects::new_link::parse_new_link;
+use crate::http::paging::{self, Keyset, Numbered, PaginationInfo};
+use crate::http::params::{self, marketplace_selector, required_asin};
+use crate::linking::{Created, create_link};
 use crate::state::AppState;
-use crate::store::like_contains;
 use crate::store::links::{LinkFilter, LinkRow};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -30,13 +31,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_link, patch_link))
         .routes(routes!(get_single_link))
         .routes(routes!(get_affiliate_id))
-}
-
-fn iso_utc(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
 }
 
 /// The link object of spec §4.
@@ -87,72 +81,6 @@ impl Link {
             created_date_time: iso_utc(l.created_at),
         }
     }
-}
-
-/// Validates a creation body in the order of spec §4 step 1: shape, retired `geo`,
-/// ASIN and name (422), then marketplace (400).
-pub fn parse_new_link(body: &Value) -> Result<NewLink, ApiError> {
-    let obj = body.as_object().ok_or_else(|| {
-        ApiError::validation(
-            "body",
-            "__root__",
-            "Input should be a valid JSON object",
-            "model_type",
-        )
-    })?;
-    if obj.contains_key("geo") {
-        return Err(ApiError::GeoRetired);
-    }
-    let mut errors = Vec::new();
-    let text = |field: &str, errors: &mut Vec<FieldError>| -> Option<Option<String>> {
-        match obj.get(field) {
-            None | Some(Value::Null) => Some(None),
-            Some(Value::String(s)) => Some(Some(s.clone())),
-            Some(_) => {
-                errors.push(FieldError::new(
-                    "body",
-                    field,
-                    "Input should be a valid string",
-                    "string_type",
-                ));
-                None
-            }
-        }
-    };
-    let asin = text("asin", &mut errors);
-    let name = text("link_name", &mut errors);
-    let marketplace = text("marketplace", &mut errors);
-    if matches!(asin, Some(None)) {
-        errors.push(FieldError::missing("body", "asin"));
-    }
-    let link_name = match name.flatten() {
-        Some(n) => match LinkName::parse(&n) {
-            Ok(n) => Some(n),
-            Err(e) => {
-                errors.push(FieldError::new(
-                    "body",
-                    "link_name",
-                    e.to_string(),
-                    "string_length",
-                ));
-                None
-            }
-        },
-        None => None,
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let asin = Asin::parse(asin.flatten().as_deref().unwrap_or_default())?;
-    let marketplace = match marketplace.flatten() {
-        Some(m) => Marketplace::parse(&m)?,
-        None => Marketplace::Us,
-    };
-    Ok(NewLink {
-        asin,
-        marketplace,
-        link_name,
-    })
 }
 
 fn created_response(body: String) -> Response {
@@ -287,20 +215,6 @@ pub struct LinksPage {
     next_cursor: Option<String>,
 }
 
-fn parse_bool(field: &str, value: Option<&str>) -> Result<Option<bool>, ApiError> {
-    match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
-        None => Ok(None),
-        Some("true") | Some("1") => Ok(Some(true)),
-        Some("false") | Some("0") => Ok(Some(false)),
-        Some(_) => Err(ApiError::validation(
-            "query",
-            field,
-            "Input should be a valid boolean",
-            "bool_parsing",
-        )),
-    }
-}
-
 /// The caller's links, newest first. A page past the end is an empty list, never an error.
 #[utoipa::path(get, path = "/get_all_links", tag = "links", params(LinksQuery), security(("bearer" = [])),
     responses(
@@ -317,29 +231,18 @@ async fn get_all_links(
 ) -> ApiResult<JsonResponse<LinksPage>> {
     let selector = marketplace_selector(q.marketplace.as_deref(), q.country_code.as_deref(), true)?;
     let limit = paging::limit(q.limit)?;
-    let asin = match q.asin.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(a) => Some(Asin::parse(a)?),
-        None => None,
-    };
+    let asin = params::text(q.asin.as_deref())
+        .map(Asin::parse)
+        .transpose()?;
     let filter = LinkFilter {
-        marketplace: match selector {
-            MarketplaceSelector::All => None,
-            MarketplaceSelector::One(m) => Some(m),
-        },
+        marketplace: params::only(selector),
         asin: asin.as_ref().map(Asin::as_str),
-        active: parse_bool("active", q.active.as_deref())?,
-        name_like: q
-            .link_name
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(like_contains),
+        active: params::boolean("active", q.active.as_deref())?,
+        name_contains: params::text(q.link_name.as_deref()),
     };
-    let (after, offset, skip) = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) => {
-            let pos: LinkPosition = Cursor::decode(c).map_err(|_| paging::bad_cursor())?;
-            (Some(pos.after), pos.offset, 0)
-        }
+    let mut keyset = Keyset::<LinkPosition>::new(limit, q.cursor.as_deref())?;
+    let (after, offset, skip) = match keyset.after.take() {
+        Some(pos) => (Some(pos.after), pos.offset, 0),
         None => {
             let offset = paging::offset(None, q.page, limit)?;
             (None, offset, offset)
@@ -347,22 +250,24 @@ async fn get_all_links(
     };
     let (total, mut rows) = state
         .db
-        .list_links(&who.account_id, &filter, after.as_deref(), skip, limit + 1)
+        .list_links(
+            &who.account_id,
+            &filter,
+            after.as_deref(),
+            skip,
+            keyset.fetch(),
+        )
         .await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let fetched = rows.len() as i64;
-    let next_cursor = more.then(|| rows.last()).flatten().map(|last| {
-        Cursor::encode(&LinkPosition {
-            after: last.id.clone(),
-            offset: offset + fetched,
-        })
+    // A next page exists only after a full one, so it starts `limit` rows further on.
+    let next_cursor = keyset.next_cursor(&mut rows, |last| LinkPosition {
+        after: last.id.clone(),
+        offset: offset + limit,
     });
     Ok(JsonResponse(LinksPage {
         total_count: total,
         fetched_count: rows.len(),
         all_links: rows.iter().map(Link::from_row).collect(),
-        pagination_info: PaginationInfo::new(offset, fetched, limit, total),
+        pagination_info: Numbered { limit, offset }.info(rows.len(), total),
         next_cursor,
     }))
 }
@@ -419,14 +324,7 @@ async fn patch_link(
     Path(id): Path<String>,
     Json(body): Json<Value>,
 ) -> ApiResult<JsonResponse<Link>> {
-    let obj = body.as_object().ok_or_else(|| {
-        ApiError::validation(
-            "body",
-            "__root__",
-            "Input should be a valid JSON object",
-            "model_type",
-        )
-    })?;
+    let obj = params::object(&body)?;
     let active = match obj.get("active") {
         None | Some(Value::Null) => None,
         Some(Value::Bool(b)) => Some(*b),
@@ -461,7 +359,6 @@ async fn patch_link(
             "missing",
         ));
     }
-    let now = crate::store::now_ms();
     let link = state
         .db
         .update_link(
@@ -469,7 +366,7 @@ async fn patch_link(
             &id,
             active,
             link_name.as_ref().map(LinkName::as_str),
-            now,
+            now_ms(),
         )
         .await?
         .ok_or_else(|| link_not_found(&id))?;
@@ -497,10 +394,7 @@ async fn get_single_link(
     Publisher(who): Publisher,
     Query(q): Query<SingleLinkQuery>,
 ) -> ApiResult<JsonResponse<Link>> {
-    let raw = q
-        .asin
-        .ok_or_else(|| ApiError::Validation(vec![FieldError::missing("query", "asin")]))?;
-    let asin = Asin::parse(&raw)?;
+    let asin = required_asin(q.asin.as_deref())?;
     let filter = LinkFilter {
         asin: Some(asin.as_str()),
         ..LinkFilter::default()

@@ -54,7 +54,7 @@ pub async fn render(State(state): State<AppState>) -> Response {
             metrics::gauge!("quiver_bulk_open_jobs").set(g.bulk_open_jobs as f64);
             metrics::gauge!("quiver_ingest_never_succeeded").set(g.never_ingested as f64);
             if let Some(at) = g.oldest_ingest_success {
-                let lag = (crate::store::now_ms() - at).max(0) as f64 / 1000.0;
+                let lag = (crate::clock::now_ms() - at).max(0) as f64 / 1000.0;
                 metrics::gauge!("quiver_ingest_lag_seconds").set(lag);
             }
         }

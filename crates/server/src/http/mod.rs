@@ -1,4 +1,14 @@
-//! HTTP resources; each module owns its `router()`.
+//! The HTTP layer.
+//!
+//! Resources, each owning its `router()` (merged in `app.rs`) and importing no other
+//! resource: `access`, `auth`, `bulk`, `catalog`, `health`, `legacy_reports`, `links`,
+//! `reports`, `sellers` (a folder, one file per sub-resource), plus `docs`, `metrics` and
+//! `web`, which serve outside the JSON API.
+//!
+//! Shared by resources: `extract` (request extractors and the caller), `params` (parsing
+//! query and body values), `paging` (limits, cursors, page numbers), `format` (how stored
+//! values are written) and `objects` (request and response objects used by more than one
+//! resource).
 
 pub mod access;
 pub mod auth;
@@ -6,10 +16,14 @@ pub mod bulk;
 pub mod catalog;
 pub mod docs;
 pub mod extract;
+pub mod format;
 pub mod health;
+pub mod legacy_reports;
 pub mod links;
 pub mod metrics;
+pub mod objects;
 pub mod paging;
+pub mod params;
 pub mod reports;
 pub mod sellers;
 pub mod web;

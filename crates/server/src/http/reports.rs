@@ -4,143 +4,28 @@
 
 use axum::Json as JsonResponse;
 use axum::extract::State;
-use quiver_domain::{
-    Asin, Cursor, Geo, Marketplace, MarketplaceSelector, format_iso, parse_report_date,
-};
+use quiver_domain::Marketplace;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::Date;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::clock::today;
 use crate::error::{ApiError, ApiResult, Problem, ValidationProblem};
 use crate::http::extract::Query;
 use crate::http::extract::{Publisher, Seller};
-use crate::http::paging;
+use crate::http::format::{iso_day, money};
+use crate::http::objects::report_row::{ReportRow, is_final};
+use crate::http::paging::{self, Keyset};
+use crate::http::params::{asins, comma_list, date_range, marketplaces, text};
 use crate::state::AppState;
-use crate::store::reports::{
-    PublisherFactRow, PublisherKey, ReportFilter, SellerFactRow, SellerKey,
-};
-
-// Declared here rather than in http/mod.rs so the legacy endpoints travel with /reports.
-#[path = "legacy_reports.rs"]
-pub mod legacy;
+use crate::store::reports::{PublisherKey, ReportFilter, SellerFactRow, SellerKey};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(reports))
         .routes(routes!(seller_reports))
-        .merge(legacy::router())
-}
-
-/// Days Amazon may still restate; a row is `final` once its day is older.
-pub const RESTATEMENT_DAYS: i64 = 28;
-/// The longest range a report may span, both ends included.
-pub const MAX_SPAN_DAYS: i64 = 366;
-
-/// Money as a JSON number with two decimals.
-pub fn money(minor: i64) -> f64 {
-    minor as f64 / 100.0
-}
-
-pub fn day_int(d: Date) -> i32 {
-    d.year() * 10000 + i32::from(u8::from(d.month())) * 100 + i32::from(d.day())
-}
-
-pub fn int_day(v: i32) -> Option<Date> {
-    parse_report_date(&format!("{v:08}")).ok()
-}
-
-pub fn iso_of(v: i32) -> String {
-    int_day(v).map(format_iso).unwrap_or_default()
-}
-
-pub fn today() -> Date {
-    time::OffsetDateTime::now_utc().date()
-}
-
-/// Whether Amazon has stopped restating `day`.
-pub fn is_final(day: i32, today: Date) -> bool {
-    int_day(day).is_some_and(|d| (today - d).whole_days() > RESTATEMENT_DAYS)
-}
-
-/// Parses a required report date (`YYYY-MM-DD` or `YYYYMMDD`); 422 naming the field.
-pub fn report_date(field: &str, value: Option<&str>) -> Result<Date, ApiError> {
-    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Err(ApiError::Validation(vec![
-            crate::error::FieldError::missing("query", field),
-        ]));
-    };
-    parse_report_date(v)
-        .map_err(|e| ApiError::validation("query", field, e.to_string(), "date_parsing"))
-}
-
-/// Start and end (inclusive), in order and at most 366 days apart.
-pub fn date_range(
-    start_field: &str,
-    start: Option<&str>,
-    end_field: &str,
-    end: Option<&str>,
-) -> Result<(i32, i32), ApiError> {
-    let s = report_date(start_field, start)?;
-    let e = report_date(end_field, end)?;
-    if s > e {
-        return Err(ApiError::validation(
-            "query",
-            start_field,
-            format!("{start_field} must not be after {end_field}"),
-            "value_error",
-        ));
-    }
-    if (e - s).whole_days() + 1 > MAX_SPAN_DAYS {
-        return Err(ApiError::validation(
-            "query",
-            end_field,
-            format!("The range may span at most {MAX_SPAN_DAYS} days"),
-            "value_error",
-        ));
-    }
-    Ok((day_int(s), day_int(e)))
-}
-
-/// Comma-separated values, trimmed, empties dropped; `None` when nothing is left.
-pub fn list(value: Option<&str>) -> Vec<String> {
-    value
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-pub fn asin_list(value: Option<&str>) -> Result<Vec<String>, ApiError> {
-    list(value)
-        .iter()
-        .map(|a| {
-            Asin::parse(a)
-                .map(|a| a.as_str().to_owned())
-                .map_err(ApiError::from)
-        })
-        .collect()
-}
-
-/// `marketplace` (default all) or the legacy `geo`: `None` means every marketplace.
-pub fn marketplaces(
-    marketplace: Option<&str>,
-    geo: Option<&str>,
-    default: Option<Marketplace>,
-) -> Result<Option<Vec<String>>, ApiError> {
-    let to_strings = |ms: Vec<Marketplace>| ms.into_iter().map(|m| m.as_str().to_owned()).collect();
-    let marketplace = marketplace.map(str::trim).filter(|s| !s.is_empty());
-    let geo = geo.map(str::trim).filter(|s| !s.is_empty());
-    Ok(match (marketplace, geo) {
-        (Some(m), _) => match MarketplaceSelector::parse(m)? {
-            MarketplaceSelector::All => None,
-            MarketplaceSelector::One(m) => Some(vec![m.as_str().to_owned()]),
-        },
-        (None, Some(g)) => Some(to_strings(Geo::parse(g)?.marketplaces())),
-        (None, None) => default.map(|m| vec![m.as_str().to_owned()]),
-    })
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -191,85 +76,21 @@ pub struct SellerReportsQuery {
     geo: Option<String>,
 }
 
-/// The link a report row belongs to.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ReportLink {
-    pub id: String,
-    pub link_name: String,
-    pub url: String,
-    pub active: bool,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub marketplace: String,
-    pub asin: String,
-    pub product_name: String,
-}
-
-/// One day × link × sold product. `asin` ≠ `link.asin` is brand-halo activity.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ReportRow {
-    /// `YYYY-MM-DD`.
-    pub date: String,
-    pub asin: String,
-    #[serde(rename = "product_name")]
-    pub product_name: String,
-    #[serde(rename = "brand_id")]
-    pub brand_id: String,
-    #[serde(rename = "brand_name")]
-    pub brand_name: String,
-    pub marketplace: String,
-    #[serde(rename = "country_code")]
-    pub country_code: String,
-    pub currency: String,
-    pub clicks: i64,
-    pub detail_page_views: i64,
-    pub add_to_carts: i64,
-    pub conversions: i64,
-    pub purchases: i64,
-    pub units_sold: i64,
-    /// Attributed sales in the marketplace's currency.
-    pub sales: f64,
-    pub commission_earned: f64,
-    pub link: ReportLink,
-    /// **(Quiver)** false while Amazon may still restate the day (last 28 days).
-    #[serde(rename = "final")]
-    pub is_final: bool,
-}
-
-impl ReportRow {
-    pub fn from_fact(r: PublisherFactRow, today: Date) -> Self {
-        let m = Marketplace::parse(&r.marketplace).unwrap_or(Marketplace::Us);
-        let lm = Marketplace::parse(&r.link_marketplace).unwrap_or(m);
-        Self {
-            date: iso_of(r.day),
-            asin: r.asin,
-            product_name: r.product_name,
-            brand_id: r.brand_id,
-            brand_name: r.brand_name,
-            marketplace: m.as_str().to_owned(),
-            country_code: m.country_code().to_owned(),
-            currency: m.currency().as_str().to_owned(),
-            clicks: r.clicks,
-            detail_page_views: r.dpv,
-            add_to_carts: r.atc,
-            conversions: r.purchases,
-            purchases: r.purchases,
-            units_sold: r.units,
-            sales: money(r.sales),
-            commission_earned: money(r.commission),
-            link: ReportLink {
-                id: r.link_id,
-                link_name: r.link_name,
-                url: r.url,
-                active: r.active,
-                kind: "product".to_owned(),
-                marketplace: lm.as_str().to_owned(),
-                asin: r.link_asin,
-                product_name: r.link_product_name,
-            },
-            is_final: is_final(r.day, today),
-        }
+impl SellerReportsQuery {
+    /// The filters both reports share, and the seller's own `creators`.
+    fn split(self) -> (ReportsQuery, Option<String>) {
+        let shared = ReportsQuery {
+            start: self.start,
+            end: self.end,
+            marketplace: self.marketplace,
+            asins: self.asins,
+            link_ids: self.link_ids,
+            brand_ids: self.brand_ids,
+            limit: self.limit,
+            cursor: self.cursor,
+            geo: self.geo,
+        };
+        (shared, self.creators)
     }
 }
 
@@ -356,42 +177,24 @@ async fn reports(
     Publisher(who): Publisher,
     Query(q): Query<ReportsQuery>,
 ) -> ApiResult<JsonResponse<ReportPage>> {
-    let (start, end) = date_range("start", q.start.as_deref(), "end", q.end.as_deref())?;
-    let limit = paging::limit(q.limit)?;
-    let filter = ReportFilter {
-        start,
-        end,
-        marketplaces: marketplaces(q.marketplace.as_deref(), q.geo.as_deref(), None)?,
-        asins: asin_list(q.asins.as_deref())?,
-        link_ids: list(q.link_ids.as_deref()),
-        brand_ids: list(q.brand_ids.as_deref()),
-        ..ReportFilter::default()
-    };
-    let after = match q.cursor.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        Some(c) => {
-            let p: PubPos = Cursor::decode(c).map_err(|_| paging::bad_cursor())?;
-            PublisherKey {
-                day: p.rd,
-                link_id: p.rl,
-                asin: p.ra,
-            }
-        }
-        None => PublisherKey::default(),
-    };
+    let (filter, page) = parse::<PubPos>(&q)?;
+    let after = page
+        .after
+        .as_ref()
+        .map_or_else(PublisherKey::default, |p| PublisherKey {
+            day: p.rd,
+            link_id: p.rl.clone(),
+            asin: p.ra.clone(),
+        });
     let mut rows = state
         .db
-        .publisher_report_page(&who.account_id, &filter, &after, limit + 1)
+        .publisher_report_page(&who.account_id, &filter, &after, page.fetch())
         .await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = match (more, rows.last()) {
-        (true, Some(last)) => Some(Cursor::encode(&PubPos {
-            rd: last.day,
-            rl: last.link_id.clone(),
-            ra: last.asin.clone(),
-        })),
-        _ => None,
-    };
+    let next_cursor = page.next_cursor(&mut rows, |last| PubPos {
+        rd: last.day,
+        rl: last.link_id.clone(),
+        ra: last.asin.clone(),
+    });
     let total_count = state
         .db
         .publisher_report_count(&who.account_id, &filter)
@@ -407,6 +210,24 @@ async fn reports(
         rows,
         next_cursor,
     }))
+}
+
+/// The filters and the page both reports read the same way.
+fn parse<P: Serialize + DeserializeOwned>(
+    q: &ReportsQuery,
+) -> Result<(ReportFilter, Keyset<P>), ApiError> {
+    let (start, end) = date_range("start", q.start.as_deref(), "end", q.end.as_deref())?;
+    let limit = paging::limit(q.limit)?;
+    let filter = ReportFilter {
+        start,
+        end,
+        marketplaces: marketplaces(q.marketplace.as_deref(), q.geo.as_deref(), None)?,
+        asins: asins(comma_list(q.asins.as_deref()))?,
+        link_ids: comma_list(q.link_ids.as_deref()),
+        brand_ids: comma_list(q.brand_ids.as_deref()),
+        ..ReportFilter::default()
+    };
+    Ok((filter, Keyset::new(limit, q.cursor.as_deref())?))
 }
 
 /// Daily performance of your brands' products, per creator.
@@ -427,54 +248,35 @@ async fn seller_reports(
     Seller(who): Seller,
     Query(q): Query<SellerReportsQuery>,
 ) -> ApiResult<JsonResponse<SellerReportPage>> {
-    let (start, end) = date_range("start", q.start.as_deref(), "end", q.end.as_deref())?;
-    let limit = paging::limit(q.limit)?;
-    let creators = match q
-        .creators
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        Some(c) => Some(state.db.account_ids_by_public_ids(&list(Some(c))).await?),
-        None => None,
-    };
-    let filter = ReportFilter {
-        start,
-        end,
-        marketplaces: marketplaces(q.marketplace.as_deref(), q.geo.as_deref(), None)?,
-        asins: asin_list(q.asins.as_deref())?,
-        link_ids: list(q.link_ids.as_deref()),
-        brand_ids: list(q.brand_ids.as_deref()),
-        creators,
-        ..ReportFilter::default()
-    };
-    let after = match q.cursor.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        Some(c) => {
-            let p: SellerPos = Cursor::decode(c).map_err(|_| paging::bad_cursor())?;
-            SellerKey {
-                day: p.sd,
-                asin: p.sa,
-                marketplace: p.sm,
-                account_id: p.sc,
-            }
-        }
-        None => SellerKey::default(),
-    };
+    let (q, creators) = q.split();
+    let (mut filter, page) = parse::<SellerPos>(&q)?;
+    if let Some(c) = text(creators.as_deref()) {
+        filter.creators = Some(
+            state
+                .db
+                .account_ids_by_public_ids(&comma_list(Some(c)))
+                .await?,
+        );
+    }
+    let after = page
+        .after
+        .as_ref()
+        .map_or_else(SellerKey::default, |p| SellerKey {
+            day: p.sd,
+            asin: p.sa.clone(),
+            marketplace: p.sm.clone(),
+            account_id: p.sc.clone(),
+        });
     let mut rows = state
         .db
-        .seller_report_page(&who.account_id, &filter, &after, limit + 1)
+        .seller_report_page(&who.account_id, &filter, &after, page.fetch())
         .await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = match (more, rows.last()) {
-        (true, Some(last)) => Some(Cursor::encode(&SellerPos {
-            sd: last.day,
-            sa: last.asin.clone(),
-            sm: last.marketplace.clone(),
-            sc: last.account_id.clone(),
-        })),
-        _ => None,
-    };
+    let next_cursor = page.next_cursor(&mut rows, |last| SellerPos {
+        sd: last.day,
+        sa: last.asin.clone(),
+        sm: last.marketplace.clone(),
+        sc: last.account_id.clone(),
+    });
     let total_count = state
         .db
         .seller_report_count(&who.account_id, &filter)
@@ -496,7 +298,7 @@ fn seller_row(r: SellerFactRow, today: Date) -> SellerReportRow {
         brand_id: r.brand_id,
         brand_name: r.brand_name,
         asin: r.asin,
-        date: iso_of(r.day),
+        date: iso_day(r.day),
         marketplace: m.as_str().to_owned(),
         country_code: m.country_code().to_owned(),
         currency: m.currency().as_str().to_owned(),
@@ -509,32 +311,5 @@ fn seller_row(r: SellerFactRow, today: Date) -> SellerReportRow {
         commission_paid: money(r.commission),
         brand_referral_bonus: money(r.brb),
         is_final: is_final(r.day, today),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::date;
-
-    #[test]
-    fn ranges_are_checked() {
-        assert_eq!(
-            date_range("start", Some("2026-01-01"), "end", Some("20260131")).ok(),
-            Some((20260101, 20260131))
-        );
-        assert!(date_range("start", Some("2026-02-01"), "end", Some("2026-01-31")).is_err());
-        assert!(date_range("start", Some("2025-01-01"), "end", Some("2026-01-01")).is_ok());
-        assert!(date_range("start", Some("2024-01-01"), "end", Some("2024-12-31")).is_ok());
-        assert!(date_range("start", Some("2024-01-01"), "end", Some("2025-01-01")).is_err());
-        assert!(date_range("start", Some("2026-13-01"), "end", Some("2026-01-01")).is_err());
-        assert!(date_range("start", None, "end", Some("2026-01-01")).is_err());
-    }
-
-    #[test]
-    fn finality_follows_the_restatement_window() {
-        let today = date!(2026 - 03 - 31);
-        assert!(!is_final(20260303, today));
-        assert!(is_final(20260302, today));
     }
 }

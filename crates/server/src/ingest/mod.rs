@@ -21,6 +21,7 @@ use quiver_domain::{Marketplace, RateHistory, format_compact};
 use time::Date;
 use tokio::task::JoinHandle;
 
+use crate::clock::{day_number, day_of_number, instant};
 use crate::store::reports::{AdvertiserRow, FactValues, FactWrite, IngestLink};
 use crate::store::{Db, now_ms};
 
@@ -107,18 +108,8 @@ pub enum IngestError {
     Store(#[from] crate::store::StoreError),
 }
 
-fn day_int(d: Date) -> i32 {
-    d.year() * 10000 + i32::from(u8::from(d.month())) * 100 + i32::from(d.day())
-}
-
-fn int_day(v: i32) -> Option<Date> {
-    quiver_domain::parse_report_date(&format!("{v:08}")).ok()
-}
-
 fn utc_day_of_ms(ms: i64) -> Option<Date> {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .map(|t| t.date())
+    instant(ms).map(|t| t.date())
 }
 
 /// The links and rates of the brands reporting through one advertiser.
@@ -160,7 +151,7 @@ impl Mapper<'_> {
         let base = |asin: String, marketplace: String, values| {
             Mapped::Fact(Box::new(FactWrite {
                 account_id: link.account_id.clone(),
-                day: day_int(date),
+                day: day_number(date),
                 link_id: link.id.clone(),
                 asin,
                 marketplace,
@@ -334,8 +325,8 @@ impl Run<'_> {
             .await?;
         let pending = state.as_ref().and_then(|s| {
             Some((
-                int_day(s.pending_start?)?,
-                int_day(s.pending_end?)?,
+                day_of_number(s.pending_start?)?,
+                day_of_number(s.pending_end?)?,
                 s.pending_cursor.clone(),
             ))
         });
@@ -361,7 +352,7 @@ impl Run<'_> {
         } else {
             start
         };
-        let window = (day_int(start), day_int(end));
+        let window = (day_number(start), day_number(end));
         self.db
             .set_ingest_pending(
                 region.as_str(),
@@ -520,10 +511,7 @@ mod tests {
     use time::macros::date;
 
     #[test]
-    fn days_convert_both_ways() {
-        assert_eq!(day_int(date!(2026 - 03 - 09)), 20260309);
-        assert_eq!(int_day(20260309), Some(date!(2026 - 03 - 09)));
-        assert_eq!(int_day(20260230), None);
+    fn a_timestamp_falls_on_its_utc_day() {
         assert_eq!(utc_day_of_ms(0), Some(date!(1970 - 01 - 01)));
     }
 }

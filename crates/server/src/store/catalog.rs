@@ -5,7 +5,7 @@ use quiver_domain::{Marketplace, ProgramMode, Region};
 // Dynamic SQL here only joins constant fragments: AssertSqlSafe marks that audit.
 use sqlx::AssertSqlSafe;
 
-use super::{Db, StoreError, StoreResult, read_pool, write_pool};
+use super::{Db, StoreError, StoreResult, like_contains, read_pool, write_pool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BrandRow {
@@ -81,8 +81,8 @@ const PRODUCT_SELECT: &str = "SELECT p.asin, p.marketplace, p.brand_id, p.title,
 pub struct ProductFilter<'a> {
     pub marketplace: Option<Marketplace>,
     pub brand_id: Option<&'a str>,
-    /// Already lower-cased and wrapped for `LIKE`.
-    pub search_like: Option<String>,
+    /// Case-insensitive substring of the title, the brand name or the ASIN.
+    pub search: Option<&'a str>,
     pub available: Option<bool>,
 }
 
@@ -172,7 +172,7 @@ impl Db {
     pub async fn list_brands(
         &self,
         account_id: &str,
-        search_like: Option<&str>,
+        search: Option<&str>,
         brand_id: Option<&str>,
         skip: i64,
         limit: i64,
@@ -185,6 +185,8 @@ impl Db {
             "SELECT b.id, b.owner_account_id, b.name, b.company_name, b.logo_url, b.program_mode, b.default_commission_bps, b.created_at, \
              (b.program_mode = 'open' OR g.account_id IS NOT NULL) AS can_promote{WHERE} ORDER BY b.id LIMIT $4 OFFSET $5"
         );
+        let search_like = search.map(like_contains);
+        let search_like = search_like.as_deref();
         #[derive(sqlx::FromRow)]
         struct Row {
             #[sqlx(flatten)]
@@ -319,12 +321,13 @@ impl Db {
              ORDER BY p.brand_id, p.asin, p.marketplace LIMIT $9 OFFSET $10"
         );
         let m = filter.marketplace.map(Marketplace::as_str);
+        let search_like = filter.search.map(like_contains);
         let (total, rows) = read_pool!(self, pool => {
             let total: i64 = sqlx::query_scalar(AssertSqlSafe(count_sql.as_str()))
-                .bind(account_id).bind(m).bind(filter.brand_id).bind(filter.search_like.as_deref()).bind(filter.available)
+                .bind(account_id).bind(m).bind(filter.brand_id).bind(search_like.as_deref()).bind(filter.available)
                 .fetch_one(pool).await?;
             let rows: Vec<ProductRow> = sqlx::query_as(AssertSqlSafe(list_sql.as_str()))
-                .bind(account_id).bind(m).bind(filter.brand_id).bind(filter.search_like.as_deref()).bind(filter.available)
+                .bind(account_id).bind(m).bind(filter.brand_id).bind(search_like.as_deref()).bind(filter.available)
                 .bind(after.map(|p| p.b.as_str())).bind(after.map(|p| p.a.as_str())).bind(after.map(|p| p.m.as_str()))
                 .bind(limit).bind(offset)
                 .fetch_all(pool).await?;

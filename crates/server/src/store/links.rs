@@ -5,7 +5,7 @@ use quiver_domain::Marketplace;
 // Dynamic SQL here only joins constant fragments: AssertSqlSafe marks that audit.
 use sqlx::AssertSqlSafe;
 
-use super::{Db, StoreError, StoreResult, read_pool, write_pool};
+use super::{Db, StoreError, StoreResult, like_contains, read_pool, write_pool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LinkRow {
@@ -33,8 +33,8 @@ pub struct LinkFilter<'a> {
     pub marketplace: Option<Marketplace>,
     pub asin: Option<&'a str>,
     pub active: Option<bool>,
-    /// Already lower-cased and wrapped for `LIKE`.
-    pub name_like: Option<String>,
+    /// Case-insensitive substring of the link name.
+    pub name_contains: Option<&'a str>,
 }
 
 /// A remembered successful creation: the key's request hash and the link it made.
@@ -149,9 +149,9 @@ impl Db {
                 if let Some(active) = filter.active {
                     $qb.push(" AND active = ").push_bind(active);
                 }
-                if let Some(like) = &filter.name_like {
+                if let Some(name) = filter.name_contains {
                     $qb.push(" AND LOWER(link_name) LIKE ")
-                        .push_bind(like.clone())
+                        .push_bind(like_contains(name))
                         .push(" ESCAPE '\\'");
                 }
             }};

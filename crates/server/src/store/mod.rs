@@ -171,14 +171,11 @@ impl Db {
     }
 }
 
-/// Milliseconds since the Unix epoch: how every timestamp is stored.
-pub fn now_ms() -> i64 {
-    let now = time::OffsetDateTime::now_utc();
-    (now.unix_timestamp_nanos() / 1_000_000) as i64
-}
+// The clock is `crate::clock`; the store's callers keep reaching it through here.
+pub use crate::clock::now_ms;
 
 /// Escapes `%`, `_` and `\` so user text matches literally inside `LIKE ... ESCAPE '\'`.
-pub fn like_contains(needle: &str) -> String {
+fn like_contains(needle: &str) -> String {
     let mut out = String::with_capacity(needle.len() + 2);
     out.push('%');
     for c in needle.to_lowercase().chars() {

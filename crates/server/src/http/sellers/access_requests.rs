@@ -1,0 +1,122 @@
+//! **(Quiver)** Access requests on a seller's brands, and their approval or decline. The
+//! publisher side, and the object both sides see, are in `http/access.rs` and
+//! `http/objects/access_request.rs`.
+
+use axum::Json as JsonResponse;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::tenancy::actor;
+use crate::auth::Principal;
+use crate::clock::now_ms;
+use crate::error::{ApiError, ApiResult, Problem, Unprocessable};
+use crate::http::extract::Query;
+use crate::http::extract::Seller;
+use crate::http::objects::access_request::{self, AccessRequest, AccessRequestsPage};
+use crate::state::AppState;
+use crate::store::sellers::{Decision, RequestScope};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_access_requests))
+        .routes(routes!(approve_request))
+        .routes(routes!(decline_request))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SellerRequestsQuery {
+    /// `pending` (default), `approved`, `declined` or `all`.
+    status: Option<String>,
+    /// Only requests for this brand of yours.
+    brand_id: Option<String>,
+    /// 1–500, default 100.
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// **(Quiver)** Access requests on your brands, newest first; pending ones by default.
+#[utoipa::path(get, path = "/sellers/access_requests", tag = "sellers", params(SellerRequestsQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, body = AccessRequestsPage),
+        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
+        (status = 403, body = Problem, description = "`wrong_account_type`"),
+        (status = 422, body = Unprocessable, description = "Bad `status`, `limit` or `cursor`"),
+    ))]
+async fn list_access_requests(
+    State(state): State<AppState>,
+    Seller(who): Seller,
+    Query(q): Query<SellerRequestsQuery>,
+) -> ApiResult<JsonResponse<AccessRequestsPage>> {
+    let status = access_request::status_filter(q.status.as_deref(), Some("pending"))?;
+    let page = access_request::list(
+        &state,
+        RequestScope::Seller(&who.account_id),
+        status,
+        q.brand_id.as_deref(),
+        q.limit,
+        q.cursor.as_deref(),
+    )
+    .await?;
+    Ok(JsonResponse(page))
+}
+
+async fn decide(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+    approve: bool,
+) -> ApiResult<JsonResponse<AccessRequest>> {
+    match state
+        .db
+        .decide_access_request(actor(who), id, approve, now_ms())
+        .await?
+    {
+        Decision::NotFound => Err(ApiError::AccessRequestNotFound { id: id.to_owned() }),
+        Decision::NotPending(r) => Err(ApiError::AccessRequestDecided {
+            id: r.id,
+            status: r.status,
+        }),
+        Decision::Decided(r) => Ok(JsonResponse(AccessRequest::from_row(&r))),
+    }
+}
+
+/// **(Quiver)** Approve a pending access request: the creator is granted access to the brand
+/// at once. Audited.
+#[utoipa::path(post, path = "/sellers/access_requests/{id}/approve", tag = "sellers", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The request's id")),
+    responses(
+        (status = 200, body = AccessRequest, description = "Approved; the grant exists"),
+        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
+        (status = 403, body = Problem, description = "`wrong_account_type`"),
+        (status = 404, body = Problem, description = "`access_request_not_found`: no such request on your brands"),
+        (status = 409, body = Problem, description = "`access_request_decided`: already approved or declined"),
+    ))]
+async fn approve_request(
+    State(state): State<AppState>,
+    Seller(who): Seller,
+    Path(id): Path<String>,
+) -> ApiResult<JsonResponse<AccessRequest>> {
+    decide(&state, &who, &id, true).await
+}
+
+/// **(Quiver)** Decline a pending access request. The creator may ask again later. Audited.
+#[utoipa::path(post, path = "/sellers/access_requests/{id}/decline", tag = "sellers", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The request's id")),
+    responses(
+        (status = 200, body = AccessRequest, description = "Declined"),
+        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
+        (status = 403, body = Problem, description = "`wrong_account_type`"),
+        (status = 404, body = Problem, description = "`access_request_not_found`"),
+        (status = 409, body = Problem, description = "`access_request_decided`"),
+    ))]
+async fn decline_request(
+    State(state): State<AppState>,
+    Seller(who): Seller,
+    Path(id): Path<String>,
+) -> ApiResult<JsonResponse<AccessRequest>> {
+    decide(&state, &who, &id, false).await
+}

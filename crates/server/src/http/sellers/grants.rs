@@ -1,0 +1,213 @@
+//! Who may promote a seller's brand: grants by creator, given and revoked by the seller.
+
+use axum::Json as JsonResponse;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use quiver_domain::AccountKind;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::tenancy::{actor, own_brand};
+use crate::auth::Principal;
+use crate::clock::now_ms;
+use crate::error::{ApiError, ApiResult, Problem, Unprocessable};
+use crate::http::extract::Query;
+use crate::http::extract::Seller;
+use crate::http::format::iso_utc;
+use crate::http::paging::{self, Keyset};
+use crate::http::params;
+use crate::state::AppState;
+use crate::store::sellers::{Change, GrantRow};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_grants))
+        .routes(routes!(put_grant, delete_grant))
+}
+
+/// One publisher's access to one brand.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Grant {
+    pub brand_id: String,
+    /// The publisher's public affiliate id.
+    #[schema(example = "aff_demo_creator2")]
+    pub creator: String,
+    /// The publisher's display name.
+    pub creator_name: String,
+    /// False once revoked.
+    pub active: bool,
+    /// ISO 8601 UTC: when access was (last) granted.
+    pub granted_at: String,
+    /// ISO 8601 UTC, or null while active.
+    pub revoked_at: Option<String>,
+}
+
+impl Grant {
+    fn from_row(g: &GrantRow) -> Self {
+        Self {
+            brand_id: g.brand_id.clone(),
+            creator: g.public_id.clone(),
+            creator_name: g.display_name.clone(),
+            active: g.revoked_at.is_none(),
+            granted_at: iso_utc(g.granted_at),
+            revoked_at: g.revoked_at.map(iso_utc),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GrantsQuery {
+    /// `true`: only grants in force; `false`: only revoked ones. Default: both.
+    active: Option<String>,
+    /// 1–500, default 100.
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct GrantPosition {
+    creator: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct GrantsPage {
+    total_count: i64,
+    fetched_count: usize,
+    grants: Vec<Grant>,
+    next_cursor: Option<String>,
+}
+
+/// **(Quiver)** Who has been granted access to one of your brands (active and revoked), by creator id.
+#[utoipa::path(get, path = "/sellers/brands/{brand_id}/grants", tag = "sellers", security(("bearer" = [])),
+    params(("brand_id" = String, Path, description = "One of your brands"), GrantsQuery),
+    responses(
+        (status = 200, body = GrantsPage),
+        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
+        (status = 403, body = Problem, description = "`wrong_account_type`"),
+        (status = 404, body = Problem, description = "`brand_not_found`"),
+        (status = 422, body = Unprocessable, description = "Bad `active`, `limit` or `cursor`"),
+    ))]
+async fn list_grants(
+    State(state): State<AppState>,
+    Seller(who): Seller,
+    Path(brand_id): Path<String>,
+    Query(q): Query<GrantsQuery>,
+) -> ApiResult<JsonResponse<GrantsPage>> {
+    let limit = paging::limit(q.limit)?;
+    let active = params::boolean("active", q.active.as_deref())?;
+    let page = Keyset::<GrantPosition>::new(limit, q.cursor.as_deref())?;
+    let brand = own_brand(&state, &who, &brand_id).await?;
+    let (total, mut rows) = state
+        .db
+        .brand_grants(
+            &brand.id,
+            active,
+            page.after.as_ref().map(|p| p.creator.as_str()),
+            page.fetch(),
+        )
+        .await?;
+    let next_cursor = page.next_cursor(&mut rows, |g| GrantPosition {
+        creator: g.public_id.clone(),
+    });
+    Ok(JsonResponse(GrantsPage {
+        total_count: total,
+        fetched_count: rows.len(),
+        grants: rows.iter().map(Grant::from_row).collect(),
+        next_cursor,
+    }))
+}
+
+/// A grant's address: one of the seller's brands and a creator.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct GrantPath {
+    /// One of your brands
+    brand_id: String,
+    /// The publisher's public affiliate id
+    #[param(example = "aff_demo_creator2")]
+    creator: String,
+}
+
+/// The account of the creator a grant is for, once the brand is known to be the
+/// caller's; 404 for another seller's brand or an id no publisher has.
+async fn grantee(state: &AppState, who: &Principal, path: &GrantPath) -> ApiResult<String> {
+    own_brand(state, who, &path.brand_id).await?;
+    state
+        .db
+        .account_by_public_id(path.creator.trim())
+        .await?
+        .filter(|a| a.kind() == AccountKind::Publisher)
+        .map(|a| a.id)
+        .ok_or_else(|| ApiError::CreatorNotFound {
+            creator: path.creator.clone(),
+        })
+}
+
+/// **(Quiver)** Grant a creator access to one of your brands.
+///
+/// Idempotent: 201 when access is (re)granted, 200 when the creator already had it (nothing
+/// written). A grant matters while the brand is in `approval` mode; it is kept if the brand
+/// is open. Audited.
+#[utoipa::path(put, path = "/sellers/brands/{brand_id}/grants/{creator}", tag = "sellers", security(("bearer" = [])),
+    params(GrantPath),
+    responses(
+        (status = 200, body = Grant, description = "Already granted; unchanged"),
+        (status = 201, body = Grant, description = "Granted"),
+        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
+        (status = 403, body = Problem, description = "`wrong_account_type`"),
+        (status = 404, body = Problem, description = "`brand_not_found`, or `creator_not_found` (no publisher has that id)"),
+    ))]
+async fn put_grant(
+    State(state): State<AppState>,
+    Seller(who): Seller,
+    Path(path): Path<GrantPath>,
+) -> ApiResult<(StatusCode, JsonResponse<Grant>)> {
+    let account = grantee(&state, &who, &path).await?;
+    match state
+        .db
+        .grant_access(actor(&who), &path.brand_id, &account, now_ms())
+        .await?
+    {
+        Change::NotFound => Err(ApiError::BrandNotFound {
+            brand: path.brand_id,
+        }),
+        Change::Unchanged(g) => Ok((StatusCode::OK, JsonResponse(Grant::from_row(&g)))),
+        Change::Changed(g) => Ok((StatusCode::CREATED, JsonResponse(Grant::from_row(&g)))),
+    }
+}
+
+/// **(Quiver)** Revoke a creator's access to one of your brands.
+///
+/// From now on the creator's new links for the brand are refused (403) while it is in
+/// `approval` mode; links they already made keep working for shoppers and stay in their
+/// listings. Revoking an already revoked grant answers 200 with it and writes nothing.
+/// Audited.
+#[utoipa::path(delete, path = "/sellers/brands/{brand_id}/grants/{creator}", tag = "sellers", security(("bearer" = [])),
+    params(GrantPath),
+    responses(
+        (status = 200, body = Grant, description = "The grant, now revoked"),
+        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
+        (status = 403, body = Problem, description = "`wrong_account_type`"),
+        (status = 404, body = Problem, description = "`brand_not_found`, `creator_not_found`, or `grant_not_found` (the creator never had access)"),
+    ))]
+async fn delete_grant(
+    State(state): State<AppState>,
+    Seller(who): Seller,
+    Path(path): Path<GrantPath>,
+) -> ApiResult<JsonResponse<Grant>> {
+    let account = grantee(&state, &who, &path).await?;
+    match state
+        .db
+        .revoke_access(actor(&who), &path.brand_id, &account, now_ms())
+        .await?
+    {
+        Change::NotFound => Err(ApiError::GrantNotFound {
+            creator: path.creator,
+            brand: path.brand_id,
+        }),
+        Change::Unchanged(g) | Change::Changed(g) => Ok(JsonResponse(Grant::from_row(&g))),
+    }
+}
