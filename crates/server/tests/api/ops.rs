@@ -245,3 +245,86 @@ async fn cors_is_configurable() {
         .await;
     assert!(other.header("access-control-allow-origin").is_none());
 }
+
+/// Query booleans mean the same on every endpoint: `true`/`1` and `false`/`0` in any case,
+/// blank as absent, anything else a 422 naming the parameter.
+#[tokio::test]
+async fn query_booleans_read_alike_everywhere() {
+    let app = TestApp::spawn().await;
+    let creator = app.token(CREATOR).await;
+    let seller = app.token(SELLER).await;
+    let paused = app.create_link(&creator, "B0D45KS7QM", "amazon.com").await;
+    let id = paused.body["id"].as_str().unwrap();
+    app.patch_json(
+        &format!("/links/{id}"),
+        &creator,
+        serde_json::json!({"active": false}),
+    )
+    .await;
+    app.create_link(&creator, "B0D45KS7QM", "amazon.de").await;
+    let grant = "/sellers/brands/lumen-home/grants/aff_demo_creator2";
+    let r = app.send(Method::PUT, grant, Some(&seller), |r| r).await;
+    assert!(r.status.is_success(), "{:?}", r.body);
+
+    let links = |q: &'static str| {
+        let (app, creator) = (&app, &creator);
+        async move {
+            app.get(&format!("/get_all_links?marketplace=all&{q}"), creator)
+                .await
+        }
+    };
+    let grants = |q: &'static str| {
+        let (app, seller) = (&app, &seller);
+        async move {
+            app.get(&format!("/sellers/brands/lumen-home/grants?{q}"), seller)
+                .await
+        }
+    };
+    for (q, paused_links, active_grants) in [
+        ("active=true", 1, 1),
+        ("active=%20TRUE%20", 1, 1),
+        ("active=1", 1, 1),
+        ("active=false", 1, 0),
+        ("active=False", 1, 0),
+        ("active=0", 1, 0),
+        ("active=", 2, 1),
+        ("active=%20", 2, 1),
+    ] {
+        let l = links(q).await;
+        assert_eq!(l.status, StatusCode::OK, "{q}: {:?}", l.body);
+        assert_eq!(l.body["total_count"], paused_links, "{q}");
+        let g = grants(q).await;
+        assert_eq!(g.status, StatusCode::OK, "{q}: {:?}", g.body);
+        assert_eq!(g.body["total_count"], active_grants, "{q}");
+    }
+    for q in ["active=yes", "active=maybe", "active=2"] {
+        for r in [links(q).await, grants(q).await] {
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{q}");
+            assert_eq!(
+                r.body["detail"][0]["loc"],
+                serde_json::json!(["query", "active"])
+            );
+            assert_eq!(r.body["detail"][0]["type"], "bool_parsing");
+        }
+    }
+
+    let link_data = |order: &str| {
+        format!("/link_data?startdate=20260101&enddate=20260131&sort=4&sort_order={order}")
+    };
+    let ascending = app.get(&link_data("true"), &creator).await;
+    assert_eq!(ascending.status, StatusCode::OK, "{:?}", ascending.body);
+    assert_eq!(
+        app.get(&link_data("1"), &creator).await.body,
+        ascending.body
+    );
+    assert_eq!(
+        app.get(&link_data(""), &creator).await.body,
+        app.get(&link_data("false"), &creator).await.body
+    );
+    let bad = app.get(&link_data("yes"), &creator).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        bad.body["detail"][0]["loc"],
+        serde_json::json!(["query", "sort_order"])
+    );
+}
