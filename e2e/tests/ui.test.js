@@ -13,6 +13,19 @@ test('CSV cells with commas, quotes and newlines round-trip', () => {
   assert.equal(csvEscape(12.5), '12.5');
 });
 
+test('CSV cells a spreadsheet would run as formulas are defused and quoted (OWASP)', () => {
+  const cells = ['=HYPERLINK("http://evil.example","x")', '\t=1+1', '+1+2', '-2+3', '@SUM(A1)', '\r=1'];
+  const csv = toCsv(cells.map((c) => ({ c })), [['c', (r) => r.c]]);
+  const parsed = parseCsv(csv).slice(1).map(([c]) => c);
+  assert.deepEqual(parsed, cells.map((c) => `'${c}`));
+  assert.equal(csvEscape('@SUM(A1)'), `"'@SUM(A1)"`);
+  // Plain numbers, negative ones included, are not formulas and stay numbers.
+  assert.equal(csvEscape(-12.5), '-12.5');
+  assert.equal(csvEscape('-3.20'), '-3.20');
+  assert.equal(csvEscape('+49 30 1234'), `"'+49 30 1234"`);
+  assert.equal(csvEscape('plain'), 'plain');
+});
+
 test('CSV parsing skips blank lines and accepts LF, CRLF and a missing final newline', () => {
   assert.deepEqual(parseCsv('asin,link_name\n\nB0D45KS7QM,x\r\nB0NWBOTL03,y'), [
     ['asin', 'link_name'], ['B0D45KS7QM', 'x'], ['B0NWBOTL03', 'y'],

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::{Stream, StreamExt};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
@@ -79,6 +79,8 @@ struct Counters {
     ok: AtomicU64,
     attempts: AtomicU64,
     errors: [AtomicU64; AmazonError::KINDS.len()],
+    /// Per region, when a call last succeeded (ms since the Unix epoch; 0: never).
+    last_ok_ms: [AtomicU64; 3],
 }
 
 /// One page of a report, with the cursor that fetched it and the one for the next page, so
@@ -205,6 +207,14 @@ impl AmazonClient {
 
     pub fn breaker_state(&self, region: Region) -> BreakerState {
         self.inner.breakers[region_index(region)].state(Instant::now())
+    }
+
+    /// When a call to `region` last succeeded, since this client was built.
+    pub fn last_success(&self, region: Region) -> Option<SystemTime> {
+        match self.inner.counters.last_ok_ms[region_index(region)].load(Ordering::Relaxed) {
+            0 => None,
+            ms => Some(UNIX_EPOCH + Duration::from_millis(ms)),
+        }
     }
 
     pub fn stats(&self) -> ClientStats {
@@ -440,6 +450,10 @@ impl AmazonClient {
         let outcome = match &report.result {
             Ok(_) => {
                 c.ok.fetch_add(1, Ordering::Relaxed);
+                let now_ms = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as u64);
+                c.last_ok_ms[region_index(req.region)].fetch_max(now_ms, Ordering::Relaxed);
                 "ok"
             }
             Err(e) => {

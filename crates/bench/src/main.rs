@@ -335,6 +335,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .env("QUIVER_AMAZON", "sim")
             .env("QUIVER_DEMO", "1")
             .env("QUIVER_RATE_LIMIT", "0")
+            // Load from one account measures throughput, not the per-account quotas.
+            .env("QUIVER_QUOTA_BULK_JOBS", "0")
+            .env("QUIVER_QUOTA_BULK_ITEMS", "0")
+            .env("QUIVER_QUOTA_LINKS_PER_DAY", "0")
             .env("QUIVER_LISTEN", "127.0.0.1:0")
             .env("RUST_LOG", "warn");
         let server = start(q, "Quiver is running at ").await?;

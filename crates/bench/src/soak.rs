@@ -68,6 +68,9 @@ pub async fn run(quiver: &std::path::Path, seconds: u64) -> anyhow::Result<()> {
         .env("QUIVER_AMAZON", sim.base_url())
         .env("QUIVER_DEMO", "1")
         .env("QUIVER_RATE_LIMIT", "0")
+        .env("QUIVER_QUOTA_BULK_JOBS", "0")
+        .env("QUIVER_QUOTA_BULK_ITEMS", "0")
+        .env("QUIVER_QUOTA_LINKS_PER_DAY", "0")
         // Short tag lifetimes so link creation keeps asking Amazon during the faults.
         .env("QUIVER_TAG_TTL_SECS", "2")
         .env("QUIVER_TAG_MAX_STALE_SECS", "4")

@@ -12,10 +12,11 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::error::ApiError;
+use crate::error::{self, ApiError};
 use crate::state::AppState;
 use crate::{http, ratelimit};
 
@@ -49,7 +50,14 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(http::metrics::render))
         .fallback(unknown_path)
         .with_state(state)
+        .layer(middleware::from_fn(http::control::path_params))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(error::fill_bodiless))
+        .layer(middleware::from_fn(http::head::limit_headers))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(middleware::from_fn_with_state(limiter, ratelimit::limit))
         .layer(middleware::from_fn(http::metrics::track))
         .layer(cors)

@@ -90,6 +90,9 @@ pub struct ServeConfig {
     #[command(flatten)]
     pub bulk: crate::jobs::BulkConfig,
 
+    #[command(flatten)]
+    pub quotas: Quotas,
+
     /// Seconds a cached Amazon tag template is served without asking Amazon again.
     #[arg(long, env = "QUIVER_TAG_TTL_SECS", default_value_t = 24 * 3600)]
     pub tag_ttl_secs: u64,
@@ -109,6 +112,24 @@ pub struct ServeConfig {
     /// Log format: `text` or `json`.
     #[arg(long, env = "QUIVER_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
+}
+
+/// Per-account limits, so one account cannot take the whole queue or Amazon's budget.
+/// Each has its `QUIVER_*` variable; 0 turns that limit off. Beyond one: 429 `quota_exceeded`.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct Quotas {
+    /// Bulk jobs one account may have queued or running at once.
+    #[arg(long, env = "QUIVER_QUOTA_BULK_JOBS", default_value_t = 3)]
+    pub quota_bulk_jobs: u32,
+
+    /// Bulk items one account may have waiting, over all its unfinished jobs (the new
+    /// job's included).
+    #[arg(long, env = "QUIVER_QUOTA_BULK_ITEMS", default_value_t = 10_000)]
+    pub quota_bulk_items: u32,
+
+    /// Links one account may create in any 24 hours, counting bulk items still waiting.
+    #[arg(long, env = "QUIVER_QUOTA_LINKS_PER_DAY", default_value_t = 50_000)]
+    pub quota_links_per_day: u32,
 }
 
 impl ServeConfig {

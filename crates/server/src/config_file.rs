@@ -27,6 +27,9 @@ pub const KEYS: &[&str] = &[
     "smtp_url",
     "log_format",
     "ingest_interval_secs",
+    "quota_bulk_jobs",
+    "quota_bulk_items",
+    "quota_links_per_day",
 ];
 
 #[derive(Debug, thiserror::Error)]

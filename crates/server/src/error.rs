@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 use axum::Json;
+use axum::body::HttpBody;
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use quiver_domain::{InvalidAsin, UnsupportedMarketplace};
 use serde::Serialize;
@@ -96,6 +99,18 @@ pub enum ApiError {
     AccessRequestDecided { id: String, status: String },
     #[error("Not Found")]
     UnknownPath,
+    #[error("Method {method} is not allowed here (allowed: {allowed})")]
+    MethodNotAllowed { method: String, allowed: String },
+    #[error("The request's headers are larger than the {limit}-byte limit")]
+    HeadersTooLarge { limit: usize },
+    /// An error a layer answered without a body: its reason phrase and a code made from it.
+    #[error("{}", .0.canonical_reason().unwrap_or("Error"))]
+    Bare(StatusCode),
+    #[error("{detail}")]
+    QuotaExceeded {
+        detail: String,
+        retry_after: Option<Duration>,
+    },
     #[error("Request body is larger than the 2 MiB limit")]
     PayloadTooLarge,
     #[error("Rate limit exceeded. Try again later.")]
@@ -185,6 +200,13 @@ impl ApiError {
             AccessRequestPending { .. } => (StatusCode::CONFLICT, "access_request_pending"),
             AccessRequestDecided { .. } => (StatusCode::CONFLICT, "access_request_decided"),
             PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            HeadersTooLarge { .. } => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers_too_large",
+            ),
+            Bare(status) => (*status, bare_code(*status)),
+            QuotaExceeded { .. } => (StatusCode::TOO_MANY_REQUESTS, "quota_exceeded"),
             RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
@@ -195,9 +217,66 @@ impl ApiError {
             ApiError::TooManyAttempts { retry_after }
             | ApiError::AmazonUnavailable { retry_after }
             | ApiError::RateLimited { retry_after } => Some(*retry_after),
+            ApiError::QuotaExceeded { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
+}
+
+/// Codes for statuses some layer (the router, a timeout) answers on its own.
+fn bare_code(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        408 => "request_timeout",
+        413 => "payload_too_large",
+        414 => "uri_too_long",
+        415 => "unsupported_media_type",
+        429 => "rate_limited",
+        431 => "headers_too_large",
+        500 => "internal_error",
+        503 => "service_unavailable",
+        504 => "gateway_timeout",
+        _ if status.is_server_error() => "server_error",
+        _ => "client_error",
+    }
+}
+
+/// Gives every error answered without a body (the router's 405, a nested service's 404)
+/// the `{"detail", "code"}` body of spec §9, keeping its headers (`Allow`, ...).
+pub async fn fill_bodiless(req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    let response = next.run(req).await;
+    let status = response.status();
+    let bodiless = response.body().size_hint().exact() == Some(0);
+    if !bodiless || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (parts, _) = response.into_parts();
+    let error = match status {
+        StatusCode::NOT_FOUND => ApiError::UnknownPath,
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed {
+            method,
+            allowed: parts
+                .headers
+                .get(header::ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned(),
+        },
+        other => ApiError::Bare(other),
+    };
+    let mut filled = error.into_response();
+    let headers = filled.headers_mut();
+    for name in parts.headers.keys() {
+        if !headers.contains_key(name) && name != header::CONTENT_LENGTH {
+            for value in parts.headers.get_all(name) {
+                headers.append(name.clone(), value.clone());
+            }
+        }
+    }
+    filled
 }
 
 /// Whole seconds, rounded up and at least one, so a client never retries too early.

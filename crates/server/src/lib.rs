@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod linking;
 pub mod login;
 pub mod metrics;
+pub mod quotas;
 pub mod ratelimit;
 pub mod state;
 pub mod store;

@@ -55,6 +55,8 @@ pub async fn create_link(
     }
 
     let link = prepare_link(state, &who.account_id, &who.public_id, req).await?;
+    // Once the checks of spec §4 have passed (their errors come first), before storing.
+    crate::quotas::check_link(state, &who.account_id).await?;
     let body = render(&link);
     let record = idempotency_key.map(|key| IdempotencyRecord {
         key,

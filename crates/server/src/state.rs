@@ -40,6 +40,7 @@ pub struct Settings {
     pub rate_limit: u32,
     /// Origins allowed to call the API from a browser; `*` for any, empty for none.
     pub cors_origins: Vec<String>,
+    pub quotas: crate::config::Quotas,
 }
 
 impl Deref for AppState {

@@ -84,6 +84,12 @@ pub enum AdminCommand {
     /// rating, ratings_total, category, sub_category (;-separated), is_variant_of,
     /// collection_name, commission.
     ImportCatalog { file: PathBuf },
+    /// Lift the lock on an account after too many failed logins (more than 10 in 15
+    /// minutes): clears that username's failed logins, from every address.
+    Unlock {
+        /// The account's e-mail address (any case).
+        email: String,
+    },
     /// Copy this (SQLite) database into an empty PostgreSQL database, migrating it first,
     /// then compare every table's row count and checksum.
     CopyTo {
@@ -215,6 +221,16 @@ pub async fn run(db: &Db, args: AdminArgs) -> anyhow::Result<()> {
             println!(
                 "brand {brand} uses profile {profile_id} / advertiser {advertiser_id} in {region}"
             );
+        }
+        AdminCommand::Unlock { email } => {
+            let username = crate::login::normalise_username(&email);
+            let cleared = db.clear_all_login_failures(&username).await?;
+            let known = db.account_by_email(&username).await?.is_some();
+            match (cleared, known) {
+                (0, false) => anyhow::bail!("no account '{email}' and no failed logins for it"),
+                (0, true) => println!("{username} was not locked"),
+                (n, _) => println!("unlocked {username} (cleared {n} failed logins)"),
+            }
         }
         AdminCommand::CopyTo { to } => {
             let target = Db::connect(&to)

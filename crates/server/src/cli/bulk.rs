@@ -30,7 +30,8 @@ pub struct BulkArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
 
-    /// Where the server e-mails the results (default: the account's address).
+    /// Where the server e-mails the results: only the account's own address is accepted
+    /// (the default).
     #[arg(long)]
     pub email: Option<String>,
 }

@@ -79,6 +79,7 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
             publisher_id: cfg.amazon_publisher_id.clone(),
             rate_limit: cfg.rate_limit,
             cors_origins: cfg.cors_origins(),
+            quotas: cfg.quotas,
         },
     );
     if demo_enabled && !cfg.no_demo_links {

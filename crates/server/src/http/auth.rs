@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -61,8 +63,8 @@ async fn token(
     state: State<AppState>,
     peer: ConnectInfo<SocketAddr>,
     form: Form<TokenForm>,
-) -> ApiResult<Json<TokenResponse>> {
-    grant(state, peer, form).await
+) -> ApiResult<Response> {
+    grant(state, peer, form).await.map(uncacheable)
 }
 
 /// The same as `POST /token`, at the path seller clients use.
@@ -79,15 +81,27 @@ async fn seller_token(
     state: State<AppState>,
     peer: ConnectInfo<SocketAddr>,
     form: Form<TokenForm>,
-) -> ApiResult<Json<TokenResponse>> {
-    grant(state, peer, form).await
+) -> ApiResult<Response> {
+    grant(state, peer, form).await.map(uncacheable)
+}
+
+/// Tokens must not be kept by caches on the way (RFC 6749 §5.1).
+fn uncacheable(tokens: TokenResponse) -> Response {
+    (
+        [
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (header::PRAGMA, HeaderValue::from_static("no-cache")),
+        ],
+        Json(tokens),
+    )
+        .into_response()
 }
 
 async fn grant(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(form): Form<TokenForm>,
-) -> ApiResult<Json<TokenResponse>> {
+) -> ApiResult<TokenResponse> {
     match form.grant_type.as_deref().map(str::trim) {
         None | Some("") | Some("password") => {
             let (username, password) = match (form.username, form.password) {
@@ -104,15 +118,13 @@ async fn grant(
                 }
             };
             let ip = peer.ip().to_string();
-            login::password_grant(&state, &username, &password, &ip)
-                .await
-                .map(Json)
+            login::password_grant(&state, &username, &password, &ip).await
         }
         Some("refresh_token") => {
             let token = form.refresh_token.ok_or_else(|| {
                 ApiError::Validation(vec![FieldError::missing("body", "refresh_token")])
             })?;
-            login::refresh_grant(&state, &token).await.map(Json)
+            login::refresh_grant(&state, &token).await
         }
         Some(_) => Err(ApiError::UnsupportedGrantType),
     }

@@ -19,6 +19,7 @@ use crate::http::format::iso_utc;
 use crate::http::objects::new_link::parse_new_link;
 use crate::http::params;
 use crate::jobs::{self, MAX_ITEMS};
+use crate::quotas;
 use crate::state::AppState;
 use crate::store::bulk::{JobSummary, NewItem, NewJob};
 
@@ -46,7 +47,8 @@ pub struct BulkItem {
 pub struct BulkRequest {
     /// 1 to 5,000 links.
     pub links: Vec<BulkItem>,
-    /// Where to send the result CSV; defaults to the account's address.
+    /// Where to send the result CSV: the account's own address (any case), which is also
+    /// the default; any other address is refused (422).
     pub email: Option<String>,
 }
 
@@ -165,9 +167,21 @@ fn parse_request(body: &Value, default_email: &str) -> Result<(Vec<NewItem>, Str
             "too_long",
         ));
     }
+    // Only the account's own address: anything else would make Quiver mail content the
+    // caller chose, from Quiver's sender, to whoever the caller names.
     let email = match obj.get("email") {
         None | Some(Value::Null) => default_email.to_owned(),
-        Some(Value::String(s)) if valid_email(s.trim()) => s.trim().to_owned(),
+        Some(Value::String(s)) if s.trim().to_lowercase() == default_email.to_lowercase() => {
+            default_email.to_owned()
+        }
+        Some(Value::String(s)) if valid_email(s.trim()) => {
+            return Err(ApiError::validation(
+                "body",
+                "email",
+                "Results can only be e-mailed to your account's own address",
+                "value_error",
+            ));
+        }
         Some(_) => {
             return Err(ApiError::validation(
                 "body",
@@ -229,7 +243,8 @@ fn parse_request(body: &Value, default_email: &str) -> Result<(Vec<NewItem>, Str
         (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 413, body = Problem, description = "`payload_too_large`"),
-        (status = 422, body = ValidationProblem, description = "No links, more than 5,000, or a malformed body or e-mail"),
+        (status = 422, body = ValidationProblem, description = "No links, more than 5,000, a malformed body, or an `email` other than the account's own"),
+        (status = 429, body = Problem, description = "`quota_exceeded`: too many bulk jobs open, items waiting or links in 24 hours for this account"),
     ))]
 async fn submit(
     State(state): State<AppState>,
@@ -243,7 +258,15 @@ async fn submit(
         email: email.clone(),
         created_at: now_ms(),
     };
-    state.db.create_bulk_job(&job, &items).await?;
+    let needing_links = items.iter().filter(|i| i.error.is_none()).count() as i64;
+    let quotas = state.settings.quotas;
+    let now = job.created_at;
+    state
+        .db
+        .create_bulk_job_within(&job, &items, now - quotas::DAY_MS, |load| {
+            quotas::admit_bulk(&quotas, load, needing_links, now)
+        })
+        .await??;
     jobs::wake();
     tracing::info!(job = %job.id, items = items.len(), "bulk job queued");
     Ok((

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::{Principal, token_hash};
 use crate::error::{ApiError, FieldError};
+use crate::http::control;
 use crate::state::AppState;
 
 /// Query string parsed into `T`; a bad value is a 422 naming the parameter.
@@ -59,6 +60,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        control::check_urlencoded("query", query.as_bytes())?;
         parse_urlencoded("query", query.as_bytes()).map(Query)
     }
 }
@@ -78,6 +80,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = body_bytes(req, state).await?;
+        control::check_urlencoded("body", &bytes)?;
         parse_urlencoded("body", &bytes).map(Form)
     }
 }
@@ -98,6 +101,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             }
         })?;
         de.end().map_err(|e| json_invalid(&e))?;
+        control::check_json(&bytes)?;
         Ok(Json(value))
     }
 }

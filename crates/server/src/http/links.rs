@@ -143,6 +143,7 @@ pub struct GenerateLinkBody {
         (status = 409, body = Problem, description = "**(Quiver)** `brand_not_connected`: the brand has no Amazon Attribution account in that region"),
         (status = 413, body = Problem, description = "`payload_too_large`"),
         (status = 422, body = Unprocessable, description = "Malformed body, `invalid_asin` or `idempotency_key_reused` (these two as `{detail, code}`)"),
+        (status = 429, body = Problem, description = "`quota_exceeded`: the account's links per 24 hours are used up, with Retry-After"),
         (status = 503, body = Problem, description = "`amazon_unavailable`, with Retry-After"),
     ))]
 async fn generate(

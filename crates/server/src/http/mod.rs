@@ -6,7 +6,8 @@
 //! `web`, which serve outside the JSON API.
 //!
 //! Shared by resources: `extract` (request extractors and the caller), `params` (parsing
-//! query and body values), `paging` (limits, cursors, page numbers), `format` (how stored
+//! query and body values), `control` (refusing control characters), `head` (limits on the
+//! request head), `paging` (limits, cursors, page numbers), `format` (how stored
 //! values are written) and `objects` (request and response objects used by more than one
 //! resource).
 
@@ -14,9 +15,11 @@ pub mod access;
 pub mod auth;
 pub mod bulk;
 pub mod catalog;
+pub mod control;
 pub mod docs;
 pub mod extract;
 pub mod format;
+pub mod head;
 pub mod health;
 pub mod legacy_reports;
 pub mod links;

@@ -22,7 +22,12 @@ use crate::store::now_ms;
 /// Most items one job may have (spec §4).
 pub const MAX_ITEMS: usize = 5_000;
 
-/// The text of an error row: the same words single creation answers with.
+/// Why an item failed when Amazon stayed unreachable through every attempt.
+pub const AMAZON_GAVE_UP: &str = "Couldn't reach Amazon to create the link (gave up after \
+     repeated attempts); submit this item again to retry";
+
+/// The text of an error row: the same words single creation answers with, except where
+/// those depend on the moment.
 pub fn error_text(e: &ApiError) -> String {
     match e {
         ApiError::Validation(items) => items
@@ -31,6 +36,9 @@ pub fn error_text(e: &ApiError) -> String {
             .collect::<Vec<_>>()
             .join("; "),
         ApiError::Internal(_) => "Internal error while creating the link".to_owned(),
+        // The row is read when the job is done, maybe days later: a "retry in N seconds"
+        // would mean nothing by then.
+        ApiError::AmazonUnavailable { .. } => AMAZON_GAVE_UP.to_owned(),
         other => other.to_string(),
     }
 }
@@ -331,6 +339,16 @@ mod tests {
             "string_length",
         );
         assert_eq!(error_text(&e), "link_name must be 1 to 200 characters");
+    }
+
+    #[test]
+    fn an_amazon_outage_is_worded_without_a_moment() {
+        let e = ApiError::AmazonUnavailable {
+            retry_after: Duration::from_secs(3),
+        };
+        let text = error_text(&e);
+        assert!(text.starts_with("Couldn't reach Amazon"), "{text}");
+        assert!(!text.contains("seconds") && !text.contains('3'), "{text}");
     }
 
     #[test]

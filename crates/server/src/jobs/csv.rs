@@ -1,5 +1,6 @@
 //! The result CSV of a bulk job (spec §4): exactly these columns, one row per finished
-//! item in submission order, quoted by the `csv` crate.
+//! item in submission order, quoted by the `csv` crate. The download and the e-mailed copy
+//! are both this one function's output.
 
 use quiver_domain::{Asin, LinkName};
 
@@ -27,8 +28,37 @@ fn name_cell(item: &ItemResult) -> String {
     }
 }
 
+/// Defuses a cell a spreadsheet would evaluate (OWASP, "CSV Injection"): one that begins
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, which
+/// spreadsheets show as text and do not run. A plain number (`-12.50`) is not a formula
+/// and stays as it is. The same rule is `csvEscape` in `web/js/ui.js`.
+pub fn neutralise(cell: String) -> String {
+    let risky = cell
+        .chars()
+        .next()
+        .is_some_and(|c| matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r'));
+    if risky && !is_plain_number(&cell) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+fn is_plain_number(s: &str) -> bool {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
 pub fn results_csv(items: &[ItemResult]) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::with_capacity(64 + items.len() * 200));
+    // Declaring `'` the comment character makes the writer quote every cell containing
+    // one, so each defused cell is also a quoted cell (OWASP asks for both). Readers
+    // that are not told of a comment character see ordinary quoted cells.
+    let mut w = csv::WriterBuilder::new()
+        .comment(Some(b'\''))
+        .from_writer(Vec::with_capacity(64 + items.len() * 200));
     w.write_record(HEADER)?;
     for item in items {
         let ok = item.status == "done";
@@ -41,14 +71,17 @@ pub fn results_csv(items: &[ItemResult]) -> Result<Vec<u8>, csv::Error> {
                 e.unwrap_or_else(|| "Unknown error".to_owned()),
             )
         };
-        w.write_record([
-            asin_cell(&item.asin),
-            item.marketplace.clone(),
-            name_cell(item),
-            url,
-            (if ok { "ok" } else { "error" }).to_owned(),
-            error,
-        ])?;
+        w.write_record(
+            [
+                asin_cell(&item.asin),
+                item.marketplace.clone(),
+                name_cell(item),
+                url,
+                (if ok { "ok" } else { "error" }).to_owned(),
+                error,
+            ]
+            .map(neutralise),
+        )?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
@@ -101,6 +134,53 @@ mod tests {
                 assert_eq!(&row[5], "Product not found: \"x\", really");
             }
         }
+    }
+
+    #[test]
+    fn formulas_are_defused_and_quoted() {
+        let names = [
+            "=HYPERLINK(\"http://evil.example\",\"x\")",
+            "\t=1+1",
+            "+1+2",
+            "-2+3",
+            "@SUM(A1)",
+            "\r=1",
+        ];
+        let mut items: Vec<_> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| item(i as i32, Some(n), true))
+            .collect();
+        // An invalid ASIN is written as submitted, so it is defused too.
+        let mut bad = item(9, Some("-12.50"), false);
+        bad.asin = "=cmd|' /C calc'!A0".into();
+        items.push(bad);
+        let text = String::from_utf8(results_csv(&items).unwrap()).unwrap();
+        let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(text.as_bytes())
+            .records()
+            .map(Result::unwrap)
+            .collect();
+        // The name is trimmed first (a tab-prefixed name would become a live formula),
+        // then defused.
+        let expected = [
+            "'=HYPERLINK(\"http://evil.example\",\"x\")",
+            "'=1+1",
+            "'+1+2",
+            "'-2+3",
+            "'@SUM(A1)",
+            "'=1",
+        ];
+        for (row, want) in rows.iter().zip(expected) {
+            assert_eq!(&row[2], want);
+        }
+        assert!(
+            text.contains("\"'@SUM(A1)\""),
+            "defused cells are quoted: {text}"
+        );
+        assert_eq!(&rows[6][0], "'=cmd|' /C calc'!A0");
+        assert_eq!(&rows[6][2], "-12.50", "a plain number is not a formula");
+        assert_eq!(neutralise("ok".into()), "ok");
+        assert_eq!(neutralise("+49 30 1234".into()), "'+49 30 1234");
     }
 
     #[test]

@@ -125,6 +125,13 @@ impl Db {
         Ok(())
     }
 
+    /// Every failure of `username`, from any address: an operator unlocking the account.
+    pub async fn clear_all_login_failures(&self, username: &str) -> StoreResult<u64> {
+        const SQL: &str = "DELETE FROM login_failures WHERE username = $1";
+        let n = write_pool!(self, pool => sqlx::query(SQL).bind(username).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(n)
+    }
+
     pub async fn prune_login_failures(&self, before: i64) -> StoreResult<u64> {
         const SQL: &str = "DELETE FROM login_failures WHERE at <= $1";
         let r = write_pool!(self, pool => sqlx::query(SQL).bind(before).execute(pool).await.map(|r| r.rows_affected()))?;

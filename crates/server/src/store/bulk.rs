@@ -8,7 +8,8 @@
 use sqlx::AssertSqlSafe;
 
 use super::links::LinkRow;
-use super::{Db, StoreError, StoreResult, read_pool, write_pool};
+use super::quotas::{self, AccountLoad};
+use super::{Db, Engine, StoreError, StoreResult, read_pool, write_pool};
 
 /// A new job, written together with all its items.
 #[derive(Debug, Clone)]
@@ -104,13 +105,42 @@ const CLAIMED_COLUMNS: &str = "i.job_id, i.position, i.asin, i.marketplace, i.li
 impl Db {
     /// Stores a job and every item in one transaction: the job exists whole or not at all.
     pub async fn create_bulk_job(&self, job: &NewJob, items: &[NewItem]) -> StoreResult<()> {
+        self.create_bulk_job_within(job, items, job.created_at, |_| {
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .await
+        .map(|admitted| admitted.unwrap_or_else(|never| match never {}))
+    }
+
+    /// Like `create_bulk_job`, once `admit` accepts the account's load (links counted
+    /// from `since`), read in the same transaction and with the account's quota checks
+    /// serialised, so concurrent submissions cannot both slip under a limit. A refusal
+    /// stores nothing.
+    pub async fn create_bulk_job_within<E>(
+        &self,
+        job: &NewJob,
+        items: &[NewItem],
+        since: i64,
+        admit: impl FnOnce(&AccountLoad) -> Result<(), E>,
+    ) -> StoreResult<Result<(), E>> {
         const JOB_SQL: &str = "INSERT INTO bulk_jobs (id, account_id, email, total, status, created_at, \
              email_status, email_attempts, email_next_at) VALUES ($1, $2, $3, $4, 'queued', $5, 'none', 0, 0)";
         const ITEM_HEAD: &str = "INSERT INTO bulk_items (job_id, position, asin, marketplace, link_name, \
              status, error, next_attempt_at, finished_at, attempts) VALUES ";
         let total = items.len() as i64;
-        let result: Result<(), sqlx::Error> = write_pool!(self, pool => async {
+        let postgres = self.engine() == Engine::Postgres;
+        let lowest = quotas::lowest_id_since(since);
+        let result: Result<Result<(), E>, sqlx::Error> = write_pool!(self, pool => async {
             let mut tx = pool.begin().await?;
+            if postgres {
+                sqlx::query(quotas::LOCK_ACCOUNT_PG).bind(&job.account_id).execute(&mut *tx).await?;
+            }
+            let load: AccountLoad = sqlx::query_as(quotas::LOAD_SQL)
+                .bind(&job.account_id).bind(&lowest).bind(since)
+                .fetch_one(&mut *tx).await?;
+            if let Err(refused) = admit(&load) {
+                return Ok(Err(refused));
+            }
             sqlx::query(JOB_SQL)
                 .bind(&job.id).bind(&job.account_id).bind(&job.email).bind(total).bind(job.created_at)
                 .execute(&mut *tx).await?;
@@ -129,7 +159,8 @@ impl Db {
                 }
                 q.execute(&mut *tx).await?;
             }
-            tx.commit().await
+            tx.commit().await?;
+            Ok(Ok(()))
         }.await);
         result.map_err(StoreError::from_write)
     }

@@ -8,6 +8,7 @@ pub mod commission;
 pub mod copy;
 pub mod links;
 pub mod ops;
+pub mod quotas;
 pub mod reports;
 pub mod sellers;
 pub mod tags;

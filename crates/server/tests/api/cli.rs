@@ -286,7 +286,51 @@ fn serve_refuses_to_guess_amazon_with_a_non_default_database() {
         "QUIVER_RATE_LIMIT",
         "QUIVER_SMTP_URL",
         "QUIVER_LINK_DEADLINE_MS",
+        "QUIVER_QUOTA_BULK_JOBS",
+        "QUIVER_QUOTA_BULK_ITEMS",
+        "QUIVER_QUOTA_LINKS_PER_DAY",
     ] {
         assert!(help.contains(var), "--help names {var}");
     }
+}
+
+/// The lock after repeated failed logins (spec §1) holds until the window passes, or until
+/// an operator lifts it with `quiver admin unlock`.
+#[tokio::test]
+async fn admin_unlock_lifts_the_lock_after_failed_logins() {
+    use crate::support::{CREATOR, PASSWORD, TestApp};
+    use reqwest::StatusCode;
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::support::fresh_database_url(&dir).await;
+    let app = TestApp::on_database(&url, &[]).await;
+    for _ in 0..10 {
+        let r = app
+            .post_form("/token", &[("username", CREATOR), ("password", "wrong")])
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let locked = app
+        .post_form("/token", &[("username", CREATOR), ("password", PASSWORD)])
+        .await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(locked.code(), "too_many_attempts");
+
+    let run = |args: Vec<&'static str>| {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || quiver(&url, &args))
+    };
+    let out = run(vec!["admin", "unlock", "Creator@Example.com"])
+        .await
+        .unwrap();
+    assert!(ok(&out).contains("unlocked creator@example.com (cleared 10 failed logins)"));
+    app.login(CREATOR).await;
+
+    let again = run(vec!["admin", "unlock", CREATOR]).await.unwrap();
+    assert!(ok(&again).contains("was not locked"));
+    let unknown = run(vec!["admin", "unlock", "nobody@example.com"])
+        .await
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no account"));
 }

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod abuse;
 mod amazon;
 mod auth;
 mod binary;
@@ -11,6 +12,7 @@ mod catalog;
 mod cli;
 mod copy;
 mod crash;
+mod hardening;
 mod links;
 mod multiprocess;
 mod ops;

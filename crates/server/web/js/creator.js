@@ -348,7 +348,6 @@ function bulkItems(text) {
 
 export async function bulk(main) {
   const file = h('input', { type: 'file', name: 'file', accept: '.csv,text/csv' });
-  const email = h('input', { type: 'email', name: 'email', autocomplete: 'email' });
   const msg = notice();
   const submit = h('button', { type: 'submit' }, 'Upload and create links');
   const status = h('div', { class: 'bulk-status', 'aria-live': 'polite' });
@@ -357,7 +356,7 @@ export async function bulk(main) {
     'asin,link_name,marketplace\r\nB0D45KS7QM,backpack-newsletter,amazon.com\r\nB0D45KS7QM,rucksack-de,amazon.de\r\n'));
   const form = h('form', { class: 'card', novalidate: true },
     field('CSV file', file, 'Header row: asin, link_name (optional), marketplace (optional, default amazon.com). Up to 5,000 rows.'),
-    field('Email the results to (optional)', email, 'Defaults to your account’s address.'),
+    h('p', { class: 'muted' }, 'When the server sends e-mail, the results also go to your account’s address.'),
     msg.el,
     h('div', { class: 'actions' }, submit, sample));
   clear(main, heading('Bulk upload'), form, status);
@@ -366,7 +365,6 @@ export async function bulk(main) {
     ev.preventDefault();
     msg.hide();
     setFieldError(file, '');
-    setFieldError(email, '');
     if (!file.files.length) {
       setFieldError(file, 'Choose a CSV file.');
       file.focus();
@@ -382,7 +380,7 @@ export async function bulk(main) {
     }
     try {
       const job = await busy(submit, () => call('POST', '/bulk_generate_attribution_links', {
-        json: { links: items, email: email.value.trim() || undefined },
+        json: { links: items },
       }));
       await followJob(job.job_id, job.queued_count, status);
     } catch (e) {

@@ -189,9 +189,17 @@ export function copyButton(text, input, label = 'Copy') {
   return btn;
 }
 
+/**
+ * One CSV cell. A cell a spreadsheet would evaluate (OWASP "CSV Injection": it begins with
+ * =, +, -, @, tab or carriage return) gets a leading ' and is quoted, so it shows as text;
+ * a plain number such as -12.5 is not a formula and stays as it is. The server's bulk CSV
+ * follows the same rule (`neutralise` in crates/server/src/jobs/csv.rs).
+ */
 export function csvEscape(v) {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  let s = v === null || v === undefined ? '' : String(v);
+  const formula = /^[=+\-@\t\r]/.test(s) && !/^[+-]?\d+(\.\d*)?$/.test(s);
+  if (formula) s = `'${s}`;
+  return formula || /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** columns: [[header, row => value], ...] */
