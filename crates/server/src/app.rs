@@ -35,6 +35,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(http::sellers::router())
         .merge(http::access::router())
         .merge(http::reports::router())
+        .merge(http::summary::router())
         .merge(http::bulk::router())
 }
 

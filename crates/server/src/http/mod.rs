@@ -12,4 +12,5 @@ pub mod metrics;
 pub mod paging;
 pub mod reports;
 pub mod sellers;
+pub mod summary;
 pub mod web;

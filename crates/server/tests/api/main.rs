@@ -16,5 +16,6 @@ mod multiprocess;
 mod ops;
 mod reports;
 mod sellers;
+mod summary;
 mod support;
 mod web;
