@@ -4,7 +4,8 @@
 # in Debian's headless Chromium with node's test runner, and stops the server.
 # Screenshots of each main screen go to artifacts/screenshots/ (repository root).
 #
-# Needs: cargo, node >= 18, /usr/bin/chromium (apt-get install chromium), `npm ci` in e2e/.
+# Needs: cargo, node >= 18, /usr/bin/chromium (apt-get install chromium), sqlite3 (the large-report
+# test seeds facts straight into the throwaway database), `npm ci` in e2e/.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -57,7 +58,7 @@ curl -fsS "$base/readyz" >/dev/null
 mkdir -p "$root/artifacts/screenshots"
 status=0
 QUIVER_URL="$base" QUIVER_E2E_CHROMIUM="$chromium" QUIVER_E2E_SCREENSHOTS="$root/artifacts/screenshots" \
-  QUIVER_E2E_SERVER_LOG="$work/server.log" \
+  QUIVER_E2E_SERVER_LOG="$work/server.log" QUIVER_E2E_DATABASE="$work/quiver.db" \
   node --test --test-concurrency=1 --test-timeout=120000 --test-reporter=spec "$here"/tests/*.test.js || status=$?
 if [ "$status" -ne 0 ]; then
   echo "e2e: failed; last lines of the server log:" >&2

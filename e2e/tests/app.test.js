@@ -262,7 +262,7 @@ test('reports: date range, daily chart, per-link table and CSV download', async 
   const file = await download.path();
   const { readFile } = await import('node:fs/promises');
   const csv = await readFile(file, 'utf8');
-  assert.match(csv.split('\r\n')[0], /^date,link_id,link_name,/);
+  assert.match(csv.split('\r\n')[0], /^link,name,currency,clicks,/);
   assert.ok(csv.split('\r\n').length > 2, 'the CSV has rows');
   // An end before the start is explained next to the end date.
   await page.getByLabel('From', { exact: true }).fill('2026-03-10');

@@ -10,6 +10,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -37,6 +38,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(http::access::router())
         .merge(http::reports::router())
         .merge(http::legacy_reports::router())
+        .merge(http::summary::router())
         .merge(http::bulk::router())
 }
 
@@ -61,6 +63,8 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(limiter, ratelimit::limit))
         .layer(middleware::from_fn(http::metrics::track))
         .layer(cors)
+        // gzip or brotli, as the client accepts, for the app's files and JSON alike.
+        .layer(CompressionLayer::new())
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
         }))

@@ -29,4 +29,5 @@ pub mod paging;
 pub mod params;
 pub mod reports;
 pub mod sellers;
+pub mod summary;
 pub mod web;

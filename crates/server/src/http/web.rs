@@ -58,17 +58,63 @@ static ASSETS: &[Asset] = &[
     asset!("vendor/qrcode-generator-2.0.4.mjs", JS),
 ];
 
-/// Strong validators, computed once: assets change only with the binary.
-fn etags() -> &'static [String] {
-    static ETAGS: OnceLock<Vec<String>> = OnceLock::new();
-    ETAGS.get_or_init(|| {
+/// One hash over every asset, computed at start. The page and the modules refer to the
+/// app's files as `<file>?v=<hash>`, so a browser keeps them for a year and still loads a
+/// new release at once (its page, always revalidated, names the new hash).
+fn release() -> &'static str {
+    static RELEASE: OnceLock<String> = OnceLock::new();
+    RELEASE.get_or_init(|| {
+        let mut h = Sha256::new();
+        for a in ASSETS {
+            h.update(a.path.as_bytes());
+            h.update(a.body);
+        }
+        hex(&h.finalize()[..8])
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bodies as served: references between the app's own files carry `?v=<release>`.
+/// Every module names the others the same way, so each is loaded (and evaluated) once.
+fn bodies() -> &'static [Vec<u8>] {
+    static BODIES: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    BODIES.get_or_init(|| {
+        let v = release();
         ASSETS
             .iter()
             .map(|a| {
-                let digest = Sha256::digest(a.body);
-                let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-                format!("\"{hex}\"")
+                if a.path.starts_with("vendor/")
+                    || !(a.path.ends_with(".js") || a.path.ends_with(".html"))
+                {
+                    return a.body.to_vec();
+                }
+                let mut text = String::from_utf8_lossy(a.body).into_owned();
+                for other in ASSETS.iter().filter(|o| !o.path.starts_with("vendor/")) {
+                    let file = other.path.rsplit('/').next().unwrap_or(other.path);
+                    for quote in ['\'', '"'] {
+                        for prefix in ["./", "/app/js/", "/app/"] {
+                            let from = format!("{quote}{prefix}{file}{quote}");
+                            let to = format!("{quote}{prefix}{file}?v={v}{quote}");
+                            text = text.replace(&from, &to);
+                        }
+                    }
+                }
+                text.into_bytes()
             })
+            .collect()
+    })
+}
+
+/// Strong validators of the served bodies, computed once: assets change only with the binary.
+fn etags() -> &'static [String] {
+    static ETAGS: OnceLock<Vec<String>> = OnceLock::new();
+    ETAGS.get_or_init(|| {
+        bodies()
+            .iter()
+            .map(|b| format!("\"{}\"", hex(&Sha256::digest(b)[..12])))
             .collect()
     })
 }
@@ -90,12 +136,17 @@ async fn root(method: Method) -> Response {
 }
 
 async fn page(method: Method, headers: HeaderMap) -> Response {
-    serve("index.html", &method, &headers)
+    serve("index.html", false, &method, &headers)
 }
 
 async fn file(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let name = uri.path().strip_prefix("/app/").unwrap_or_default();
-    serve(name, &method, &headers)
+    let versioned = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .any(|kv| kv.strip_prefix("v=") == Some(release()));
+    serve(name, versioned, &method, &headers)
 }
 
 fn readable(method: &Method) -> bool {
@@ -109,7 +160,7 @@ fn method_not_allowed() -> Response {
     r
 }
 
-fn serve(name: &str, method: &Method, headers: &HeaderMap) -> Response {
+fn serve(name: &str, versioned: bool, method: &Method, headers: &HeaderMap) -> Response {
     if !readable(method) {
         return method_not_allowed();
     }
@@ -118,9 +169,9 @@ fn serve(name: &str, method: &Method, headers: &HeaderMap) -> Response {
     };
     let asset = &ASSETS[i];
     let etag = &etags()[i];
-    // Vendored files carry their version in the name, so they never change under it; the
-    // app's own files are revalidated so an upgrade shows at once.
-    let cache = if name.starts_with("vendor/") {
+    // Vendored files carry their version in the name and the app's files the release hash
+    // in the query, so neither changes under its URL; anything else is revalidated.
+    let cache = if name.starts_with("vendor/") || (versioned && name != "index.html") {
         "public, max-age=31536000, immutable"
     } else {
         "no-cache"
@@ -137,7 +188,7 @@ fn serve(name: &str, method: &Method, headers: &HeaderMap) -> Response {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static(asset.content_type),
             )],
-            asset.body,
+            bodies()[i].as_slice(),
         )
             .into_response()
     };

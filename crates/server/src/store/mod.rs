@@ -11,6 +11,7 @@ pub mod ops;
 pub mod quotas;
 pub mod reports;
 pub mod sellers;
+pub mod summary;
 pub mod tags;
 pub mod tokens;
 

@@ -33,21 +33,22 @@ macro_rules! bind_args {
         q
     }};
 }
+pub(super) use bind_args;
 
 /// SQL text with `$n` placeholders numbered as arguments are added.
 #[derive(Default)]
-struct Sql {
-    text: String,
-    args: Vec<Arg>,
+pub(super) struct Sql {
+    pub(super) text: String,
+    pub(super) args: Vec<Arg>,
 }
 
 impl Sql {
-    fn push(&mut self, s: &str) -> &mut Self {
+    pub(super) fn push(&mut self, s: &str) -> &mut Self {
         self.text.push_str(s);
         self
     }
 
-    fn arg(&mut self, a: Arg) -> &mut Self {
+    pub(super) fn arg(&mut self, a: Arg) -> &mut Self {
         self.args.push(a);
         let n = self.args.len();
         self.text.push_str(&format!("${n}"));
@@ -222,7 +223,7 @@ impl ReportFilter {
             && self.link_name.is_none()
     }
 
-    fn push_where(&self, sql: &mut Sql, owner_col: &str, owner: &str) {
+    pub(super) fn push_where(&self, sql: &mut Sql, owner_col: &str, owner: &str) {
         sql.push(" WHERE ")
             .push(owner_col)
             .push(" = ")
@@ -391,7 +392,7 @@ pub enum LinkSort {
     Created,
 }
 
-const SUMS: &str = "CAST(COALESCE(SUM(clicks), 0) AS BIGINT) AS clicks, CAST(COALESCE(SUM(dpv), 0) AS BIGINT) AS dpv, \
+pub(super) const SUMS: &str = "CAST(COALESCE(SUM(clicks), 0) AS BIGINT) AS clicks, CAST(COALESCE(SUM(dpv), 0) AS BIGINT) AS dpv, \
      CAST(COALESCE(SUM(atc), 0) AS BIGINT) AS atc, CAST(COALESCE(SUM(purchases), 0) AS BIGINT) AS purchases, \
      CAST(COALESCE(SUM(units), 0) AS BIGINT) AS units, CAST(COALESCE(SUM(sales), 0) AS BIGINT) AS sales, \
      CAST(COALESCE(SUM(brb), 0) AS BIGINT) AS brb, CAST(COALESCE(SUM(commission), 0) AS BIGINT) AS commission";

@@ -18,5 +18,7 @@ mod multiprocess;
 mod ops;
 mod reports;
 mod sellers;
+mod serving;
+mod summary;
 mod support;
 mod web;

@@ -49,7 +49,7 @@ async fn the_app_page_and_its_assets_are_served_with_types_and_a_strict_csp() {
     assert_eq!(header(&page, "cache-control"), "no-cache");
     assert_strict_csp(&page);
     let html = page.text().await.unwrap();
-    assert!(html.contains(r#"<script type="module" src="/app/js/main.js">"#));
+    assert!(html.contains(r#"<script type="module" src="/app/js/main.js?v="#));
     // Nothing is loaded from another origin.
     assert!(
         !html.contains("//cdn") && !html.contains("https://"),

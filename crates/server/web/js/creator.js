@@ -5,6 +5,7 @@ import { call, ApiError } from './api.js';
 import {
   h, clear, field, select, marketplaceSelect, notice, describe, heading, busy, copyButton, table,
   setFieldError, showFieldErrors, toast, download, parseCsv, sleep, shortDate, initials, uid,
+  money, num, daysAgo, toCsv,
 } from './ui.js';
 
 const PAGE = 24;
@@ -45,8 +46,9 @@ async function requestAccess(brandId, brandName, msg, button) {
  * POST /generate_attribution_link, retrying while Amazon is unavailable: each retry waits
  * the server's Retry-After and reuses the Idempotency-Key, so a retry cannot make two links.
  */
-async function createLinkWithRetry(body, onWait) {
-  const key = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`);
+
+async function createLinkWithRetry(body, onWait, key = newKey()) {
   for (let attempt = 0; ; attempt++) {
     try {
       return await call('POST', '/generate_attribution_link', { json: body, headers: { 'Idempotency-Key': key } });
@@ -80,8 +82,14 @@ function openCreateDialog(product) {
     form, result);
   closeBtn.addEventListener('click', () => dialog.close());
   dialog.addEventListener('close', () => dialog.remove());
+  // One key per dialog and request body: a double click, a retry or a second submit of the
+  // same form replays the first creation instead of making a second link.
+  let key = newKey();
+  let sent = null;
+  let inFlight = false;
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
+    if (inFlight || submit.disabled) return;
     msg.hide();
     setFieldError(name, '');
     setFieldError(market, '');
@@ -91,12 +99,22 @@ function openCreateDialog(product) {
       return;
     }
     clear(result);
+    const body = { asin: product.asin, link_name: name.value.trim(), marketplace: market.value };
+    if (sent !== null && sent !== JSON.stringify(body)) key = newKey();
+    sent = JSON.stringify(body);
+    inFlight = true;
     try {
       const link = await busy(submit, () => createLinkWithRetry(
-        { asin: product.asin, link_name: name.value.trim(), marketplace: market.value },
+        body,
         (left, n) => msg.show(`Couldn't reach Amazon, retrying in ${left} s (attempt ${n + 1} of ${AMAZON_RETRIES + 1})…`, 'warning'),
+        key,
       ));
       msg.hide();
+      // Created: the form is done; making another link means opening the dialog again.
+      submit.disabled = true;
+      submit.textContent = 'Created';
+      name.readOnly = true;
+      market.disabled = true;
       clear(result, linkResult(link));
       result.querySelector('button').focus();
     } catch (e) {
@@ -116,6 +134,8 @@ function openCreateDialog(product) {
       } else {
         msg.show(describe(e));
       }
+    } finally {
+      inFlight = false;
     }
   });
   document.body.append(dialog);
@@ -133,7 +153,7 @@ function productCard(p) {
   return h('li', { class: 'product card' },
     h('div', { class: 'thumb', 'aria-hidden': 'true' }, initials(p.title)),
     h('div', { class: 'product-body' },
-      h('h3', {}, p.title),
+      h('h2', { class: 'product-title' }, p.title),
       h('p', { class: 'muted' }, `${p.company_name} · ${p.asin} · ${p.marketplace}`),
       h('p', {}, h('strong', {}, price), ` · ${p.commission}% commission`, p.inStock ? '' : ' · out of stock'),
       h('div', { class: 'card-actions' }, badge, create)));
@@ -191,48 +211,124 @@ export async function catalog(main, params) {
   await load(true);
 }
 
+// Links fetched for the list at most (pages of 100): sorting by figures needs them all.
+const MAX_LINK_PAGES = 50;
+const PERIODS = [['7', 'Last 7 days'], ['30', 'Last 30 days'], ['90', 'Last 90 days']];
+const SORTS = [
+  ['created', 'Newest first'], ['name', 'Name'], ['clicks', 'Clicks'], ['purchases', 'Purchases'],
+  ['sales', 'Sales'], ['commission', 'Commission'],
+];
+
+/** Money of a link's figures, one line per currency (never converted). */
+function moneyLines(f, key) {
+  if (!f || !f.money.length) return '–';
+  return h('ul', { class: 'money-list' }, f.money.map((m) => h('li', {}, money(m[key], m.currency))));
+}
+const moneyTotal = (f, key) => (f ? f.money.reduce((a, m) => a + m[key], 0) : 0);
+
 export async function links(main, params) {
   const name = h('input', { type: 'search', name: 'link_name', value: params.get('link_name') || '' });
   const asin = h('input', { type: 'text', name: 'asin', value: params.get('asin') || '', maxlength: 10, autocomplete: 'off' });
   const market = marketplaceSelect('marketplace', params.get('marketplace') || 'all', { all: true });
   const active = select('active', [['', 'Active and paused'], ['true', 'Active'], ['false', 'Paused']], params.get('active') || '');
+  const period = select('period', PERIODS, params.get('period') || '30');
+  const sort = select('sort', SORTS, params.get('sort') || 'created');
   const form = h('form', { class: 'filters', role: 'search' },
     field('Name contains', name), field('ASIN', asin), field('Marketplace', market), field('Status', active),
+    field('Figures for', period), field('Sort by', sort),
     h('button', { type: 'submit' }, 'Filter'));
   const msg = notice();
   const body = h('div', { 'aria-live': 'polite' });
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
-  clear(main, heading('My links'), form, msg.el, body, pager);
+  const csvBtn = h('button', { type: 'button', class: 'secondary', disabled: true }, 'Export CSV');
+  clear(main, heading('My links'), form, msg.el, h('div', { class: 'section-head' }, h('p', { class: 'muted' }, 'Figures come from Amazon’s reports for the chosen period.'), csvBtn), body, pager);
   let page = Number(params.get('page')) || 1;
+  let rows = [];
+  let latest = 0;
+
+  function sorted() {
+    const key = sort.value;
+    const by = {
+      created: (a, b) => (b.created_date_time || '').localeCompare(a.created_date_time || ''),
+      name: (a, b) => a.link_name.localeCompare(b.link_name),
+      clicks: (a, b) => (b.figures?.clicks || 0) - (a.figures?.clicks || 0),
+      purchases: (a, b) => (b.figures?.purchases || 0) - (a.figures?.purchases || 0),
+      sales: (a, b) => moneyTotal(b.figures, 'sales') - moneyTotal(a.figures, 'sales'),
+      commission: (a, b) => moneyTotal(b.figures, 'commission') - moneyTotal(a.figures, 'commission'),
+    }[key];
+    return rows.slice().sort((a, b) => by(a, b) || a.id.localeCompare(b.id));
+  }
+
+  function show() {
+    const all = sorted();
+    const pages = Math.max(1, Math.ceil(all.length / 20));
+    page = Math.min(Math.max(page, 1), pages);
+    const slice = all.slice((page - 1) * 20, page * 20);
+    clear(body, table('Your links', slice, [
+      ['Name', (l) => nameCell(l, load, msg)],
+      ['Product', (l) => [l.product_name, h('br'), h('span', { class: 'muted' }, `${l.asin} · ${l.marketplace}`)]],
+      ['Status', (l) => h('span', { class: `badge ${l.active ? 'ok' : 'paused'}` }, l.active ? 'Active' : 'Paused')],
+      ['Clicks', (l) => num(l.figures?.clicks), { num: true }],
+      ['Purchases', (l) => num(l.figures?.purchases), { num: true }],
+      ['Sales', (l) => moneyLines(l.figures, 'sales'), { num: true }],
+      ['Commission', (l) => moneyLines(l.figures, 'commission'), { num: true }],
+      ['Link', (l) => linkCell(l)],
+      ['', (l) => toggleButton(l, load, msg)],
+    ], { empty: 'No links match. Create one from the catalog.' }));
+    const prev = h('button', { type: 'button', class: 'secondary small', disabled: page <= 1 }, 'Previous');
+    const next = h('button', { type: 'button', class: 'secondary small', disabled: page >= pages }, 'Next');
+    prev.addEventListener('click', () => { page -= 1; show(); });
+    next.addEventListener('click', () => { page += 1; show(); });
+    clear(pager, prev, h('span', {}, all.length ? `${(page - 1) * 20 + 1}–${(page - 1) * 20 + slice.length} of ${all.length}` : ''), next);
+    csvBtn.disabled = !all.length;
+  }
 
   async function load() {
+    const mine = ++latest;
     msg.hide();
     setFieldError(asin, '');
+    const days = Number(period.value);
+    const query = { link_name: name.value.trim(), asin: asin.value.trim(), marketplace: market.value, active: active.value };
+    history.replaceState(null, '', `#/links?${new URLSearchParams({ ...query, period: period.value, sort: sort.value })}`);
     try {
-      const r = await call('GET', '/get_all_links', {
-        query: { link_name: name.value.trim(), asin: asin.value.trim(), marketplace: market.value, active: active.value, page, limit: 20 },
-      });
-      clear(body, table('Your links', r.all_links, [
-        ['Name', (l) => h('span', { class: 'link-name' }, l.link_name)],
-        ['Product', (l) => [l.product_name, h('br'), h('span', { class: 'muted' }, l.asin)]],
-        ['Marketplace', (l) => l.marketplace],
-        ['Created', (l) => shortDate(l.created_date_time)],
-        ['Status', (l) => h('span', { class: `badge ${l.active ? 'ok' : 'paused'}` }, l.active ? 'Active' : 'Paused')],
-        ['Link', (l) => linkCell(l)],
-        ['', (l) => toggleButton(l, load, msg)],
-      ], { empty: 'No links match. Create one from the catalog.' }));
-      const info = r.pagination_info;
-      const prev = h('button', { type: 'button', class: 'secondary small', disabled: page <= 1 }, 'Previous');
-      const next = h('button', { type: 'button', class: 'secondary small', disabled: page >= info.total_pages }, 'Next');
-      prev.addEventListener('click', () => { page -= 1; load(); });
-      next.addEventListener('click', () => { page += 1; load(); });
-      clear(pager, prev, h('span', {}, info.total_items ? `${info.items_start}–${info.items_end} of ${info.total_items}` : ''), next);
+      const [list, summary] = await Promise.all([
+        (async () => {
+          const out = [];
+          for (let p = 1; p <= MAX_LINK_PAGES; p++) {
+            const r = await call('GET', '/get_all_links', { query: { ...query, page: p, limit: 100 } });
+            out.push(...r.all_links);
+            if (p >= r.pagination_info.total_pages) break;
+          }
+          return out;
+        })(),
+        call('GET', '/reports/summary', { query: { start: daysAgo(days - 1), end: daysAgo(0), group_by: 'link' } }),
+      ]);
+      if (mine !== latest) return;
+      const figures = new Map(summary.rows.map((r) => [r.key, r]));
+      rows = list.map((l) => ({ ...l, figures: figures.get(l.id) || null }));
+      show();
     } catch (e) {
+      if (mine !== latest) return;
+      // An error never leaves the previous list looking current.
+      rows = [];
+      clear(body);
+      clear(pager);
+      csvBtn.disabled = true;
       if (e.code === 'invalid_asin' || (e.code === 'validation' && e.fields.some((f) => f.loc.includes('asin')))) {
         setFieldError(asin, describe(e));
       } else msg.show(describe(e));
     }
   }
+  csvBtn.addEventListener('click', () => download(`quiver-links-last-${period.value}-days.csv`, toCsv(sorted(), [
+    ['id', (l) => l.id], ['link_name', (l) => l.link_name], ['asin', (l) => l.asin], ['marketplace', (l) => l.marketplace],
+    ['status', (l) => (l.active ? 'active' : 'paused')], ['url', (l) => l.url], ['created', (l) => l.created_date_time],
+    ['clicks', (l) => l.figures?.clicks || 0], ['purchases', (l) => l.figures?.purchases || 0],
+    ['currency', (l) => (l.figures?.money || []).map((m) => m.currency).join(' ')],
+    ['sales', (l) => (l.figures?.money || []).map((m) => m.sales.toFixed(2)).join(' ')],
+    ['commission', (l) => (l.figures?.money || []).map((m) => m.commission.toFixed(2)).join(' ')],
+  ])));
+  sort.addEventListener('change', () => { page = 1; show(); });
+  asin.addEventListener('input', () => setFieldError(asin, ''));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     page = 1;
@@ -241,25 +337,74 @@ export async function links(main, params) {
   await load();
 }
 
+/** The link's name with an in-place rename (PATCH /links/{id} {link_name}). */
+function nameCell(l, reload, msg) {
+  const cell = h('div', { class: 'name-cell' });
+  const showName = () => {
+    const rename = h('button', { type: 'button', class: 'small secondary', 'aria-label': `Rename ${l.link_name}` }, 'Rename');
+    rename.addEventListener('click', edit);
+    clear(cell, h('span', { class: 'link-name' }, l.link_name), ' ', rename);
+  };
+  const edit = () => {
+    const input = h('input', { type: 'text', name: 'new_link_name', value: l.link_name, maxlength: 200, 'aria-label': `New name for ${l.link_name}` });
+    const save = h('button', { type: 'submit', class: 'small' }, 'Save');
+    const cancel = h('button', { type: 'button', class: 'small secondary' }, 'Cancel');
+    const f = h('form', { class: 'rename' }, input, save, cancel);
+    cancel.addEventListener('click', showName);
+    input.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') { ev.stopPropagation(); showName(); } });
+    f.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const value = input.value.trim();
+      if (!value) { input.setAttribute('aria-invalid', 'true'); input.focus(); return; }
+      try {
+        await busy(save, () => call('PATCH', `/links/${encodeURIComponent(l.id)}`, { json: { link_name: value } }));
+        toast(`Renamed to ${value}`);
+        await reload();
+      } catch (e) {
+        msg.show(`${l.link_name}: ${describe(e)}`);
+      }
+    });
+    clear(cell, f);
+    input.select();
+  };
+  showName();
+  return cell;
+}
+
 function linkCell(l) {
-  const qrBtn = h('button', { type: 'button', class: 'secondary small', 'aria-label': `Show QR code for ${l.link_name}` }, 'QR');
+  const qrBtn = h('button', { type: 'button', class: 'secondary small', 'aria-label': `QR code for ${l.link_name}` }, 'QR code');
   const holder = h('div');
   qrBtn.addEventListener('click', () => {
     if (holder.firstChild) { holder.replaceChildren(); qrBtn.setAttribute('aria-expanded', 'false'); return; }
     holder.append(qrImage(l.url, l.link_name));
     qrBtn.setAttribute('aria-expanded', 'true');
   });
-  return h('div', { class: 'link-cell' }, copyButton(l.url, null), ' ', qrBtn, holder);
+  return h('div', { class: 'link-cell' }, h('code', { class: 'url full-url' }, l.url), h('div', {}, copyButton(l.url, null), ' ', qrBtn), holder);
 }
 
 function toggleButton(link, reload, msg) {
   const label = link.active ? 'Pause' : 'Resume';
   const b = h('button', { type: 'button', class: 'small secondary', 'aria-label': `${label} ${link.link_name}` }, label);
+  const set = (value) => call('PATCH', `/links/${encodeURIComponent(link.id)}`, { json: { active: value } });
   b.addEventListener('click', async () => {
     try {
-      await busy(b, () => call('PATCH', `/links/${encodeURIComponent(link.id)}`, { json: { active: !link.active } }));
-      toast(link.active ? `Paused ${link.link_name}` : `Resumed ${link.link_name}`);
+      await busy(b, () => set(!link.active));
       await reload();
+      if (link.active) {
+        const undo = h('button', { type: 'button', class: 'small secondary' }, 'Undo');
+        undo.addEventListener('click', async () => {
+          try {
+            await busy(undo, () => set(true));
+            await reload();
+            msg.show(`Resumed ${link.link_name}.`, 'success');
+          } catch (e) {
+            msg.show(`${link.link_name}: ${describe(e)}`);
+          }
+        });
+        msg.show(`Paused ${link.link_name}. Shoppers who use it still reach Amazon, but it stops earning commission after today (UTC).`, 'info', ' ', undo);
+      } else {
+        toast(`Resumed ${link.link_name}`);
+      }
     } catch (e) {
       msg.show(`${link.link_name}: ${describe(e)}`);
     }

@@ -1,91 +1,113 @@
-// Reports for both sides: a date range, a daily chart (Chart.js, vendored, global `Chart`),
-// a breakdown table and a CSV of the rows, generated here from what the API returned.
+// Reports for both sides. Every total and breakdown comes from the server's summary
+// endpoints (`/reports/summary`, `/sellers/reports/summary`), computed in SQL in minor
+// units; the browser only formats them. A daily chart (Chart.js, vendored, global `Chart`),
+// KPI cards with the previous period, and a breakdown table with its CSV.
 
-import { allPages } from './api.js';
+import { call, allPages } from './api.js';
 import {
-  h, clear, field, marketplaceSelect, notice, describe, heading, busy, table, toCsv, download,
-  money, num, daysAgo, setFieldError,
+  h, clear, field, marketplaceSelect, select, notice, describe, heading, busy, table, toCsv, download,
+  money, num, daysAgo, isoDay, setFieldError,
 } from './ui.js';
-
-// At most this many rows are fetched for one view (40 pages of 500).
-const MAX_PAGES = 40;
 
 const PUBLISHER = {
   title: 'Reports',
-  endpoint: '/reports',
-  purchases: (r) => r.purchases,
-  commission: (r) => r.commissionEarned,
+  endpoint: '/reports/summary',
   commissionLabel: 'Commission earned',
-  group: {
-    caption: 'Per link',
-    key: (r) => `${r.link.id}|${r.currency}`,
-    columns: (g) => [
-      ['Link', (x) => x.first.link.link_name],
-      ['Product', (x) => x.first.link.product_name],
-      ['Marketplace', (x) => x.first.link.marketplace],
-    ],
-  },
-  csv: [
-    ['date', (r) => r.date], ['link_id', (r) => r.link.id], ['link_name', (r) => r.link.link_name],
-    ['link_asin', (r) => r.link.asin], ['asin', (r) => r.asin], ['product_name', (r) => r.product_name],
-    ['brand_id', (r) => r.brand_id], ['marketplace', (r) => r.marketplace], ['currency', (r) => r.currency],
-    ['clicks', (r) => r.clicks], ['detail_page_views', (r) => r.detailPageViews], ['add_to_carts', (r) => r.addToCarts],
-    ['purchases', (r) => r.purchases], ['units_sold', (r) => r.unitsSold], ['sales', (r) => r.sales],
-    ['commission_earned', (r) => r.commissionEarned], ['final', (r) => r.final],
-  ],
+  groups: [['link', 'Link'], ['product', 'Product'], ['marketplace', 'Marketplace'], ['brand', 'Brand'], ['day', 'Day']],
+  filters: [],
 };
 
 const SELLER = {
   title: 'Brand report',
-  endpoint: '/sellers/reports',
-  purchases: (r) => r.conversions,
-  commission: (r) => r.commissionPaid,
+  endpoint: '/sellers/reports/summary',
   commissionLabel: 'Commission paid',
-  group: {
-    caption: 'Per creator',
-    key: (r) => `${r.creator}|${r.currency}`,
-    columns: () => [['Creator', (x) => x.first.creator]],
-    extra: [['Brand Referral Bonus', (x) => money(x.brb, x.first.currency), { num: true }]],
-  },
-  csv: [
-    ['date', (r) => r.date], ['creator', (r) => r.creator], ['brand_id', (r) => r.brand_id], ['asin', (r) => r.asin],
-    ['marketplace', (r) => r.marketplace], ['currency', (r) => r.currency], ['clicks', (r) => r.clicks],
-    ['detail_page_views', (r) => r.detailPageViews], ['add_to_carts', (r) => r.addToCarts],
-    ['conversions', (r) => r.conversions], ['units_sold', (r) => r.unitsSold], ['sales', (r) => r.sales],
-    ['commission_paid', (r) => r.commissionPaid], ['brand_referral_bonus', (r) => r.brandReferralBonus], ['final', (r) => r.final],
-  ],
+  groups: [['creator', 'Creator'], ['product', 'Product'], ['marketplace', 'Marketplace'], ['brand', 'Brand'], ['day', 'Day']],
+  filters: ['brand', 'product'],
+  brb: true,
 };
 
 export const creatorReport = (main, params) => report(main, params, PUBLISHER);
 export const sellerReport = (main, params) => report(main, params, SELLER);
+
+/** The date presets: [label, () => [start, end]]. */
+export function presets(now = new Date()) {
+  const last = (n) => () => [daysAgo(n - 1), daysAgo(0)];
+  const y = now.getUTCFullYear();
+  const m = now.getUTCMonth();
+  return [
+    ['Last 7 days', last(7)], ['Last 30 days', last(30)], ['Last 60 days', last(60)], ['Last 90 days', last(90)],
+    ['This month', () => [isoDay(new Date(Date.UTC(y, m, 1))), daysAgo(0)]],
+    ['Last month', () => [isoDay(new Date(Date.UTC(y, m - 1, 1))), isoDay(new Date(Date.UTC(y, m, 0)))]],
+  ];
+}
 
 function days(start, end) {
   const out = [];
   const d = new Date(`${start}T00:00:00Z`);
   const last = new Date(`${end}T00:00:00Z`);
   while (d <= last && out.length < 367) {
-    out.push(d.toISOString().slice(0, 10));
+    out.push(isoDay(d));
     d.setUTCDate(d.getUTCDate() + 1);
   }
   return out;
+}
+
+// Days are UTC calendar dates: format them in UTC so no time zone shifts them.
+const dayLabel = (iso) => new Date(`${iso}T00:00:00Z`).toLocaleDateString(undefined, { timeZone: 'UTC', year: 'numeric', month: 'short', day: 'numeric' });
+const pct = (v) => (v === null ? '–' : `${(v * 100).toFixed(v < 0.1 ? 2 : 1)}%`);
+const ratio = (a, b) => (b ? a / b : null);
+
+/** "+12.5% vs previous period", or nothing when there is nothing to compare with. */
+function change(now, before) {
+  if (!before) return now ? 'new this period' : 'no change';
+  const d = (now - before) / before;
+  if (Math.abs(d) < 0.0005) return 'no change';
+  return `${d > 0 ? '+' : '−'}${Math.abs(d * 100).toFixed(1)}% vs previous period`;
+}
+
+function moneyOf(funnel, currency) {
+  return funnel.money.find((m) => m.currency === currency) || { clicks: 0, purchases: 0, sales: 0, commission: 0, brand_referral_bonus: 0 };
 }
 
 async function report(main, params, kind) {
   const start = h('input', { type: 'date', name: 'start', value: params.get('start') || daysAgo(29), required: true });
   const end = h('input', { type: 'date', name: 'end', value: params.get('end') || daysAgo(0), required: true });
   const market = marketplaceSelect('marketplace', params.get('marketplace') || 'all', { all: true });
+  const groupBy = select('group_by', kind.groups, params.get('group_by') || kind.groups[0][0]);
+  const extra = [];
+  let brand = null;
+  let product = null;
+  if (kind.filters.includes('brand')) {
+    brand = select('brand_ids', [['', 'All brands']], '');
+    extra.push(field('Brand', brand));
+  }
+  if (kind.filters.includes('product')) {
+    product = h('input', { type: 'text', name: 'asins', value: params.get('asins') || '', placeholder: 'ASIN', autocomplete: 'off', spellcheck: false });
+    extra.push(field('Product (ASIN)', product));
+  }
   const run = h('button', { type: 'submit' }, 'Show report');
-  const presets = h('div', { class: 'presets', role: 'group', 'aria-label': 'Quick ranges' },
-    [7, 30, 90].map((n) => {
-      const b = h('button', { type: 'button', class: 'secondary small' }, `Last ${n} days`);
-      b.addEventListener('click', () => { start.value = daysAgo(n - 1); end.value = daysAgo(0); form.requestSubmit(); });
+  const form = h('form', { class: 'filters', novalidate: true },
+    field('From', start), field('To', end), field('Marketplace', market), ...extra, field('Break down by', groupBy), run);
+  const presetBar = h('div', { class: 'presets', role: 'group', 'aria-label': 'Quick ranges' },
+    presets().map(([label, range]) => {
+      const b = h('button', { type: 'button', class: 'secondary small' }, label);
+      b.addEventListener('click', () => { [start.value, end.value] = range(); form.requestSubmit(); });
       return b;
     }));
-  const form = h('form', { class: 'filters', novalidate: true },
-    field('From', start), field('To', end), field('Marketplace', market), run);
+  const filters = h('details', { class: 'filter-panel', open: true }, h('summary', {}, 'Filters'), form, presetBar);
   const msg = notice();
   const out = h('div', { class: 'report-body', 'aria-live': 'polite' });
-  clear(main, heading(kind.title), form, presets, msg.el, out);
+  clear(main, heading(kind.title), filters, msg.el, out);
+  // Phones show results first: the filters fold away once a report is on screen.
+  const phone = window.matchMedia && window.matchMedia('(max-width: 759px)').matches;
+  if (brand) {
+    try {
+      const { rows } = await allPages('/sellers/brands', { limit: 500 }, 'brands', 5);
+      for (const b of rows) brand.append(h('option', { value: b.brand_id, selected: b.brand_id === params.get('brand_ids') }, b.name || b.brand_id));
+    } catch {
+      // The report works without the brand list; the select then offers "All brands" only.
+    }
+  }
   let chart = null;
   // Only the latest request may render: an older one that answers late is dropped.
   let latest = 0;
@@ -98,109 +120,138 @@ async function report(main, params, kind) {
     if (!start.value) { setFieldError(start, 'Choose a start date.'); start.focus(); return; }
     if (!end.value) { setFieldError(end, 'Choose an end date.'); end.focus(); return; }
     if (start.value > end.value) { setFieldError(end, 'The end date must be on or after the start date.'); end.focus(); return; }
-    history.replaceState(null, '', `#/${location.hash.slice(2).split('?')[0]}?${new URLSearchParams({ start: start.value, end: end.value, marketplace: market.value })}`);
-    let result;
+    const query = { start: start.value, end: end.value, marketplace: market.value, group_by: groupBy.value };
+    if (brand && brand.value) query.brand_ids = brand.value;
+    if (product && product.value.trim()) query.asins = product.value.trim();
+    history.replaceState(null, '', `#/${location.hash.slice(2).split('?')[0]}?${new URLSearchParams(query)}`);
+    let summary;
+    let daily;
     try {
-      result = await busy(run, () => allPages(kind.endpoint, { start: start.value, end: end.value, marketplace: market.value, limit: 500 }, 'rows', MAX_PAGES));
+      [summary, daily] = await busy(run, () => Promise.all([
+        call('GET', kind.endpoint, { query }),
+        query.group_by === 'day' ? null : call('GET', kind.endpoint, { query: { ...query, group_by: 'day' } }),
+      ]));
     } catch (e) {
       if (mine !== latest) return;
-      if (e.code === 'validation' && e.fields.length) {
-        for (const f of e.fields) {
-          const name = f.loc[f.loc.length - 1];
-          if (name === 'start' || name === 'end') setFieldError(name === 'start' ? start : end, f.msg);
-          else msg.show(describe(e));
-        }
-      } else msg.show(describe(e));
+      // Never leave the previous results under an error as if they were current.
+      if (chart) { chart.destroy(); chart = null; }
+      clear(out);
+      const fieldErrors = e.code === 'validation' ? e.fields : [];
+      let shown = false;
+      for (const f of fieldErrors) {
+        const name = f.loc[f.loc.length - 1];
+        if (name === 'start' || name === 'end') { setFieldError(name === 'start' ? start : end, f.msg); shown = true; }
+      }
+      if (!shown || fieldErrors.length > 1) msg.show(describe(e));
       return;
     }
     if (mine !== latest) return;
     if (chart) { chart.destroy(); chart = null; }
-    chart = render(out, result, kind, start.value, end.value);
+    chart = render(out, summary, daily || summary, kind, groupBy.selectedOptions[0].textContent);
+    if (phone) filters.open = false;
   }
+  if (phone && params.get('start')) filters.open = false;
   form.addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
+  for (const c of [start, end]) c.addEventListener('input', () => setFieldError(c, ''));
   await load();
 }
 
-function render(out, { rows, truncated }, kind, start, end) {
-  const currencies = [...new Set(rows.map((r) => r.currency))];
-  const mixed = currencies.length > 1;
-  // Money is never converted: with several currencies the chart's money lines use the most
-  // common one and say so.
-  const counts = {};
-  for (const r of rows) counts[r.currency] = (counts[r.currency] || 0) + 1;
-  const chartCurrency = currencies.sort((a, b) => counts[b] - counts[a])[0] || 'USD';
+function kpi(label, value, cmp, testid) {
+  return h('div', { class: 'kpi', dataset: { kpi: testid } },
+    h('dt', {}, label), h('dd', {}, h('span', { class: 'kpi-value' }, value), cmp ? h('span', { class: 'kpi-change muted' }, cmp) : null));
+}
 
-  const labels = days(start, end);
+function render(out, summary, daily, kind, groupLabel) {
+  const t = summary.totals;
+  const p = summary.previous.totals;
+  const currencies = t.money.map((m) => m.currency);
+  const prevText = `${dayLabel(summary.previous.start)} – ${dayLabel(summary.previous.end)}`;
+
+  const funnel = h('dl', { class: 'kpis', 'aria-label': 'Funnel' },
+    kpi('Clicks', num(t.clicks), change(t.clicks, p.clicks), 'clicks'),
+    kpi('Detail page views', num(t.detail_page_views), change(t.detail_page_views, p.detail_page_views), 'dpv'),
+    kpi('Add to carts', num(t.add_to_carts), change(t.add_to_carts, p.add_to_carts), 'atc'),
+    kpi('Purchases', num(t.purchases), change(t.purchases, p.purchases), 'purchases'),
+    kpi('Units', num(t.units_sold), change(t.units_sold, p.units_sold), 'units'),
+    kpi('Conversion rate', pct(ratio(t.purchases, t.clicks)), `previous ${pct(ratio(p.purchases, p.clicks))}`, 'conversion'));
+  const perCurrency = h('div', { class: 'totals' }, currencies.map((cur) => {
+    const m = moneyOf(t, cur);
+    const pm = moneyOf(p, cur);
+    return h('div', { class: 'card total', dataset: { currency: cur } },
+      h('h2', {}, cur),
+      h('dl', { class: 'kpis' },
+        kpi('Sales', money(m.sales, cur), change(m.sales, pm.sales), 'sales'),
+        kpi(kind.commissionLabel, money(m.commission, cur), change(m.commission, pm.commission), 'commission'),
+        kpi('Earnings per click', m.clicks ? money(m.commission / m.clicks, cur) : '–', pm.clicks ? `previous ${money(pm.commission / pm.clicks, cur)}` : null, 'epc'),
+        kind.brb ? kpi('Brand Referral Bonus', money(m.brand_referral_bonus, cur), null, 'brb') : null));
+  }));
+
+  const asOf = summary.data_as_of ? `Data as of ${new Date(summary.data_as_of).toLocaleString()}.` : 'No report data has been received from Amazon yet.';
+  const provisional = summary.provisional_from
+    ? ` Figures from ${dayLabel(summary.provisional_from)} on may still change: Amazon restates the last 28 days.`
+    : ' Every day in this range is final.';
+  const status = h('p', { class: 'muted data-as-of' }, asOf, provisional, ` Compared with ${prevText}.`);
+
+  // The chart: counts on the left axis, money of one currency on the right.
+  const counts = {};
+  for (const m of t.money) counts[m.currency] = m.clicks;
+  const chartCurrency = [...currencies].sort((a, b) => counts[b] - counts[a])[0] || 'USD';
+  const labels = days(summary.start, summary.end);
   const index = new Map(labels.map((d, i) => [d, i]));
   const series = { clicks: labels.map(() => 0), purchases: labels.map(() => 0), sales: labels.map(() => 0), commission: labels.map(() => 0) };
-  const totals = {};
-  for (const r of rows) {
-    const i = index.get(r.date);
-    if (i !== undefined) {
-      series.clicks[i] += r.clicks;
-      series.purchases[i] += kind.purchases(r);
-      if (r.currency === chartCurrency) {
-        series.sales[i] += r.sales;
-        series.commission[i] += kind.commission(r);
-      }
-    }
-    const t = (totals[r.currency] ||= { clicks: 0, purchases: 0, sales: 0, commission: 0 });
-    t.clicks += r.clicks;
-    t.purchases += kind.purchases(r);
-    t.sales += r.sales;
-    t.commission += kind.commission(r);
+  for (const r of daily.rows) {
+    const i = index.get(r.key);
+    if (i === undefined) continue;
+    series.clicks[i] = r.clicks;
+    series.purchases[i] = r.purchases;
+    const m = moneyOf(r, chartCurrency);
+    series.sales[i] = m.sales;
+    series.commission[i] = m.commission;
   }
-  for (const k of ['sales', 'commission']) series[k] = series[k].map((v) => Math.round(v * 100) / 100);
+  const canvas = h('canvas', { role: 'img', 'aria-label': `Daily clicks, purchases, sales and ${kind.commissionLabel.toLowerCase()} from ${summary.start} to ${summary.end}` });
 
-  const canvas = h('canvas', { role: 'img', 'aria-label': `Daily clicks, purchases, sales and ${kind.commissionLabel.toLowerCase()} from ${start} to ${end}` });
-  const csvBtn = h('button', { type: 'button', class: 'secondary', disabled: !rows.length }, 'Download CSV');
-  csvBtn.addEventListener('click', () => download(`quiver-${kind === SELLER ? 'brand-' : ''}report-${start}-to-${end}.csv`, toCsv(rows, kind.csv)));
-
-  const summary = h('div', { class: 'totals' },
-    Object.entries(totals).sort(([a], [b]) => a.localeCompare(b)).map(([cur, t]) => h('div', { class: 'card total' },
-      h('h2', {}, cur),
-      h('dl', {},
-        h('dt', {}, 'Clicks'), h('dd', {}, num(t.clicks)),
-        h('dt', {}, 'Purchases'), h('dd', {}, num(t.purchases)),
-        h('dt', {}, 'Sales'), h('dd', {}, money(t.sales, cur)),
-        h('dt', {}, kind.commissionLabel), h('dd', {}, money(t.commission, cur))))));
-
-  const groups = new Map();
-  for (const r of rows) {
-    const k = kind.group.key(r);
-    const g = groups.get(k) || { first: r, clicks: 0, purchases: 0, units: 0, sales: 0, commission: 0, brb: 0 };
-    g.clicks += r.clicks;
-    g.purchases += kind.purchases(r);
-    g.units += r.unitsSold;
-    g.sales += r.sales;
-    g.commission += kind.commission(r);
-    g.brb += r.brandReferralBonus || 0;
-    groups.set(k, g);
-  }
-  const grouped = [...groups.values()].sort((a, b) => b.clicks - a.clicks);
-  const breakdown = table(kind.group.caption, grouped, [
-    ...kind.group.columns(),
-    ['Currency', (x) => x.first.currency],
-    ['Clicks', (x) => num(x.clicks), { num: true }],
-    ['Purchases', (x) => num(x.purchases), { num: true }],
-    ['Units', (x) => num(x.units), { num: true }],
-    ['Sales', (x) => money(x.sales, x.first.currency), { num: true }],
-    [kind.commissionLabel, (x) => money(x.commission, x.first.currency), { num: true }],
-    ...(kind.group.extra || []),
+  const rows = summary.rows.slice().sort((a, b) => b.clicks - a.clicks || a.key.localeCompare(b.key));
+  const name = (r) => {
+    if (summary.group_by === 'day') return dayLabel(r.key);
+    if (summary.group_by === 'creator') return r.label ? `${r.label} (${r.key})` : r.key;
+    return r.label || r.key;
+  };
+  const moneyCell = (r, key) => h('ul', { class: 'money-list' }, r.money.map((m) => h('li', {}, money(m[key], m.currency))));
+  const breakdown = table(`Per ${groupLabel.toLowerCase()}`, rows, [
+    [groupLabel, name],
+    ...(summary.group_by === 'link' ? [['Full link', (r) => h('code', { class: 'url' }, r.url || '')]] : []),
+    ['Clicks', (r) => num(r.clicks), { num: true }],
+    ['Purchases', (r) => num(r.purchases), { num: true }],
+    ['Conversion', (r) => pct(ratio(r.purchases, r.clicks)), { num: true }],
+    ['Units', (r) => num(r.units_sold), { num: true }],
+    ['Sales', (r) => moneyCell(r, 'sales'), { num: true }],
+    [kind.commissionLabel, (r) => moneyCell(r, 'commission'), { num: true }],
+    ...(kind.brb ? [['Brand Referral Bonus', (r) => moneyCell(r, 'brand_referral_bonus'), { num: true }]] : []),
   ], { empty: 'No activity in this range.' });
 
+  const csvRows = rows.flatMap((r) => (r.money.length ? r.money : [{ currency: '', sales: 0, commission: 0 }]).map((m) => ({ r, m })));
+  const csvBtn = h('button', { type: 'button', class: 'secondary', disabled: !rows.length }, 'Download CSV');
+  csvBtn.addEventListener('click', () => download(`quiver-${kind === SELLER ? 'brand-' : ''}report-by-${summary.group_by}-${summary.start}-to-${summary.end}.csv`, toCsv(csvRows, [
+    [summary.group_by, (x) => x.r.key], ['name', (x) => x.r.label], ['currency', (x) => x.m.currency],
+    ['clicks', (x) => x.m.clicks], ['purchases', (x) => x.m.purchases], ['sales', (x) => x.m.sales.toFixed(2)],
+    ['commission', (x) => x.m.commission.toFixed(2)],
+    ...(kind.brb ? [['brand_referral_bonus', (x) => (x.m.brand_referral_bonus || 0).toFixed(2)]] : []),
+  ])));
+
   clear(out,
-    truncated ? h('p', { class: 'notice warning' }, `Showing the first ${rows.length} rows only; choose a shorter range for everything.`) : null,
-    mixed ? h('p', { class: 'notice info' }, `Several currencies: the chart's sales and commission show ${chartCurrency} only (choose one marketplace to see another). Totals are per currency.`) : null,
-    summary,
+    status,
+    currencies.length > 1 ? h('p', { class: 'notice info' }, `Several currencies: money is never converted. The chart's sales and commission show ${chartCurrency}; choose one marketplace to see another.`) : null,
+    h('div', { class: 'card' }, funnel),
+    perCurrency,
     h('div', { class: 'card' }, h('div', { class: 'chart-box' }, canvas)),
-    h('div', { class: 'section-head' }, h('h2', {}, kind.group.caption), csvBtn),
+    h('div', { class: 'section-head' }, h('h2', {}, `Per ${groupLabel.toLowerCase()}`), csvBtn),
     breakdown);
 
   if (typeof window.Chart !== 'function') {
     canvas.replaceWith(h('p', { class: 'notice error' }, 'The chart library did not load.'));
     return null;
   }
+  const isMoney = (ds) => ds.yAxisID === 'money';
   return new window.Chart(canvas, {
     type: 'bar',
     data: {
@@ -218,11 +269,19 @@ function render(out, { rows, truncated }, kind, start, end) {
       animation: false,
       interaction: { mode: 'index', intersect: false },
       scales: {
-        count: { type: 'linear', position: 'left', beginAtZero: true, title: { display: true, text: 'Clicks / purchases' } },
-        money: { type: 'linear', position: 'right', beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: chartCurrency } },
+        count: { type: 'linear', position: 'left', beginAtZero: true, title: { display: true, text: 'Clicks / purchases' }, ticks: { callback: (v) => num(v) } },
+        money: { type: 'linear', position: 'right', beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: chartCurrency }, ticks: { callback: (v) => money(v, chartCurrency) } },
         x: { ticks: { maxRotation: 0, autoSkipPadding: 12 } },
       },
-      plugins: { legend: { position: 'bottom', labels: { sort: (a, b) => a.datasetIndex - b.datasetIndex } } },
+      plugins: {
+        legend: { position: 'bottom', labels: { sort: (a, b) => a.datasetIndex - b.datasetIndex } },
+        tooltip: {
+          callbacks: {
+            title: (items) => (items.length ? dayLabel(items[0].label) : ''),
+            label: (ctx) => `${ctx.dataset.label}: ${isMoney(ctx.dataset) ? money(ctx.parsed.y, chartCurrency) : num(ctx.parsed.y)}`,
+          },
+        },
+      },
     },
   });
 }

@@ -121,7 +121,7 @@ function productCommission(p) {
   const err = cellError();
   const state = h('span', { class: 'muted small-text' }, p.commission_override === null ? 'brand default' : 'own rate');
   const save = h('button', { type: 'button', class: 'small', 'aria-label': `Save commission for ${label}` }, 'Save');
-  const reset = h('button', { type: 'button', class: 'small secondary', 'aria-label': `Use the brand default for ${label}` }, 'Use default');
+  const reset = h('button', { type: 'button', class: 'small secondary', 'aria-label': `Use default for ${label}` }, 'Use default');
   async function send(value) {
     err.set(rate, '');
     try {

@@ -279,7 +279,8 @@ export function table(caption, rows, columns, { empty = 'Nothing to show.' } = {
   return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': caption },
     h('table', {},
       h('caption', { class: 'sr-only' }, caption),
-      h('thead', {}, h('tr', {}, columns.map(([name, , o]) => h('th', { scope: 'col', class: o && o.num ? 'num' : null }, name)))),
+      // A column of buttons has no visible title, but its header still names it for screen readers.
+      h('thead', {}, h('tr', {}, columns.map(([name, , o]) => h('th', { scope: 'col', class: o && o.num ? 'num' : null }, name || h('span', { class: 'sr-only' }, 'Actions'))))),
       h('tbody', {}, rows.map((r) => h('tr', {}, columns.map(([name, get, o]) => h('td', { class: o && o.num ? 'num' : null, 'data-label': name || null }, h('div', {}, get(r)))))))));
 }
 
