@@ -90,6 +90,9 @@ pub struct ServeConfig {
     #[command(flatten)]
     pub bulk: crate::jobs::BulkConfig,
 
+    #[command(flatten)]
+    pub connections: crate::connections::ConnectionLimits,
+
     /// Seconds a cached Amazon tag template is served without asking Amazon again.
     #[arg(long, env = "QUIVER_TAG_TTL_SECS", default_value_t = 24 * 3600)]
     pub tag_ttl_secs: u64,

@@ -27,6 +27,10 @@ pub const KEYS: &[&str] = &[
     "smtp_url",
     "log_format",
     "ingest_interval_secs",
+    "header_read_timeout_secs",
+    "body_read_timeout_secs",
+    "idle_timeout_secs",
+    "max_connections_per_client",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -11,6 +11,7 @@ mod catalog;
 mod cli;
 mod copy;
 mod crash;
+mod dos;
 mod links;
 mod multiprocess;
 mod ops;
