@@ -135,12 +135,11 @@ async fn a_burst_of_bad_logins_is_bounded_in_memory_and_answered_quickly() {
         "{:?}",
         started.elapsed()
     );
-    // Some were verified (the bound is not a wall), and the server still logs people in.
+    // Some were verified: the bound is a queue, not a wall.
     assert!(
         by_status.get(&401).copied().unwrap_or(0) >= 1,
         "{by_status:?}"
     );
-    app.login(CREATOR).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
