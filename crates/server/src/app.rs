@@ -14,9 +14,11 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::connections::{self, ConnectionLimits};
 use crate::error::{self, ApiError};
 use crate::state::AppState;
 use crate::{http, ratelimit};
@@ -45,7 +47,7 @@ pub fn api() -> OpenApiRouter<AppState> {
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let (api, document) = api().split_for_parts();
-    let limiter = state.limiter.clone();
+    let limiter = (state.limiter.clone(), state.tokens.clone());
     let cors = cors_layer(&state.settings.cors_origins);
     api.merge(http::docs::router(document))
         .merge(http::web::router())
@@ -121,14 +123,24 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
 pub struct Server {
     listener: TcpListener,
     router: Router,
+    limits: ConnectionLimits,
 }
 
 impl Server {
-    pub async fn bind(addr: SocketAddr, state: AppState) -> std::io::Result<Self> {
+    pub async fn bind(
+        addr: SocketAddr,
+        state: AppState,
+        limits: ConnectionLimits,
+    ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
+        let mut router = router(state);
+        if let Some(timeout) = limits.body_read_timeout() {
+            router = router.layer(RequestBodyTimeoutLayer::new(timeout));
+        }
         Ok(Self {
             listener,
-            router: router(state),
+            router,
+            limits,
         })
     }
 
@@ -140,12 +152,6 @@ impl Server {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
+        connections::serve(self.listener, self.router, &self.limits, shutdown).await
     }
 }

@@ -1,18 +1,19 @@
 //! Accounts' credentials: argon2id password hashes, opaque bearer tokens stored as
-//! SHA-256 hashes, the principal every authenticated request carries, and the cache of
-//! resolved tokens. The extractors that resolve a request live in `http::extract`.
+//! SHA-256 hashes, the principal every authenticated request carries, the cache of
+//! resolved tokens, and the bound on concurrent password checks. The extractors that resolve a request live in `http::extract`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, mpsc};
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use argon2::password_hash::phc::{Output, PasswordHash};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHasher, Version};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use quiver_domain::AccountKind;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 /// Who is calling: resolved from a bearer token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,20 +51,163 @@ pub fn hash_password(password: &str) -> Result<String, HashError> {
 /// Verifies in constant work whether or not the account exists: an unknown user is checked
 /// against a fixed hash, so timing does not reveal which usernames are registered.
 pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
+    verify_password_in(password, stored, &mut Vec::new())
+}
+
+/// [`verify_password`] with argon2's working memory (19 MiB) in `memory`, which it grows as
+/// needed and keeps: reused, it stays allocated once instead of leaving the allocator to
+/// keep freed blocks around (glibc kept about 200 MiB per thread after a few dozen).
+fn verify_password_in(password: &str, stored: Option<&str>, memory: &mut Vec<Block>) -> bool {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let dummy = DUMMY.get_or_init(|| hash_password("quiver-dummy-password").unwrap_or_default());
     let (hash, exists) = match stored {
         Some(h) => (h, true),
         None => (dummy.as_str(), false),
     };
-    let ok = PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false);
+    let ok = argon2_matches(password.as_bytes(), hash, memory);
     ok && exists
+}
+
+/// What argon2's `PasswordVerifier` does, computing into `memory`.
+fn argon2_matches(password: &[u8], phc: &str, memory: &mut Vec<Block>) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(version), Ok(params)) = (
+        Algorithm::try_from(parsed.algorithm.as_str()),
+        parsed
+            .version
+            .map_or(Ok(Version::default()), Version::try_from),
+        Params::try_from(&parsed),
+    ) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
+    }
+    let mut out = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password, salt, &mut out, &mut memory[..blocks])
+        .is_ok()
+        // Output's equality is constant-time.
+        && Output::new(&out).is_ok_and(|computed| computed == *expected)
+}
+
+/// A bound on concurrent password checks. Each argon2 verification takes a core and
+/// 19 MiB for as long as it runs, so unbounded concurrency turns a burst of bad logins into
+/// gigabytes. Checks run on a few threads of their own, each reusing its working memory (on
+/// the blocking pool, each of its many threads kept hundreds of MiB in its allocator arena
+/// afterwards); up to `queued` more wait, each at most `wait` before it starts; beyond that
+/// a login is turned away at once.
+#[derive(Debug, Clone)]
+pub struct PasswordChecks {
+    admitted: Arc<Semaphore>,
+    jobs: mpsc::Sender<CheckJob>,
+    wait: Duration,
+}
+
+struct CheckJob {
+    password: String,
+    stored: Option<String>,
+    start_by: Instant,
+    reply: oneshot::Sender<Result<bool, ChecksBusy>>,
+    // Held until the check is done, even if the caller has gone.
+    _admitted: OwnedSemaphorePermit,
+}
+
+/// A place in the queue of password checks.
+pub struct CheckTicket {
+    admitted: OwnedSemaphorePermit,
+    jobs: mpsc::Sender<CheckJob>,
+    wait: Duration,
+}
+
+/// The checks are saturated: the caller answers 503.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("too many password checks in progress")]
+pub struct ChecksBusy;
+
+impl PasswordChecks {
+    pub fn new(threads: usize, queued: usize, wait: Duration) -> Self {
+        let (jobs, rx) = mpsc::channel::<CheckJob>();
+        let rx = Arc::new(Mutex::new(rx));
+        let threads = threads.max(1);
+        for i in 0..threads {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("quiver-password-{i}"))
+                .spawn(move || check_worker(&rx));
+            if let Err(e) = spawned {
+                // With no thread at all every login answers 503; say why.
+                tracing::error!(error = %e, "cannot start a password-check thread");
+            }
+        }
+        Self {
+            admitted: Arc::new(Semaphore::new(threads + queued)),
+            jobs,
+            wait,
+        }
+    }
+
+    /// One thread per core, at most 8 (each keeps 19 MiB), and 32 waiting per thread, each
+    /// waiting up to two seconds: about what the threads get through in that time.
+    pub fn for_this_machine() -> Self {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(8);
+        Self::new(threads, 32 * threads, Duration::from_secs(2))
+    }
+
+    /// A place in the queue, or `None` when it is full.
+    pub fn admit(&self) -> Option<CheckTicket> {
+        let admitted = self.admitted.clone().try_acquire_owned().ok()?;
+        Some(CheckTicket {
+            admitted,
+            jobs: self.jobs.clone(),
+            wait: self.wait,
+        })
+    }
+}
+
+fn check_worker(rx: &Mutex<mpsc::Receiver<CheckJob>>) {
+    let mut memory = Vec::new();
+    loop {
+        let job = match rx.lock().unwrap_or_else(PoisonError::into_inner).recv() {
+            Ok(job) => job,
+            Err(_) => return,
+        };
+        // Nobody waits for it any more, or it waited too long: the caller answers 503.
+        if job.reply.is_closed() || Instant::now() > job.start_by {
+            let _ = job.reply.send(Err(ChecksBusy));
+            continue;
+        }
+        let ok = verify_password_in(&job.password, job.stored.as_deref(), &mut memory);
+        let _ = job.reply.send(Ok(ok));
+    }
+}
+
+impl CheckTicket {
+    /// Queues the check and waits for its verdict.
+    pub async fn verify(
+        self,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<bool, ChecksBusy> {
+        let (reply, verdict) = oneshot::channel();
+        let job = CheckJob {
+            password,
+            stored,
+            start_by: Instant::now() + self.wait,
+            reply,
+            _admitted: self.admitted,
+        };
+        self.jobs.send(job).map_err(|_| ChecksBusy)?;
+        verdict.await.map_err(|_| ChecksBusy)?
+    }
 }
 
 /// Resolved tokens, kept briefly so a hot path does not query the database per request.
@@ -92,6 +236,15 @@ impl TokenCache {
         let map = self.inner.read().ok()?;
         let (p, expires_at, cached) = map.get(hash)?;
         (cached.elapsed() < self.ttl && *expires_at > now_ms).then(|| p.clone())
+    }
+
+    /// Whether this token resolved in this process and has not expired, however long ago
+    /// it was cached: enough to tell a real token from a made-up one without the database.
+    /// A revocation seen here evicts it at once.
+    pub fn validated(&self, hash: &str, now_ms: i64) -> bool {
+        self.inner
+            .read()
+            .is_ok_and(|map| map.get(hash).is_some_and(|(_, exp, _)| *exp > now_ms))
     }
 
     pub fn put(&self, p: Principal, expires_at: i64) {
@@ -127,6 +280,17 @@ mod tests {
         assert!(!verify_password("wrong", Some(&h)));
         assert!(!verify_password("quiver-dummy-password", None));
         assert!(!verify_password("s3cret", Some("not a phc string")));
+    }
+
+    #[test]
+    fn a_reused_working_memory_gives_the_same_verdicts() {
+        let h = hash_password("s3cret").unwrap();
+        let mut memory = Vec::new();
+        for _ in 0..2 {
+            assert!(verify_password_in("s3cret", Some(&h), &mut memory));
+            assert!(!verify_password_in("wrong", Some(&h), &mut memory));
+            assert!(!verify_password_in("s3cret", None, &mut memory));
+        }
     }
 
     #[test]

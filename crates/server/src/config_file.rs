@@ -30,6 +30,10 @@ pub const KEYS: &[&str] = &[
     "quota_bulk_jobs",
     "quota_bulk_items",
     "quota_links_per_day",
+    "header_read_timeout_secs",
+    "body_read_timeout_secs",
+    "idle_timeout_secs",
+    "max_connections_per_client",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -115,6 +115,10 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("Rate limit exceeded. Try again later.")]
     RateLimited { retry_after: Duration },
+    #[error("The request body did not arrive in time")]
+    RequestTimeout,
+    #[error("The server is busy. Try again in {} seconds.", retry_after_secs(*retry_after))]
+    ServerBusy { retry_after: Duration },
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -208,6 +212,8 @@ impl ApiError {
             Bare(status) => (*status, bare_code(*status)),
             QuotaExceeded { .. } => (StatusCode::TOO_MANY_REQUESTS, "quota_exceeded"),
             RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
+            ServerBusy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "server_busy"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
@@ -216,7 +222,8 @@ impl ApiError {
         match self {
             ApiError::TooManyAttempts { retry_after }
             | ApiError::AmazonUnavailable { retry_after }
-            | ApiError::RateLimited { retry_after } => Some(*retry_after),
+            | ApiError::RateLimited { retry_after }
+            | ApiError::ServerBusy { retry_after } => Some(*retry_after),
             ApiError::QuotaExceeded { retry_after, .. } => *retry_after,
             _ => None,
         }

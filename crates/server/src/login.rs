@@ -5,9 +5,10 @@ use std::time::Duration;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::auth::{new_token, token_hash, verify_password};
+use crate::auth::{ChecksBusy, PasswordChecks, new_token, token_hash};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::accounts::LoginAttempt;
 use crate::store::now_ms;
 use crate::store::tokens::{NewToken, TokenKind};
 
@@ -17,6 +18,8 @@ pub struct Throttle {
     pub per_username: i64,
     pub per_client: i64,
     pub window: Duration,
+    /// Concurrent password checks: past it, logins get 503 `server_busy`.
+    pub checks: PasswordChecks,
 }
 
 impl Default for Throttle {
@@ -25,9 +28,13 @@ impl Default for Throttle {
             per_username: 10,
             per_client: 50,
             window: Duration::from_secs(15 * 60),
+            checks: PasswordChecks::for_this_machine(),
         }
     }
 }
+
+/// How long a login turned away for want of password-check capacity is told to wait.
+const BUSY_RETRY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {
@@ -51,43 +58,54 @@ pub async fn password_grant(
     let username = normalise_username(username);
     let now = now_ms();
     let t = &state.login_throttle;
+    // Turned away before anything is counted: a busy server is no failed attempt.
+    let ticket = t.checks.admit().ok_or(ApiError::ServerBusy {
+        retry_after: BUSY_RETRY,
+    })?;
     let window_ms = t.window.as_millis() as i64;
-    let f = state
-        .db
-        .login_failures_since(&username, client_ip, now - window_ms)
-        .await?;
-    let blocked_until = [
-        (f.by_user >= t.per_username).then_some(f.oldest_user + window_ms),
-        (f.by_ip >= t.per_client).then_some(f.oldest_ip + window_ms),
-    ]
-    .into_iter()
-    .flatten()
-    .max();
-    if let Some(until) = blocked_until {
-        let wait = Duration::from_millis(u64::try_from(until - now).unwrap_or(0));
-        return Err(ApiError::TooManyAttempts { retry_after: wait });
-    }
+    let attempt = LoginAttempt {
+        username: &username,
+        client_ip,
+        at: now,
+        since: now - window_ms,
+        max_by_user: t.per_username,
+        max_by_ip: t.per_client,
+    };
+    // Reserved before the (slow) password check, so concurrent guesses count each other.
+    let reserved = match state.db.reserve_login_attempt(&attempt).await? {
+        Ok(id) => id,
+        Err(f) => {
+            let until = [
+                (f.by_user > t.per_username).then_some(f.oldest_user + window_ms),
+                (f.by_ip > t.per_client).then_some(f.oldest_ip + window_ms),
+            ]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(now + window_ms);
+            let wait = Duration::from_millis(u64::try_from(until - now).unwrap_or(0));
+            return Err(ApiError::TooManyAttempts { retry_after: wait });
+        }
+    };
 
     let account = state.db.account_by_email(&username).await?;
     let stored = account.as_ref().map(|a| a.password_hash.clone());
-    let password = password.to_owned();
-    // argon2 is deliberately slow; keep it off the async workers.
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref()))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    let account = match (ok, account) {
-        (true, Some(a)) => a,
-        _ => {
-            state
-                .db
-                .record_login_failure(&username, client_ip, now)
-                .await?;
-            return Err(ApiError::BadCredentials);
+    let ok = match ticket.verify(password.to_owned(), stored).await {
+        Ok(ok) => ok,
+        Err(ChecksBusy) => {
+            // The password was never checked: take the attempt back.
+            state.db.release_login_attempt(reserved).await?;
+            return Err(ApiError::ServerBusy {
+                retry_after: BUSY_RETRY,
+            });
         }
     };
-    if f.by_user > 0 {
-        state.db.clear_login_failures(&username, client_ip).await?;
-    }
+    let account = match (ok, account) {
+        (true, Some(a)) => a,
+        // The reserved row stays: it is this failure.
+        _ => return Err(ApiError::BadCredentials),
+    };
+    state.db.clear_login_failures(&username, client_ip).await?;
     issue(state, &account.id, &Uuid::now_v7().to_string()).await
 }
 

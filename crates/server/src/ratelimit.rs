@@ -1,6 +1,11 @@
 //! Per-token (and, before login, per-address) request rate limiting with the
 //! `RateLimit-*` headers.
 //!
+//! A request has its token's own budget only when that token has validated in this process
+//! (it is in the token cache); any other bearer, made up or not yet seen, spends the client
+//! address's budget. Otherwise a fresh random token per request would be a fresh budget. A
+//! valid token's first request after a start is therefore counted against its address.
+//!
 //! The limiter is in-process: with several processes behind a load balancer each enforces
 //! the limit on the requests it sees. That bounds abuse at N × the limit, which is what a
 //! rate limit is for (protecting capacity); login throttling, which protects accounts and
@@ -20,8 +25,9 @@ use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
-use crate::auth::token_hash;
+use crate::auth::{TokenCache, token_hash};
 use crate::error::{ApiError, retry_after_secs};
+use crate::store::now_ms;
 
 type Keyed =
     RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
@@ -64,7 +70,7 @@ fn exempt(path: &str) -> bool {
         || path.starts_with("/docs")
 }
 
-fn rate_key(req: &Request) -> String {
+fn rate_key(req: &Request, tokens: &TokenCache) -> String {
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -72,27 +78,32 @@ fn rate_key(req: &Request) -> String {
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, t)| t.trim());
-    match bearer {
-        Some(t) if !t.is_empty() => format!("t:{}", token_hash(t)),
-        _ => {
-            let ip = req
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_default();
-            format!("ip:{ip}")
+    if let Some(t) = bearer.filter(|t| !t.is_empty()) {
+        let hash = token_hash(t);
+        if tokens.validated(&hash, now_ms()) {
+            return format!("t:{hash}");
         }
     }
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    format!("ip:{ip}")
 }
 
-pub async fn limit(State(limiter): State<Option<Limiter>>, req: Request, next: Next) -> Response {
+pub async fn limit(
+    State((limiter, tokens)): State<(Option<Limiter>, TokenCache)>,
+    req: Request,
+    next: Next,
+) -> Response {
     let Some(limiter) = limiter else {
         return next.run(req).await;
     };
     if exempt(req.uri().path()) {
         return next.run(req).await;
     }
-    let key = rate_key(&req);
+    let key = rate_key(&req, &tokens);
     let window = Duration::from_secs(60);
     match limiter.inner.check_key(&key) {
         Ok(snapshot) => {

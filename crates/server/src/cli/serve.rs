@@ -94,7 +94,7 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
             std::time::Duration::from_secs(cfg.ingest_interval_secs),
         );
     }
-    let server = Server::bind(cfg.listen, state.clone())
+    let server = Server::bind(cfg.listen, state.clone(), cfg.connections.clone())
         .await
         .with_context(|| format!("listening on {}", cfg.listen))?;
     let addr = server.local_addr()?;

@@ -58,6 +58,7 @@ pub struct TokenForm {
         (status = 401, body = Problem, description = "`bad_credentials`"),
         (status = 422, body = Unprocessable, description = "A required field is missing"),
         (status = 429, body = Problem, description = "`too_many_attempts`, with Retry-After"),
+        (status = 503, body = Problem, description = "`server_busy`: too many logins are being checked at once; with Retry-After"),
     ))]
 async fn token(
     state: State<AppState>,
@@ -76,6 +77,7 @@ async fn token(
         (status = 401, body = Problem, description = "`bad_credentials`"),
         (status = 422, body = Unprocessable, description = "A required field is missing"),
         (status = 429, body = Problem, description = "`too_many_attempts`, with Retry-After"),
+        (status = 503, body = Problem, description = "`server_busy`: too many logins are being checked at once; with Retry-After"),
     ))]
 async fn seller_token(
     state: State<AppState>,

@@ -69,10 +69,24 @@ async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Ap
     Bytes::from_request(req, state).await.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge
+        } else if body_timed_out(&rejection) {
+            ApiError::RequestTimeout
         } else {
             ApiError::validation("body", "__root__", rejection.body_text(), "body_error")
         }
     })
+}
+
+/// Whether the body stopped arriving (the body-read timeout of `app::Server`).
+fn body_timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(e) = cause {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {

@@ -5,7 +5,18 @@ use quiver_domain::AccountKind;
 // Dynamic SQL here only joins constant fragments: AssertSqlSafe marks that audit.
 use sqlx::AssertSqlSafe;
 
-use super::{Db, StoreError, StoreResult, read_pool, write_pool};
+use sha2::{Digest, Sha256};
+
+use super::{Db, Engine, StoreError, StoreResult, read_pool, write_pool};
+
+/// Advisory-lock key spaces (PostgreSQL's two-key form) for login attempts.
+const LOCK_USERNAME: i32 = 0x5155_0001;
+const LOCK_CLIENT: i32 = 0x5155_0002;
+
+fn lock_key(s: &str) -> i32 {
+    let d = Sha256::digest(s.as_bytes());
+    i32::from_be_bytes([d[0], d[1], d[2], d[3]])
+}
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AccountRow {
@@ -83,26 +94,54 @@ impl Db {
         )
     }
 
-    /// Failures since `since` for this username, and from this client address.
-    pub async fn login_failures_since(
+    /// Counts a login attempt as a failure before its password is checked, atomically
+    /// with counting the failures before it: concurrent attempts each see the ones ahead
+    /// of them, so no more than the limits ever reach the check. Over a limit nothing is
+    /// recorded and the counts (this attempt included) come back; within them the
+    /// reserved row's id does, for [`Db::release_login_attempt`] or the clear on success.
+    pub async fn reserve_login_attempt(
         &self,
-        username: &str,
-        client_ip: &str,
-        since: i64,
-    ) -> StoreResult<LoginFailures> {
-        const SQL: &str = "SELECT \
+        a: &LoginAttempt<'_>,
+    ) -> StoreResult<Result<i64, LoginFailures>> {
+        const INSERT: &str =
+            "INSERT INTO login_failures (username, client_ip, at) VALUES ($1, $2, $3) RETURNING id";
+        const COUNT: &str = "SELECT \
              (SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at > $3), \
              (SELECT COALESCE(MIN(at), 0) FROM login_failures WHERE username = $1 AND at > $3), \
              (SELECT COUNT(*) FROM login_failures WHERE client_ip = $2 AND at > $3), \
              (SELECT COALESCE(MIN(at), 0) FROM login_failures WHERE client_ip = $2 AND at > $3)";
-        let (by_user, oldest_user, by_ip, oldest_ip): (i64, i64, i64, i64) = read_pool!(self, pool =>
-            sqlx::query_as(SQL).bind(username).bind(client_ip).bind(since).fetch_one(pool).await)?;
-        Ok(LoginFailures {
-            by_user,
-            oldest_user,
-            by_ip,
-            oldest_ip,
-        })
+        // SQLite holds its one write lock from the INSERT to the commit. PostgreSQL's read
+        // committed would let two transactions miss each other's row, so they queue on
+        // advisory locks for the username and the address, always taken in that order.
+        const LOCK: &str = "SELECT pg_advisory_xact_lock($1, $2)";
+        let postgres = self.engine() == Engine::Postgres;
+        write_pool!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            if postgres {
+                for (space, key) in [(LOCK_USERNAME, a.username), (LOCK_CLIENT, a.client_ip)] {
+                    sqlx::query(LOCK).bind(space).bind(lock_key(key)).execute(&mut *tx).await?;
+                }
+            }
+            let id: i64 = sqlx::query_scalar(INSERT)
+                .bind(a.username).bind(a.client_ip).bind(a.at)
+                .fetch_one(&mut *tx).await?;
+            let (by_user, oldest_user, by_ip, oldest_ip): (i64, i64, i64, i64) = sqlx::query_as(COUNT)
+                .bind(a.username).bind(a.client_ip).bind(a.since)
+                .fetch_one(&mut *tx).await?;
+            if by_user > a.max_by_user || by_ip > a.max_by_ip {
+                tx.rollback().await?;
+                return Ok(Err(LoginFailures { by_user, oldest_user, by_ip, oldest_ip }));
+            }
+            tx.commit().await?;
+            Ok::<_, StoreError>(Ok(id))
+        }.await)
+    }
+
+    /// Takes back a reserved attempt that never reached the password check.
+    pub async fn release_login_attempt(&self, id: i64) -> StoreResult<()> {
+        const SQL: &str = "DELETE FROM login_failures WHERE id = $1";
+        write_pool!(self, pool => sqlx::query(SQL).bind(id).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
     }
 
     pub async fn record_login_failure(
@@ -139,6 +178,18 @@ impl Db {
     }
 }
 
+/// One login attempt and the limits it must stay within, failures counted after `since`.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginAttempt<'a> {
+    pub username: &'a str,
+    pub client_ip: &'a str,
+    pub at: i64,
+    pub since: i64,
+    pub max_by_user: i64,
+    pub max_by_ip: i64,
+}
+
+/// Failures in the window, this username's and this address's, with the oldest of each.
 #[derive(Debug, Clone, Copy)]
 pub struct LoginFailures {
     pub by_user: i64,

@@ -12,6 +12,7 @@ mod catalog;
 mod cli;
 mod copy;
 mod crash;
+mod dos;
 mod hardening;
 mod links;
 mod multiprocess;
