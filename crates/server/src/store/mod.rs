@@ -9,6 +9,7 @@ pub mod copy;
 pub mod links;
 pub mod ops;
 pub mod reports;
+pub mod secrets;
 pub mod sellers;
 pub mod tags;
 pub mod tokens;

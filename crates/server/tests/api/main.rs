@@ -11,6 +11,8 @@ mod catalog;
 mod cli;
 mod copy;
 mod crash;
+mod cursors;
+mod limits;
 mod links;
 mod multiprocess;
 mod ops;
