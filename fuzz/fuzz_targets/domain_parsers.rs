@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use quiver_domain::{
-    Asin, Bps, Cursor, Geo, LinkName, Marketplace, MarketplaceSelector, Money, fill_tag_template,
+    Asin, Bps, Cursor, CursorKey, Geo, LinkName, Marketplace, MarketplaceSelector, Money, fill_tag_template,
     format_iso, parse_report_date,
 };
 
@@ -31,5 +31,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(b.0 <= 10_000);
     }
     let _ = LinkName::parse(s);
-    let _ = Cursor::decode::<serde_json::Value>(s);
+    let key = CursorKey::derive(b"fuzz");
+    let _ = Cursor::decode::<serde_json::Value>(&key, s);
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(s) {
+        let c = Cursor::encode(&key, &v);
+        assert_eq!(Cursor::decode::<serde_json::Value>(&key, &c).ok(), Some(v));
+    }
 });

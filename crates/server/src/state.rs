@@ -7,6 +7,8 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
+use quiver_domain::CursorKey;
+
 use crate::amazon::Amazon;
 use crate::auth::TokenCache;
 use crate::login;
@@ -27,6 +29,8 @@ pub struct Inner {
     pub settings: Settings,
     pub login_throttle: login::Throttle,
     pub limiter: Option<Limiter>,
+    /// Signs page cursors; the same on every server sharing the database.
+    pub cursor_key: CursorKey,
 }
 
 /// Settings handlers read, resolved from the configuration at start.
@@ -57,6 +61,7 @@ impl AppState {
         tags: Arc<dyn TagSource>,
         amazon: Option<Arc<Amazon>>,
         settings: Settings,
+        cursor_key: CursorKey,
     ) -> Self {
         Self(Arc::new(Inner {
             db,
@@ -66,6 +71,7 @@ impl AppState {
             limiter: Limiter::per_minute(settings.rate_limit),
             settings,
             login_throttle: login::Throttle::default(),
+            cursor_key,
         }))
     }
 }

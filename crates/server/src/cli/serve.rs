@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use quiver_domain::CursorKey;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tracing::info;
@@ -14,6 +15,9 @@ use crate::config::{AmazonMode, ServeConfig};
 use crate::demo;
 use crate::state::{AppState, Settings};
 use crate::store::Db;
+
+/// The name of the database secret page cursors are signed with.
+const CURSOR_SECRET: &str = "cursor";
 
 /// A started Quiver: what `serve` runs, and what the integration tests drive.
 pub struct Running {
@@ -56,6 +60,11 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
         .await
         .with_context(|| format!("opening the database {database_url}"))?;
     db.migrate().await.context("running migrations")?;
+    let cursor_key = CursorKey::derive(
+        &db.shared_secret(CURSOR_SECRET)
+            .await
+            .context("reading the cursor-signing secret")?,
+    );
 
     let amazon = Arc::new(Amazon::start(&mode, cfg).await?);
     amazon.warm_and_maintain(&db).await;
@@ -81,6 +90,7 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
             cors_origins: cfg.cors_origins(),
             quotas: cfg.quotas,
         },
+        cursor_key,
     );
     if demo_enabled && !cfg.no_demo_links {
         tokio::spawn(demo::seed_links(state.clone()));

@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult, Problem, Unprocessable};
 use crate::http::extract::Publisher;
 use crate::http::extract::{Json, Query};
 use crate::http::objects::access_request::{self, AccessRequest, AccessRequestsPage};
+use crate::http::params;
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::sellers::RequestScope;
@@ -25,15 +26,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_request))
 }
 
-const MAX_MESSAGE_CHARS: usize = 1000;
-
 /// A request for access to a brand in `approval` mode.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewAccessRequest {
     #[schema(example = "lumen-home")]
+    #[schema(max_length = 200)]
     brand_id: String,
     /// A note to the brand, up to 1000 characters (optional).
     #[schema(example = "I review smart-home gear for 40k subscribers.")]
+    #[schema(max_length = 1000)]
     message: Option<String>,
 }
 
@@ -52,7 +53,7 @@ pub struct NewAccessRequest {
         (status = 404, body = Problem, description = "`brand_not_found`"),
         (status = 409, body = Problem, description = "`already_allowed` (open brand or active grant) or `access_request_pending`"),
         (status = 413, body = Problem, description = "`payload_too_large`"),
-        (status = 422, body = Unprocessable, description = "Malformed body, missing `brand_id`, or a message over 1000 characters"),
+        (status = 422, body = Unprocessable, description = "Malformed body, missing `brand_id`, a `brand_id` over 200 or a message over 1000 characters"),
     ))]
 async fn create_request(
     State(state): State<AppState>,
@@ -60,15 +61,13 @@ async fn create_request(
     Json(body): Json<NewAccessRequest>,
 ) -> ApiResult<Response> {
     let message = body.message.as_deref().unwrap_or_default().trim();
-    if message.chars().count() > MAX_MESSAGE_CHARS {
-        return Err(ApiError::validation(
-            "body",
-            "message",
-            format!("String should have at most {MAX_MESSAGE_CHARS} characters"),
-            "string_too_long",
-        ));
-    }
-    let brand_id = body.brand_id.trim();
+    let message = params::at_most_chars("body", "message", message, params::MAX_MESSAGE_CHARS)?;
+    let brand_id = params::at_most_chars(
+        "body",
+        "brand_id",
+        body.brand_id.trim(),
+        params::MAX_TEXT_CHARS,
+    )?;
     let brand = state
         .db
         .brand(brand_id)
@@ -129,6 +128,7 @@ async fn create_request(
 pub struct MyRequestsQuery {
     /// `pending`, `approved`, `declined` or `all` (default).
     status: Option<String>,
+    #[param(max_length = 200)]
     brand_id: Option<String>,
     /// 1–500, default 100.
     limit: Option<i64>,

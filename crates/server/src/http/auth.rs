@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, FieldError, Problem, Unprocessable};
 use crate::http::extract::Form;
+use crate::http::params;
 use crate::login::{self, TokenResponse};
 use crate::state::AppState;
 
@@ -29,10 +30,13 @@ pub struct TokenForm {
     grant_type: Option<String>,
     /// The account's e-mail address (password grant).
     #[schema(example = "creator@example.com")]
+    #[schema(max_length = 320)]
     username: Option<String>,
     #[schema(example = "quiver-demo")]
+    #[schema(max_length = 1024)]
     password: Option<String>,
     /// The refresh token (refresh grant); it is rotated.
+    #[schema(max_length = 1024)]
     refresh_token: Option<String>,
     /// Accepted and ignored.
     #[allow(
@@ -56,7 +60,7 @@ pub struct TokenForm {
         (status = 200, body = TokenResponse, description = "Tokens issued"),
         (status = 400, body = Problem, description = "`unsupported_grant_type`, or `invalid_grant` for an unknown, expired or used refresh token"),
         (status = 401, body = Problem, description = "`bad_credentials`"),
-        (status = 422, body = Unprocessable, description = "A required field is missing"),
+        (status = 422, body = Unprocessable, description = "A required field is missing, or one is over its limit"),
         (status = 429, body = Problem, description = "`too_many_attempts`, with Retry-After"),
         (status = 503, body = Problem, description = "`server_busy`: too many logins are being checked at once; with Retry-After"),
     ))]
@@ -75,7 +79,7 @@ async fn token(
         (status = 200, body = TokenResponse, description = "Tokens issued"),
         (status = 400, body = Problem, description = "`unsupported_grant_type` or `invalid_grant`"),
         (status = 401, body = Problem, description = "`bad_credentials`"),
-        (status = 422, body = Unprocessable, description = "A required field is missing"),
+        (status = 422, body = Unprocessable, description = "A required field is missing, or one is over its limit"),
         (status = 429, body = Problem, description = "`too_many_attempts`, with Retry-After"),
         (status = 503, body = Problem, description = "`server_busy`: too many logins are being checked at once; with Retry-After"),
     ))]
@@ -119,14 +123,20 @@ async fn grant(
                     return Err(ApiError::Validation(missing));
                 }
             };
+            let username =
+                params::at_most_chars("body", "username", &username, params::MAX_USERNAME_CHARS)?;
+            let password =
+                params::at_most_chars("body", "password", &password, params::MAX_SECRET_CHARS)?;
             let ip = peer.ip().to_string();
-            login::password_grant(&state, &username, &password, &ip).await
+            login::password_grant(&state, username, password, &ip).await
         }
         Some("refresh_token") => {
             let token = form.refresh_token.ok_or_else(|| {
                 ApiError::Validation(vec![FieldError::missing("body", "refresh_token")])
             })?;
-            login::refresh_grant(&state, &token).await
+            let token =
+                params::at_most_chars("body", "refresh_token", &token, params::MAX_SECRET_CHARS)?;
+            login::refresh_grant(&state, token).await
         }
         Some(_) => Err(ApiError::UnsupportedGrantType),
     }
@@ -135,6 +145,7 @@ async fn grant(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RevokeForm {
     /// An access or refresh token. Revoking a refresh token ends its whole session.
+    #[schema(max_length = 1024)]
     token: String,
 }
 
@@ -148,12 +159,13 @@ pub struct Revoked {
     request_body(content = RevokeForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, body = Revoked),
-        (status = 422, body = Unprocessable, description = "`token` is missing"),
+        (status = 422, body = Unprocessable, description = "`token` is missing or over 1024 characters"),
     ))]
 async fn revoke(
     State(state): State<AppState>,
     Form(form): Form<RevokeForm>,
 ) -> ApiResult<Json<Revoked>> {
-    login::revoke(&state, &form.token).await?;
+    let token = params::at_most_chars("body", "token", &form.token, params::MAX_SECRET_CHARS)?;
+    login::revoke(&state, token).await?;
     Ok(Json(Revoked { revoked: true }))
 }

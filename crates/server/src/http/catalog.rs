@@ -14,7 +14,7 @@ use crate::http::extract::Publisher;
 use crate::http::extract::Query;
 use crate::http::format::percent;
 use crate::http::paging::{self, Keyset};
-use crate::http::params::{self, marketplace_selector, required_asin};
+use crate::http::params::{self, MAX_TEXT_CHARS, marketplace_selector, required_asin};
 use crate::state::AppState;
 use crate::store::catalog::{Page, ProductFilter, ProductPosition, ProductRow};
 
@@ -202,8 +202,10 @@ pub struct ProductsQuery {
     page: Option<i64>,
     /// `next_cursor` of the previous page; when given, `skip` and `page` are ignored.
     cursor: Option<String>,
-    /// Case-insensitive match on title, brand name or ASIN.
+    /// Case-insensitive match on title, brand name or ASIN (at most 200 characters).
+    #[param(max_length = 200)]
     search: Option<String>,
+    #[param(max_length = 200)]
     brand_id: Option<String>,
     /// `yes` (default), `no` or `either`.
     #[param(pattern = "^(yes|no|either)$")]
@@ -228,7 +230,7 @@ pub struct ProductsPage {
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
         (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type`"),
-        (status = 422, body = Unprocessable, description = "Bad `limit`, `skip`, `page`, `cursor` or `product_available`"),
+        (status = 422, body = Unprocessable, description = "Bad `limit`, `skip`, `page`, `cursor` or `product_available`; `search` or `brand_id` over 200 characters"),
     ))]
 async fn get_products(
     State(state): State<AppState>,
@@ -238,7 +240,7 @@ async fn get_products(
     let selector = marketplace_selector(q.marketplace.as_deref(), q.country_code.as_deref(), true)?;
     let limit = paging::limit(q.limit)?;
     let available = availability(q.product_available.as_deref())?;
-    let mut keyset = Keyset::<ProductPosition>::new(limit, q.cursor.as_deref())?;
+    let mut keyset = Keyset::<ProductPosition>::new(&state.cursor_key, limit, q.cursor.as_deref())?;
     let (page, skip) = match keyset.after.take() {
         Some(after) => (Page::After(Some(after)), 0),
         None => {
@@ -248,8 +250,8 @@ async fn get_products(
     };
     let filter = ProductFilter {
         marketplace: params::only(selector),
-        brand_id: params::text(q.brand_id.as_deref()),
-        search: params::text(q.search.as_deref()),
+        brand_id: params::filter("brand_id", q.brand_id.as_deref(), MAX_TEXT_CHARS)?,
+        search: params::filter("search", q.search.as_deref(), MAX_TEXT_CHARS)?,
         available,
     };
     let (total, mut rows) = state
@@ -331,10 +333,13 @@ pub struct BrandsQuery {
     /// 1–500, default 100.
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
-    /// Case-insensitive match on the brand or company name.
+    /// Case-insensitive match on the brand or company name (at most 200 characters).
+    #[param(max_length = 200)]
     search: Option<String>,
     /// Same as `search` (legacy).
+    #[param(max_length = 200)]
     brand_name: Option<String>,
+    #[param(max_length = 200)]
     brand_id: Option<String>,
 }
 
@@ -373,16 +378,15 @@ async fn brands(
 ) -> ApiResult<Json<BrandsPage>> {
     let limit = paging::limit(q.limit)?;
     let skip = paging::offset(q.skip, None, limit)?;
-    let search = params::text(q.search.as_deref().or(q.brand_name.as_deref()));
+    // `brand_name` is read only when `search` is absent, as the legacy API did.
+    let search = match q.search.as_deref() {
+        Some(s) => params::filter("search", Some(s), MAX_TEXT_CHARS)?,
+        None => params::filter("brand_name", q.brand_name.as_deref(), MAX_TEXT_CHARS)?,
+    };
+    let brand_id = params::filter("brand_id", q.brand_id.as_deref(), MAX_TEXT_CHARS)?;
     let (total, rows) = state
         .db
-        .list_brands(
-            &who.account_id,
-            search,
-            params::text(q.brand_id.as_deref()),
-            skip,
-            limit,
-        )
+        .list_brands(&who.account_id, search, brand_id, skip, limit)
         .await?;
     let brands: Vec<BrandSummary> = rows
         .into_iter()

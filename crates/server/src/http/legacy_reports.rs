@@ -15,7 +15,9 @@ use crate::http::extract::{Json, Query, bounded};
 use crate::http::format::{iso_day, money};
 use crate::http::objects::report_row::ReportRow;
 use crate::http::paging::{Numbered, PaginationInfo};
-use crate::http::params::{self, asins, boolean, comma_list, date_range, marketplaces};
+use crate::http::params::{
+    self, MAX_LIST_ITEMS, MAX_TEXT_CHARS, asins, boolean, date_range, list, marketplaces,
+};
 use crate::state::AppState;
 use crate::store::reports::{LinkSort, PublisherKey, ReportFilter};
 
@@ -127,7 +129,7 @@ async fn product_reports_all(
     let page = numbered(q.limit, q.page)?;
     let filter = ReportFilter {
         marketplaces: marketplaces(None, q.geo.as_deref(), Some(Marketplace::Us))?,
-        asins: asins(comma_list(q.asin.as_deref()))?,
+        asins: asins(list("asin", q.asin.as_deref(), MAX_LIST_ITEMS)?)?,
         ..days
     };
     let min_clicks = min_count("min_clicks", q.min_clicks)?;
@@ -341,8 +343,10 @@ pub struct InsightsQuery {
     /// 1–100, default 100.
     limit: Option<i64>,
     productAsin: Option<String>,
+    #[param(max_length = 200)]
     productCategory: Option<String>,
     /// A brand id or brand name.
+    #[param(max_length = 200)]
     brand: Option<String>,
 }
 
@@ -384,7 +388,11 @@ async fn insights(
     let days = days(("start_date", &q.start_date), ("end_date", &q.end_date))?;
     let page = numbered(q.limit, q.page)?;
     let filter = ReportFilter {
-        asins: asins(comma_list(q.productAsin.as_deref()))?,
+        asins: asins(list(
+            "productAsin",
+            q.productAsin.as_deref(),
+            MAX_LIST_ITEMS,
+        )?)?,
         ..days
     };
     let (total, rows) = state
@@ -392,8 +400,12 @@ async fn insights(
         .product_totals(
             &who.account_id,
             &filter,
-            params::text(q.productCategory.as_deref()),
-            params::text(q.brand.as_deref()),
+            params::filter(
+                "productCategory",
+                q.productCategory.as_deref(),
+                MAX_TEXT_CHARS,
+            )?,
+            params::filter("brand", q.brand.as_deref(), MAX_TEXT_CHARS)?,
             page.offset,
             page.limit,
         )
@@ -431,6 +443,7 @@ pub struct SingleAsinBody {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SingleLinkBody {
+    #[schema(max_length = 200)]
     link_name: String,
     /// `YYYYMMDD` (or `YYYY-MM-DD`).
     start_date: String,
@@ -520,10 +533,16 @@ async fn single_link_data(
     Json(b): Json<SingleLinkBody>,
 ) -> ApiResult<JsonResponse<DailyRows>> {
     let (start, end) = body_range(&b.start_date, &b.end_date)?;
+    let link_name = params::at_most_chars(
+        "body",
+        "link_name",
+        b.link_name.trim(),
+        params::MAX_LINK_NAME_CHARS,
+    )?;
     let filter = ReportFilter {
         start,
         end,
-        link_name: Some(b.link_name.trim().to_owned()),
+        link_name: Some(link_name.to_owned()),
         ..ReportFilter::default()
     };
     Ok(JsonResponse(

@@ -190,7 +190,8 @@ pub struct LinksQuery {
     page: Option<i64>,
     /// `next_cursor` of the previous page (takes precedence over `page`).
     cursor: Option<String>,
-    /// Case-insensitive substring of the link name.
+    /// Case-insensitive substring of the link name (at most 200 characters).
+    #[param(max_length = 200)]
     link_name: Option<String>,
     #[param(pattern = "^[A-Za-z0-9]{10}$")]
     asin: Option<String>,
@@ -223,7 +224,7 @@ pub struct LinksPage {
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
         (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type`"),
-        (status = 422, body = Unprocessable, description = "Bad `limit`, `page`, `cursor`, `active`, or `invalid_asin`"),
+        (status = 422, body = Unprocessable, description = "Bad `limit`, `page`, `cursor`, `active`, `link_name` over 200 characters, or `invalid_asin`"),
     ))]
 async fn get_all_links(
     State(state): State<AppState>,
@@ -239,11 +240,15 @@ async fn get_all_links(
         marketplace: params::only(selector),
         asin: asin.as_ref().map(Asin::as_str),
         active: params::boolean("active", q.active.as_deref())?,
-        name_contains: params::text(q.link_name.as_deref()),
+        name_contains: params::filter(
+            "link_name",
+            q.link_name.as_deref(),
+            params::MAX_LINK_NAME_CHARS,
+        )?,
     };
-    let mut keyset = Keyset::<LinkPosition>::new(limit, q.cursor.as_deref())?;
+    let mut keyset = Keyset::<LinkPosition>::new(&state.cursor_key, limit, q.cursor.as_deref())?;
     let (after, offset, skip) = match keyset.after.take() {
-        Some(pos) => (Some(pos.after), pos.offset, 0),
+        Some(pos) => (Some(pos.after), paging::cursor_offset(pos.offset)?, 0),
         None => {
             let offset = paging::offset(None, q.page, limit)?;
             (None, offset, offset)

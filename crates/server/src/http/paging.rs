@@ -1,14 +1,21 @@
 //! How every listing pages: `limit`, then either a keyset `cursor` (the opaque
 //! `next_cursor` of the previous page) or page numbers (`page`/`skip`, with
 //! `pagination_info`). Each listing keeps its own envelope; this module does the arithmetic.
+//!
+//! Cursors are signed with the key every server on the database shares (see
+//! `Db::shared_secret`), so a cursor one server gave out is accepted by all of them, and a
+//! cursor a client made up or altered is refused before its position is read.
 
-use quiver_domain::Cursor;
+use quiver_domain::{Cursor, CursorKey};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 use crate::http::extract::bounded;
 use crate::http::params;
+
+/// The largest `skip`, and the largest offset a cursor may carry.
+pub const MAX_OFFSET: i64 = i32::MAX as i64;
 
 /// `limit` within 1–500 (default 100).
 pub fn limit(value: Option<i64>) -> Result<i64, ApiError> {
@@ -22,18 +29,23 @@ pub fn offset(skip: Option<i64>, page: Option<i64>, limit: i64) -> Result<i64, A
             let page = bounded("page", page, 1, 1, 1_000_000)?;
             Ok((page - 1) * limit)
         }
-        None => bounded("skip", skip, 0, 0, i64::from(i32::MAX)),
+        None => bounded("skip", skip, 0, 0, MAX_OFFSET),
     }
 }
 
 /// The position a `cursor` encodes; `None` (the first page) when it is absent or blank.
-pub fn cursor<P: DeserializeOwned>(value: Option<&str>) -> Result<Option<P>, ApiError> {
+pub fn cursor<P: DeserializeOwned>(
+    key: &CursorKey,
+    value: Option<&str>,
+) -> Result<Option<P>, ApiError> {
     params::text(value)
-        .map(|c| Cursor::decode(c).map_err(|_| bad_cursor()))
+        .map(|c| Cursor::decode(key, c).map_err(|_| bad_cursor()))
         .transpose()
 }
 
-fn bad_cursor() -> ApiError {
+/// The 422 for a cursor that is not one this server gave out, or whose position makes no
+/// sense for the listing.
+pub fn bad_cursor() -> ApiError {
     ApiError::validation(
         "query",
         "cursor",
@@ -42,25 +54,41 @@ fn bad_cursor() -> ApiError {
     )
 }
 
+/// An offset carried in a cursor, within 0–[`MAX_OFFSET`]. Cursors are signed, so only a
+/// server bug or a leaked key could make one out of range; it is checked all the same.
+pub fn cursor_offset(offset: i64) -> Result<i64, ApiError> {
+    if (0..=MAX_OFFSET).contains(&offset) {
+        Ok(offset)
+    } else {
+        Err(bad_cursor())
+    }
+}
+
 /// A keyset-paged request: at most `limit` rows after the position `P` of the last row of
 /// the previous page. `P` is private to each listing, so one listing's cursor is refused
 /// by another.
 pub struct Keyset<P> {
     pub limit: i64,
     pub after: Option<P>,
+    key: CursorKey,
 }
 
 impl<P: Serialize + DeserializeOwned> Keyset<P> {
     /// `limit` (see [`limit`]) and `cursor` together.
-    pub fn parse(limit: Option<i64>, cursor: Option<&str>) -> Result<Self, ApiError> {
-        Self::new(self::limit(limit)?, cursor)
+    pub fn parse(
+        key: &CursorKey,
+        limit: Option<i64>,
+        cursor: Option<&str>,
+    ) -> Result<Self, ApiError> {
+        Self::new(key, self::limit(limit)?, cursor)
     }
 
     /// For listings that check other parameters between `limit` and `cursor`.
-    pub fn new(limit: i64, cursor: Option<&str>) -> Result<Self, ApiError> {
+    pub fn new(key: &CursorKey, limit: i64, cursor: Option<&str>) -> Result<Self, ApiError> {
         Ok(Self {
             limit,
-            after: self::cursor(cursor)?,
+            after: self::cursor(key, cursor)?,
+            key: key.clone(),
         })
     }
 
@@ -80,7 +108,7 @@ impl<P: Serialize + DeserializeOwned> Keyset<P> {
         rows.truncate(usize::try_from(self.limit).unwrap_or(0));
         more.then(|| rows.last())
             .flatten()
-            .map(|last| Cursor::encode(&position(last)))
+            .map(|last| Cursor::encode(&self.key, &position(last)))
     }
 }
 
@@ -136,14 +164,19 @@ mod tests {
         n: i64,
     }
 
+    fn key() -> CursorKey {
+        CursorKey::derive(b"paging test")
+    }
+
     #[test]
     fn a_page_is_cut_and_points_past_its_last_row() {
-        let keyset = Keyset::<Pos>::parse(Some(2), None).unwrap();
+        let key = key();
+        let keyset = Keyset::<Pos>::parse(&key, Some(2), None).unwrap();
         assert_eq!(keyset.fetch(), 3);
         let mut rows = vec![1, 2, 3];
         let next = keyset.next_cursor(&mut rows, |&n| Pos { n });
         assert_eq!(rows, [1, 2]);
-        let after = Keyset::<Pos>::parse(Some(2), next.as_deref())
+        let after = Keyset::<Pos>::parse(&key, Some(2), next.as_deref())
             .unwrap()
             .after;
         assert_eq!(after, Some(Pos { n: 2 }));
@@ -155,11 +188,31 @@ mod tests {
 
     #[test]
     fn cursors_are_checked() {
-        assert_eq!(cursor::<Pos>(None).unwrap(), None);
-        assert_eq!(cursor::<Pos>(Some(" ")).unwrap(), None);
-        assert!(cursor::<Pos>(Some("%%%")).is_err());
-        assert!(Keyset::<Pos>::parse(Some(0), None).is_err());
-        assert!(Keyset::<Pos>::parse(Some(501), None).is_err());
+        let key = key();
+        assert_eq!(cursor::<Pos>(&key, None).unwrap(), None);
+        assert_eq!(cursor::<Pos>(&key, Some(" ")).unwrap(), None);
+        assert!(cursor::<Pos>(&key, Some("%%%")).is_err());
+        assert!(Keyset::<Pos>::parse(&key, Some(0), None).is_err());
+        assert!(Keyset::<Pos>::parse(&key, Some(501), None).is_err());
+        // Signed with another key, or not at all: refused like garbage.
+        let foreign = Cursor::encode(&CursorKey::derive(b"elsewhere"), &Pos { n: 1 });
+        assert!(cursor::<Pos>(&key, Some(&foreign)).is_err());
+        assert!(cursor::<Pos>(&key, Some("eyJuIjotMX0")).is_err());
+        let own = Cursor::encode(&key, &Pos { n: 1 });
+        assert_eq!(cursor::<Pos>(&key, Some(&own)).unwrap(), Some(Pos { n: 1 }));
+    }
+
+    #[test]
+    fn cursor_offsets_stay_in_range() {
+        assert_eq!(cursor_offset(0).unwrap(), 0);
+        assert_eq!(cursor_offset(MAX_OFFSET).unwrap(), MAX_OFFSET);
+        for bad in [-1, i64::MIN, MAX_OFFSET + 1, i64::MAX] {
+            let e = cursor_offset(bad).unwrap_err();
+            assert!(
+                format!("{e:?}").contains("pass next_cursor back unchanged"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -2,8 +2,14 @@
 //! lists, ASINs, report dates, marketplaces and percentages. Each parser has one
 //! behaviour, and its failures are 422 bodies naming the field (or the domain's own error,
 //! such as `invalid_asin` or `unsupported_marketplace`).
+//!
+//! Every list and every free text a client sends has a limit, set here (and listed in the
+//! README): unbounded lists overflow SQLite's bind variables and long texts its LIKE
+//! patterns, both of which would otherwise be 500s, and both cost time on either engine.
 
-use quiver_domain::{Asin, Bps, Geo, Marketplace, MarketplaceSelector, parse_report_date};
+use quiver_domain::{
+    Asin, Bps, Geo, LinkName, Marketplace, MarketplaceSelector, parse_report_date,
+};
 use serde_json::{Map, Value};
 use time::Date;
 
@@ -12,6 +18,28 @@ use crate::error::{ApiError, FieldError};
 
 /// The longest range a report may span, both ends included.
 pub const MAX_SPAN_DAYS: i64 = 366;
+
+/// Values a comma-separated list parameter (`asins`, `link_ids`, `brand_ids`, `creators`)
+/// may hold: as many as a page has rows.
+pub const MAX_LIST_ITEMS: usize = 500;
+
+/// Brand ids `/sellers/products` filters by (a seller has a handful of brands).
+pub const MAX_BRAND_IDS: usize = 100;
+
+/// Characters of a search, a filter text or an identifier (link, brand, creator ids).
+pub const MAX_TEXT_CHARS: usize = 200;
+
+/// Characters of a link name (the domain's rule), and so of a link-name filter.
+pub const MAX_LINK_NAME_CHARS: usize = LinkName::MAX_CHARS;
+
+/// Characters of the note a publisher sends with an access request.
+pub const MAX_MESSAGE_CHARS: usize = 1000;
+
+/// Characters of a login name (an e-mail address: at most 254 by RFC 5321, with room).
+pub const MAX_USERNAME_CHARS: usize = 320;
+
+/// Characters of a password or a token sent to `/token` or `/token/revoke`.
+pub const MAX_SECRET_CHARS: usize = 1024;
 
 /// A value trimmed; `None` when absent or blank, as an empty query parameter means "not given".
 pub fn text(value: Option<&str>) -> Option<&str> {
@@ -33,8 +61,38 @@ pub fn boolean(field: &str, value: Option<&str>) -> Result<Option<bool>, ApiErro
     }
 }
 
+/// `value` when it has at most `max` characters; else a 422 at `source`/`field`.
+pub fn at_most_chars<'a>(
+    source: &str,
+    field: &str,
+    value: &'a str,
+    max: usize,
+) -> Result<&'a str, ApiError> {
+    // Counting stops past the limit, so a huge value costs no more than a long one.
+    if value.chars().nth(max).is_some() {
+        return Err(ApiError::validation(
+            source,
+            field,
+            format!("String should have at most {max} characters"),
+            "string_too_long",
+        ));
+    }
+    Ok(value)
+}
+
+/// A search or filter text: trimmed, `None` when absent or blank, at most `max` characters.
+pub fn filter<'a>(
+    field: &str,
+    value: Option<&'a str>,
+    max: usize,
+) -> Result<Option<&'a str>, ApiError> {
+    text(value)
+        .map(|v| at_most_chars("query", field, v, max))
+        .transpose()
+}
+
 /// Comma-separated values, trimmed, empty ones dropped.
-pub fn comma_list(value: Option<&str>) -> Vec<String> {
+fn comma_list(value: Option<&str>) -> Vec<String> {
     value
         .unwrap_or_default()
         .split(',')
@@ -44,15 +102,23 @@ pub fn comma_list(value: Option<&str>) -> Vec<String> {
         .collect()
 }
 
-/// `items` when there are at most `max` of them; else a 422 at `field`.
-pub fn at_most(field: &str, items: Vec<String>, max: usize) -> Result<Vec<String>, ApiError> {
+/// A comma-separated list parameter of at most `max` values of at most
+/// [`MAX_TEXT_CHARS`] characters each; else a 422 at `field` naming the limit.
+pub fn list(field: &str, value: Option<&str>, max: usize) -> Result<Vec<String>, ApiError> {
+    let items = comma_list(value);
     if items.len() > max {
         return Err(ApiError::validation(
             "query",
             field,
-            format!("At most {max} comma-separated values"),
+            format!(
+                "List should have at most {max} items after validation, not {}",
+                items.len()
+            ),
             "too_long",
         ));
+    }
+    for item in &items {
+        at_most_chars("query", field, item, MAX_TEXT_CHARS)?;
     }
     Ok(items)
 }
@@ -215,16 +281,41 @@ mod tests {
         assert_eq!(comma_list(Some(" a, ,b,,c ")), ["a", "b", "c"]);
         assert!(comma_list(None).is_empty());
         assert!(comma_list(Some(" , ")).is_empty());
+        assert_eq!(list("asins", Some("a,b"), 2).unwrap().len(), 2);
         assert_eq!(
-            at_most("asins", comma_list(Some("a,b")), 2).unwrap().len(),
-            2
+            rejected_at(list("asins", Some("a,b,c"), 2).unwrap_err()),
+            [r#"["query","asins"]"#]
         );
-        assert!(at_most("asins", comma_list(Some("a,b,c")), 2).is_err());
         assert_eq!(
             asins(comma_list(Some("b0d45ks7qm, B0LMDESK01"))).unwrap(),
             ["B0D45KS7QM", "B0LMDESK01"]
         );
         assert!(asins(comma_list(Some("B0D45KS7QM,nope"))).is_err());
+    }
+
+    fn message_of(e: ApiError) -> String {
+        match e {
+            ApiError::Validation(items) => items.into_iter().map(|i| i.msg).collect(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn texts_are_limited_in_characters() {
+        let wide = "é".repeat(MAX_TEXT_CHARS);
+        assert_eq!(
+            filter("search", Some(&format!(" {wide} ")), MAX_TEXT_CHARS).unwrap(),
+            Some(wide.as_str())
+        );
+        let e = filter("search", Some(&format!("{wide}é")), MAX_TEXT_CHARS).unwrap_err();
+        assert_eq!(message_of(e), "String should have at most 200 characters");
+        assert_eq!(filter("search", Some("  "), MAX_TEXT_CHARS).unwrap(), None);
+        let long = "m".repeat(MAX_MESSAGE_CHARS + 1);
+        let e = at_most_chars("body", "message", &long, MAX_MESSAGE_CHARS).unwrap_err();
+        assert_eq!(rejected_at(e), [r#"["body","message"]"#]);
+        // A value of one over-long item is refused as well as one with too many.
+        let e = list("link_ids", Some(&format!("a,{}", "x".repeat(201))), 10).unwrap_err();
+        assert_eq!(rejected_at(e), [r#"["query","link_ids"]"#]);
     }
 
     #[test]
@@ -314,6 +405,29 @@ mod tests {
         fn comma_lists_round_trip(items in proptest::collection::vec("[A-Za-z0-9_.-]{1,12}", 0..20), sep in " {0,2},[ ,]{0,3}") {
             let joined = items.join(&sep);
             prop_assert_eq!(comma_list(Some(&joined)), items);
+        }
+
+        /// A list is accepted exactly when it has at most the limit of values, and the
+        /// refusal names the field and the limit.
+        #[test]
+        fn lists_are_limited(n in 0usize..1200, width in 1usize..4) {
+            let raw = vec!["x".repeat(width); n].join(",");
+            match list("link_ids", Some(&raw), MAX_LIST_ITEMS) {
+                Ok(items) => prop_assert!(items.len() == n && n <= MAX_LIST_ITEMS),
+                Err(e) => {
+                    prop_assert!(n > MAX_LIST_ITEMS);
+                    let msg = message_of(e);
+                    prop_assert!(msg.contains("at most 500 items"), "{}", msg);
+                }
+            }
+        }
+
+        /// A text is accepted exactly when it has at most the limit of characters,
+        /// whatever their width in bytes.
+        #[test]
+        fn texts_are_limited(s in "\\PC{0,300}") {
+            let ok = at_most_chars("query", "search", &s, MAX_TEXT_CHARS).is_ok();
+            prop_assert_eq!(ok, s.chars().count() <= MAX_TEXT_CHARS);
         }
 
         /// Any two days in order and at most 366 days apart make a range of their day

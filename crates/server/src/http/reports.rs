@@ -18,7 +18,7 @@ use crate::http::extract::{Publisher, Seller};
 use crate::http::format::{iso_day, money};
 use crate::http::objects::report_row::{ReportRow, is_final};
 use crate::http::paging::{self, Keyset};
-use crate::http::params::{asins, comma_list, date_range, marketplaces, text};
+use crate::http::params::{MAX_LIST_ITEMS, asins, date_range, list, marketplaces, text};
 use crate::state::AppState;
 use crate::store::reports::{PublisherKey, ReportFilter, SellerFactRow, SellerKey};
 
@@ -37,11 +37,11 @@ pub struct ReportsQuery {
     end: Option<String>,
     /// A marketplace or `all` (default).
     marketplace: Option<String>,
-    /// Comma-separated sold ASINs.
+    /// Comma-separated sold ASINs (at most 500).
     asins: Option<String>,
-    /// Comma-separated link ids.
+    /// Comma-separated link ids (at most 500).
     link_ids: Option<String>,
-    /// Comma-separated brand ids.
+    /// Comma-separated brand ids (at most 500).
     brand_ids: Option<String>,
     /// 1–500, default 100.
     limit: Option<i64>,
@@ -60,13 +60,13 @@ pub struct SellerReportsQuery {
     end: Option<String>,
     /// A marketplace or `all` (default).
     marketplace: Option<String>,
-    /// Comma-separated ASINs.
+    /// Comma-separated ASINs (at most 500).
     asins: Option<String>,
-    /// Comma-separated link ids.
+    /// Comma-separated link ids (at most 500).
     link_ids: Option<String>,
-    /// Comma-separated brand ids (only the seller's own brands ever appear).
+    /// Comma-separated brand ids, at most 500 (only the seller's own brands ever appear).
     brand_ids: Option<String>,
-    /// Comma-separated creator (publisher affiliate) ids.
+    /// Comma-separated creator (publisher affiliate) ids (at most 500).
     creators: Option<String>,
     /// 1–500, default 100.
     limit: Option<i64>,
@@ -170,14 +170,14 @@ struct SellerPos {
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
         (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type`"),
-        (status = 422, body = ValidationProblem, description = "Bad dates, range, `limit` or `cursor`; `invalid_asin`"),
+        (status = 422, body = ValidationProblem, description = "Bad dates, range, `limit` or `cursor`, a list over 500 values; `invalid_asin`"),
     ))]
 async fn reports(
     State(state): State<AppState>,
     Publisher(who): Publisher,
     Query(q): Query<ReportsQuery>,
 ) -> ApiResult<JsonResponse<ReportPage>> {
-    let (filter, page) = parse::<PubPos>(&q)?;
+    let (filter, page) = parse::<PubPos>(&state, &q)?;
     let after = page
         .after
         .as_ref()
@@ -214,6 +214,7 @@ async fn reports(
 
 /// The filters and the page both reports read the same way.
 fn parse<P: Serialize + DeserializeOwned>(
+    state: &AppState,
     q: &ReportsQuery,
 ) -> Result<(ReportFilter, Keyset<P>), ApiError> {
     let (start, end) = date_range("start", q.start.as_deref(), "end", q.end.as_deref())?;
@@ -222,12 +223,15 @@ fn parse<P: Serialize + DeserializeOwned>(
         start,
         end,
         marketplaces: marketplaces(q.marketplace.as_deref(), q.geo.as_deref(), None)?,
-        asins: asins(comma_list(q.asins.as_deref()))?,
-        link_ids: comma_list(q.link_ids.as_deref()),
-        brand_ids: comma_list(q.brand_ids.as_deref()),
+        asins: asins(list("asins", q.asins.as_deref(), MAX_LIST_ITEMS)?)?,
+        link_ids: list("link_ids", q.link_ids.as_deref(), MAX_LIST_ITEMS)?,
+        brand_ids: list("brand_ids", q.brand_ids.as_deref(), MAX_LIST_ITEMS)?,
         ..ReportFilter::default()
     };
-    Ok((filter, Keyset::new(limit, q.cursor.as_deref())?))
+    Ok((
+        filter,
+        Keyset::new(&state.cursor_key, limit, q.cursor.as_deref())?,
+    ))
 }
 
 /// Daily performance of your brands' products, per creator.
@@ -241,7 +245,7 @@ fn parse<P: Serialize + DeserializeOwned>(
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
         (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type`"),
-        (status = 422, body = ValidationProblem, description = "Bad dates, range, `limit` or `cursor`; `invalid_asin`"),
+        (status = 422, body = ValidationProblem, description = "Bad dates, range, `limit` or `cursor`, a list over 500 values; `invalid_asin`"),
     ))]
 async fn seller_reports(
     State(state): State<AppState>,
@@ -249,14 +253,10 @@ async fn seller_reports(
     Query(q): Query<SellerReportsQuery>,
 ) -> ApiResult<JsonResponse<SellerReportPage>> {
     let (q, creators) = q.split();
-    let (mut filter, page) = parse::<SellerPos>(&q)?;
-    if let Some(c) = text(creators.as_deref()) {
-        filter.creators = Some(
-            state
-                .db
-                .account_ids_by_public_ids(&comma_list(Some(c)))
-                .await?,
-        );
+    let (mut filter, page) = parse::<SellerPos>(&state, &q)?;
+    let creator_ids = list("creators", creators.as_deref(), MAX_LIST_ITEMS)?;
+    if text(creators.as_deref()).is_some() {
+        filter.creators = Some(state.db.account_ids_by_public_ids(&creator_ids).await?);
     }
     let after = page
         .after

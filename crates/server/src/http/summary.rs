@@ -18,7 +18,7 @@ use crate::http::extract::Query;
 use crate::http::extract::{Publisher, Seller};
 use crate::http::format::{iso_day, money};
 use crate::http::objects::report_row::{RESTATEMENT_DAYS, is_final};
-use crate::http::params::{asins, comma_list, date_range, marketplaces};
+use crate::http::params::{MAX_LIST_ITEMS, asins, date_range, list, marketplaces};
 use crate::state::AppState;
 use crate::store::reports::ReportFilter;
 use crate::store::summary::{SummaryFactRow, SummaryGroup, SummaryOwner};
@@ -363,9 +363,9 @@ async fn summary(
         start,
         end,
         marketplaces: marketplaces(q.marketplace.as_deref(), q.geo.as_deref(), None)?,
-        asins: asins(comma_list(q.asins.as_deref()))?,
-        link_ids: comma_list(q.link_ids.as_deref()),
-        brand_ids: comma_list(q.brand_ids.as_deref()),
+        asins: asins(list("asins", q.asins.as_deref(), MAX_LIST_ITEMS)?)?,
+        link_ids: list("link_ids", q.link_ids.as_deref(), MAX_LIST_ITEMS)?,
+        brand_ids: list("brand_ids", q.brand_ids.as_deref(), MAX_LIST_ITEMS)?,
         ..ReportFilter::default()
     };
     let owner = SummaryOwner::Publisher(&who.account_id);
@@ -411,7 +411,7 @@ async fn seller_summary(
         Some(c) => Some(
             state
                 .db
-                .account_ids_by_public_ids(&comma_list(Some(c)))
+                .account_ids_by_public_ids(&list("creators", Some(c), MAX_LIST_ITEMS)?)
                 .await?,
         ),
         None => None,
@@ -420,9 +420,9 @@ async fn seller_summary(
         start,
         end,
         marketplaces: marketplaces(q.marketplace.as_deref(), q.geo.as_deref(), None)?,
-        asins: asins(comma_list(q.asins.as_deref()))?,
-        link_ids: comma_list(q.link_ids.as_deref()),
-        brand_ids: comma_list(q.brand_ids.as_deref()),
+        asins: asins(list("asins", q.asins.as_deref(), MAX_LIST_ITEMS)?)?,
+        link_ids: list("link_ids", q.link_ids.as_deref(), MAX_LIST_ITEMS)?,
+        brand_ids: list("brand_ids", q.brand_ids.as_deref(), MAX_LIST_ITEMS)?,
         creators,
         ..ReportFilter::default()
     };

@@ -10,6 +10,7 @@ pub mod links;
 pub mod ops;
 pub mod quotas;
 pub mod reports;
+pub mod secrets;
 pub mod sellers;
 pub mod summary;
 pub mod tags;

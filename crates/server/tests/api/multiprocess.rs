@@ -1,5 +1,5 @@
 //! Several Quiver servers on one database, as behind a load balancer: migrations racing at
-//! start, revocation and login throttling seen by every server.
+//! start, revocation, login throttling and page cursors seen by every server.
 
 use std::time::{Duration, Instant};
 
@@ -57,4 +57,32 @@ async fn servers_started_together_share_one_database() {
         .post_form("/token", &[("username", CREATOR2), ("password", PASSWORD)])
         .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_cursor_from_one_server_pages_on_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(&dir).await;
+    let (a, b) = tokio::join!(
+        TestApp::on_database(&url, &[]),
+        TestApp::on_database(&url, &[])
+    );
+    let t = a.token(CREATOR).await;
+    let first = a.get("/getproducts?marketplace=all&limit=3", &t).await;
+    let cursor = first.body["next_cursor"].as_str().unwrap();
+    let path = format!("/getproducts?marketplace=all&limit=3&cursor={cursor}");
+    let on_a = a.get(&path, &t).await;
+    let on_b = b.get(&path, &t).await;
+    assert_eq!(on_b.status, StatusCode::OK, "{:?}", on_b.body);
+    assert_eq!(on_b.body, on_a.body);
+    assert_ne!(on_b.body["product_catalog"], first.body["product_catalog"]);
+
+    // A server started later on the same database reads it too, and a server on another
+    // database does not.
+    let c = TestApp::on_database(&url, &[]).await;
+    assert_eq!(c.get(&path, &t).await.body, on_a.body);
+    let elsewhere = TestApp::spawn().await;
+    let t2 = elsewhere.token(CREATOR).await;
+    let r = elsewhere.get(&path, &t2).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
 }

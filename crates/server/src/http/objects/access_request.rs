@@ -84,13 +84,13 @@ pub async fn list(
     limit: Option<i64>,
     cursor: Option<&str>,
 ) -> ApiResult<AccessRequestsPage> {
-    let page = Keyset::<TimePosition>::parse(limit, cursor)?;
+    let page = Keyset::<TimePosition>::parse(&state.cursor_key, limit, cursor)?;
     let (total, mut rows) = state
         .db
         .list_access_requests(
             scope,
             status,
-            params::text(brand_id),
+            params::filter("brand_id", brand_id, params::MAX_TEXT_CHARS)?,
             page.after.as_ref(),
             page.fetch(),
         )

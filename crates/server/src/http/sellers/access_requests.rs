@@ -31,6 +31,7 @@ pub struct SellerRequestsQuery {
     /// `pending` (default), `approved`, `declined` or `all`.
     status: Option<String>,
     /// Only requests for this brand of yours.
+    #[param(max_length = 200)]
     brand_id: Option<String>,
     /// 1–500, default 100.
     limit: Option<i64>,

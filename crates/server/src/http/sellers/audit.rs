@@ -66,6 +66,7 @@ impl AuditEntry {
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only entries for this brand of yours.
+    #[param(max_length = 200)]
     brand_id: Option<String>,
     /// 1–500, default 100.
     limit: Option<i64>,
@@ -95,12 +96,12 @@ async fn audit_log(
     Seller(who): Seller,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<JsonResponse<AuditPage>> {
-    let page = Keyset::<TimePosition>::parse(q.limit, q.cursor.as_deref())?;
+    let page = Keyset::<TimePosition>::parse(&state.cursor_key, q.limit, q.cursor.as_deref())?;
     let (total, mut rows) = state
         .db
         .seller_audit(
             &who.account_id,
-            params::text(q.brand_id.as_deref()),
+            params::filter("brand_id", q.brand_id.as_deref(), params::MAX_TEXT_CHARS)?,
             page.after.as_ref(),
             page.fetch(),
         )

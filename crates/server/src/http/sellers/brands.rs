@@ -89,7 +89,7 @@ async fn list_brands(
     Seller(who): Seller,
     Query(q): Query<BrandsQuery>,
 ) -> ApiResult<JsonResponse<SellerBrandsPage>> {
-    let page = Keyset::<BrandPosition>::parse(q.limit, q.cursor.as_deref())?;
+    let page = Keyset::<BrandPosition>::parse(&state.cursor_key, q.limit, q.cursor.as_deref())?;
     let (total, mut rows) = state
         .db
         .seller_brands(

@@ -98,7 +98,7 @@ async fn list_grants(
 ) -> ApiResult<JsonResponse<GrantsPage>> {
     let limit = paging::limit(q.limit)?;
     let active = params::boolean("active", q.active.as_deref())?;
-    let page = Keyset::<GrantPosition>::new(limit, q.cursor.as_deref())?;
+    let page = Keyset::<GrantPosition>::new(&state.cursor_key, limit, q.cursor.as_deref())?;
     let brand = own_brand(&state, &who, &brand_id).await?;
     let (total, mut rows) = state
         .db

@@ -14,7 +14,7 @@ use crate::http::extract::Seller;
 use crate::http::extract::{Json, Query};
 use crate::http::format::percent;
 use crate::http::paging::{self, Keyset};
-use crate::http::params::{self, asins, at_most, comma_list, marketplace_selector};
+use crate::http::params::{self, MAX_BRAND_IDS, MAX_LIST_ITEMS, asins, list, marketplace_selector};
 use crate::state::AppState;
 use crate::store::catalog::ProductPosition;
 use crate::store::sellers::{Change, SellerProductFilter, SellerProductRow};
@@ -109,9 +109,9 @@ async fn list_products(
 ) -> ApiResult<JsonResponse<SellerProductsPage>> {
     let selector = marketplace_selector(q.marketplace.as_deref(), q.country_code.as_deref(), true)?;
     let limit = paging::limit(q.limit)?;
-    let brand_ids = at_most("brand_ids", comma_list(q.brand_ids.as_deref()), 100)?;
-    let asins = asins(at_most("asins", comma_list(q.asins.as_deref()), 500)?)?;
-    let page = Keyset::<ProductPosition>::new(limit, q.cursor.as_deref())?;
+    let brand_ids = list("brand_ids", q.brand_ids.as_deref(), MAX_BRAND_IDS)?;
+    let asins = asins(list("asins", q.asins.as_deref(), MAX_LIST_ITEMS)?)?;
+    let page = Keyset::<ProductPosition>::new(&state.cursor_key, limit, q.cursor.as_deref())?;
     let filter = SellerProductFilter {
         marketplace: params::only(selector),
         brand_ids: &brand_ids,
