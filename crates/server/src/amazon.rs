@@ -24,6 +24,9 @@ pub struct Amazon {
     pub tags: TagCache,
     /// The in-process simulator, when `QUIVER_AMAZON=sim`.
     pub sim: Option<amazon_sim::SimHandle>,
+    /// The one host every call goes to, in-process simulator or `QUIVER_AMAZON=http://...`
+    /// (normally a standalone amazon-sim); `None` with Amazon's production hosts.
+    pub base_url: Option<url::Url>,
     pub tag_config: TagCacheConfig,
 }
 
@@ -64,7 +67,7 @@ impl Amazon {
             }),
             _ => None,
         };
-        let (endpoints, credentials, sim) = match mode {
+        let (endpoints, credentials, sim, base_url) = match mode {
             AmazonMode::Sim => {
                 let config = amazon_sim::SimConfig {
                     publisher_id: cfg.amazon_publisher_id.clone(),
@@ -78,16 +81,23 @@ impl Amazon {
                 )
                 .await?;
                 let base = url::Url::parse(&sim.base_url())?;
-                (Endpoints::single_host(&base), sim_credentials(), Some(sim))
+                (
+                    Endpoints::single_host(&base),
+                    sim_credentials(),
+                    Some(sim),
+                    Some(base),
+                )
             }
             AmazonMode::BaseUrl(base) => (
                 Endpoints::single_host(base),
                 given.unwrap_or_else(sim_credentials),
                 None,
+                Some(base.clone()),
             ),
             AmazonMode::Amazon => (
                 Endpoints::amazon(),
                 given.ok_or(AmazonSetupError::MissingCredentials)?,
+                None,
                 None,
             ),
         };
@@ -103,6 +113,7 @@ impl Amazon {
             client,
             tags,
             sim,
+            base_url,
             tag_config,
         })
     }

@@ -1,6 +1,7 @@
 //! Router assembly: every resource's routes, the middleware stack, and the bound server.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -10,12 +11,14 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
+use tracing::Span;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::connections::{self, ConnectionLimits};
@@ -80,6 +83,12 @@ pub fn router(state: AppState) -> Router {
                 // The path only: query strings may carry search terms, never tokens, but
                 // there is no reason to log them.
                 tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            })
+            .on_failure(|class: ServerErrorsFailureClass, latency: Duration, _: &Span| {
+                // A 5xx status was logged where it arose (error.rs), once: one line per error.
+                if let ServerErrorsFailureClass::Error(e) = class {
+                    tracing::warn!(error = %e, ?latency, "response failed");
+                }
             }),
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

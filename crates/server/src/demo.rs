@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use quiver_domain::{AccountKind, Asin, LinkName, Marketplace, ProgramMode, Region};
+use quiver_domain::{AccountKind, Asin, LinkName, Marketplace, Money, ProgramMode, Region};
 
 use crate::accounts::{AccountsError, create_account};
 use crate::auth::Principal;
@@ -315,17 +315,33 @@ pub fn demo_clicks(i: usize, age: i64) -> u64 {
 }
 
 /// Spec §7/§8: 60 days of report history for the demo creator, produced by the whole
-/// pipeline: the catalog registered with the in-process simulator (before any click, since
-/// prices and halo products are fixed at a line's first click), visits on the demo links,
-/// then an ingestion. Only with the in-process simulator, and only once.
+/// pipeline: the catalog registered with the simulator (before any click, since prices and
+/// halo products are fixed at a line's first click), visits on the demo links, then an
+/// ingestion. Everything goes through the simulator's HTTP controls (`/_sim/*`), so an
+/// in-process and a standalone simulator (`QUIVER_AMAZON=http://...`) give the same
+/// history. Only once, and only when the Amazon host is a simulator.
 pub async fn seed_history(state: &AppState, amazon: &crate::amazon::Amazon) {
-    let Some(sim) = &amazon.sim else {
+    let Some(base) = &amazon.base_url else {
         return;
+    };
+    let sim = match SimControls::new(base) {
+        Ok(sim) => sim,
+        Err(e) => {
+            tracing::warn!(error = %e, "demo history: no HTTP client");
+            return;
+        }
+    };
+    // Not every base URL is a simulator; one without `/_sim` controls gets no history.
+    let today = match sim.today().await {
+        Ok(today) => today,
+        Err(e) => {
+            tracing::info!(error = %e, %base, "demo history skipped: no simulator controls");
+            return;
+        }
     };
     let Ok(Some(account)) = state.db.account_by_email(CREATOR).await else {
         return;
     };
-    let today = sim.today();
     let span = crate::store::reports::ReportFilter {
         start: crate::clock::day_number(today - time::Duration::days(365)),
         end: crate::clock::day_number(today + time::Duration::days(1)),
@@ -340,7 +356,12 @@ pub async fn seed_history(state: &AppState, amazon: &crate::amazon::Amazon) {
     {
         return;
     }
-    register_catalog(sim);
+    for (advertiser, products) in catalog() {
+        if let Err(e) = sim.register_products(advertiser, &products).await {
+            tracing::warn!(error = %e, advertiser, "demo history: catalog not registered");
+            return;
+        }
+    }
     let links = match state
         .db
         .list_links(
@@ -363,7 +384,7 @@ pub async fn seed_history(state: &AppState, amazon: &crate::amazon::Amazon) {
     for (i, link) in links.iter().enumerate() {
         for age in 0..HISTORY_DAYS {
             let day = today - time::Duration::days(age);
-            if let Err(e) = sim.record_visit(&link.url, Some(day), demo_clicks(i, age)) {
+            if let Err(e) = sim.record_visit(&link.url, day, demo_clicks(i, age)).await {
                 tracing::warn!(error = %e, link = %link.id, "demo history: visit not recorded");
             }
         }
@@ -388,9 +409,104 @@ pub async fn seed_history(state: &AppState, amazon: &crate::amazon::Amazon) {
     }
 }
 
-/// Tells the simulator the demo catalog (names and local prices per advertiser), so its
-/// sales and brand-halo purchases use real products.
-pub fn register_catalog(sim: &amazon_sim::SimHandle) {
+/// A simulator's `/_sim` controls, spoken to over HTTP.
+struct SimControls {
+    http: reqwest::Client,
+    base: url::Url,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum SimControlError {
+    #[error(transparent)]
+    Http(#[from] reqwest::Error),
+    #[error(transparent)]
+    Url(#[from] url::ParseError),
+    #[error("the simulator's clock said '{0}'")]
+    Clock(String),
+}
+
+#[derive(serde::Deserialize)]
+struct SimClock {
+    today: Option<String>,
+}
+
+impl SimControls {
+    fn new(base: &url::Url) -> Result<Self, SimControlError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()?;
+        Ok(Self {
+            http,
+            base: base.clone(),
+        })
+    }
+
+    async fn post(&self, path: &str, body: serde_json::Value) -> Result<(), SimControlError> {
+        self.http
+            .post(self.base.join(path)?)
+            .json(&body)
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
+    /// The simulator's day, which tests and demos may have moved.
+    async fn today(&self) -> Result<time::Date, SimControlError> {
+        let clock: SimClock = self
+            .http
+            .get(self.base.join("/_sim/clock")?)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let text = clock.today.unwrap_or_default();
+        quiver_domain::parse_report_date(&text).map_err(|_| SimControlError::Clock(text))
+    }
+
+    async fn register_products(
+        &self,
+        advertiser: &str,
+        products: &[CatalogEntry],
+    ) -> Result<(), SimControlError> {
+        let products: Vec<_> = products
+            .iter()
+            .map(|(m, asin, p)| {
+                serde_json::json!({
+                    "asin": asin.as_str(),
+                    "marketplace": m.as_str(),
+                    "name": p.name,
+                    "price": Money::new(p.price_minor, m.currency()).to_decimal_string(),
+                })
+            })
+            .collect();
+        let body = serde_json::json!({ "advertiserId": advertiser, "products": products });
+        self.post("/_sim/catalog", body).await
+    }
+
+    async fn record_visit(
+        &self,
+        url: &str,
+        day: time::Date,
+        clicks: u64,
+    ) -> Result<(), SimControlError> {
+        let body = serde_json::json!({
+            "url": url,
+            "date": quiver_domain::format_iso(day),
+            "clicks": clicks,
+        });
+        self.post("/_sim/visits", body).await
+    }
+}
+
+/// One product as the simulator's catalog knows it.
+type CatalogEntry = (Marketplace, Asin, amazon_sim::catalog::Product);
+
+/// The demo catalog per advertiser (names and local prices), so the simulator's sales and
+/// brand-halo purchases use real products.
+fn catalog() -> Vec<(&'static str, Vec<CatalogEntry>)> {
+    let mut out = Vec::new();
     for b in &BRANDS {
         for (region, _profile, advertiser) in b.amazon {
             let products: Vec<_> = b
@@ -410,8 +526,17 @@ pub fn register_catalog(sim: &amazon_sim::SimHandle) {
                         })
                 })
                 .collect();
-            sim.register_products(advertiser, products);
+            out.push((advertiser, products));
         }
+    }
+    out
+}
+
+/// Tells an in-process simulator the demo catalog directly, as `seed_history` does over
+/// HTTP (tests that record their own visits).
+pub fn register_catalog(sim: &amazon_sim::SimHandle) {
+    for (advertiser, products) in catalog() {
+        sim.register_products(advertiser, products);
     }
 }
 

@@ -286,6 +286,26 @@ pub async fn fill_bodiless(req: Request, next: Next) -> Response {
     filled
 }
 
+/// The longest error text one log line carries; longer causes are cut.
+const MAX_LOGGED_ERROR: usize = 512;
+
+/// The error and its causes on one line (`outer: inner: ...`), cut to a bounded length.
+fn log_line(e: &anyhow::Error) -> String {
+    let mut line: String = format!("{e:#}")
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if line.len() > MAX_LOGGED_ERROR {
+        let mut cut = MAX_LOGGED_ERROR;
+        while !line.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        line.truncate(cut);
+        line.push_str("...");
+    }
+    line
+}
+
 /// Whole seconds, rounded up and at least one, so a client never retries too early.
 pub fn retry_after_secs(d: Duration) -> u64 {
     let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
@@ -300,8 +320,12 @@ impl IntoResponse for ApiError {
                 (status, Json(serde_json::json!({ "detail": items }))).into_response()
             }
             ApiError::Internal(e) => {
-                // Logged in full here, never shown to the client.
-                tracing::error!(error = ?e, "internal error");
+                // Logged here, never shown to the client: one bounded line (the request
+                // span adds the request id), so a stream of failing requests cannot fill
+                // the disk. The backtrace, captured only under RUST_BACKTRACE, is for
+                // whoever turns on debug logging.
+                tracing::error!(error = %log_line(e), "internal error");
+                tracing::debug!(backtrace = %e.backtrace(), "internal error backtrace");
                 let body = ErrorBody {
                     detail: "Internal server error",
                     code,

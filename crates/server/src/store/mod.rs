@@ -98,6 +98,9 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
+            if !url.contains(":memory:") && !url.contains("mode=memory") {
+                create_private(options.get_filename());
+            }
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .connect_with(options.clone())
@@ -129,7 +132,7 @@ impl Db {
                 let lock = tokio::task::spawn_blocking(move || {
                     let mut name = db_file.into_os_string();
                     name.push(".migrate-lock");
-                    let file = std::fs::OpenOptions::new()
+                    let file = private_file_options()
                         .create(true)
                         .truncate(false)
                         .write(true)
@@ -172,6 +175,26 @@ impl Db {
             Db::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// Open options for files only their owner may read: the database holds password hashes
+/// and refresh tokens.
+fn private_file_options() -> std::fs::OpenOptions {
+    let mut options = std::fs::OpenOptions::new();
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
+/// Creates a missing SQLite database file as mode 0600 before SQLite opens it. SQLite
+/// would create it 0644 (less the umask), and it gives the `-wal` and `-shm` files the
+/// database file's mode, so this covers all three. Failures are left to SQLite, which
+/// then reports them in its own words.
+fn create_private(path: &std::path::Path) {
+    let _ = private_file_options()
+        .write(true)
+        .create_new(true)
+        .open(path);
 }
 
 // The clock is `crate::clock`; the store's callers keep reaching it through here.

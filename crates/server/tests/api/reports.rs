@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use amazon_sim::Faults;
+use amazon_sim::{Faults, SimHandle};
 use quiver::ingest::{Options, Outcome, Summary, run_once};
 use quiver_amazon::{BreakerState, Region};
 use quiver_domain::{format_compact, format_iso};
@@ -111,9 +111,13 @@ struct Sums {
 }
 
 fn truth_sums(app: &TestApp, advertisers: &[&str], start: Date, end: Date) -> Sums {
+    sim_truth_sums(app.sim(), advertisers, start, end)
+}
+
+fn sim_truth_sums(sim: &SimHandle, advertisers: &[&str], start: Date, end: Date) -> Sums {
     let mut s = Sums::default();
     for a in advertisers {
-        let t = serde_json::to_value(app.sim().truth(a, start, end)).unwrap();
+        let t = serde_json::to_value(sim.truth(a, start, end)).unwrap();
         for r in t["rows"].as_array().unwrap() {
             s.clicks += r["clicks"].as_i64().unwrap();
             for part in [r, &r["halo"]] {
@@ -1042,4 +1046,69 @@ async fn demo_history_matches_the_simulator() {
     let srows = all_rows(&app, &seller, "/sellers/reports", &format!("{q}&limit=500")).await;
     assert_eq!(report_sums(&srows), truth);
     assert!(rows.iter().any(|r| r["final"] == false));
+}
+
+/// Clicks per day and link name: what two demos agree on (the other figures depend on
+/// each link's random ad-group id).
+fn clicks_by_day_and_link(rows: &[Value]) -> BTreeMap<(String, String), i64> {
+    let mut out = BTreeMap::new();
+    for r in rows {
+        let k = (
+            r["date"].as_str().unwrap().to_owned(),
+            r["link"]["link_name"].as_str().unwrap().to_owned(),
+        );
+        *out.entry(k).or_default() += r["clicks"].as_i64().unwrap();
+    }
+    out
+}
+
+/// Spec §7/§8 with `QUIVER_AMAZON=http://...`: the demo registers its catalog and posts its
+/// 60 days of visits through a standalone simulator's HTTP API, so the reports add up to
+/// the simulator's own figures and show the in-process demo's traffic.
+#[tokio::test]
+async fn demo_history_with_a_standalone_simulator_matches_the_in_process_demo() {
+    let sim = amazon_sim::spawn(
+        amazon_sim::SimConfig::default(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let sim_url = sim.base_url();
+    let standalone =
+        TestApp::with_args(&["--ingest-interval-secs", "0", "--amazon", &sim_url]).await;
+    assert!(standalone.running.amazon.sim.is_none());
+    quiver::demo::seed_links(standalone.running.state.clone()).await;
+    let token = standalone.token(CREATOR).await;
+    let q = format!("{}&limit=500", range_query(days_ago(89), today()));
+    let rows = all_rows(&standalone, &token, "/reports", &q).await;
+    let days: BTreeSet<_> = rows.iter().map(|r| r["date"].as_str().unwrap()).collect();
+    assert_eq!(days.len(), 60, "60 days of history: {} rows", rows.len());
+
+    // Every figure is the simulator's.
+    let advertisers = quiver::demo::advertiser_ids();
+    let truth = sim_truth_sums(&sim, &advertisers, days_ago(89), today());
+    assert!(truth.sales > 0);
+    assert_eq!(report_sums(&rows), Sums { brb: 0, ..truth });
+    // The catalog reached the simulator before the first click: only registered products
+    // bring brand-halo purchases of other ASINs.
+    let mut asins_per_link: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for r in &rows {
+        asins_per_link
+            .entry(r["link"]["link_name"].as_str().unwrap())
+            .or_default()
+            .insert(r["asin"].as_str().unwrap());
+    }
+    assert!(
+        asins_per_link.values().any(|a| a.len() > 1),
+        "halo rows: {asins_per_link:?}"
+    );
+
+    let in_process = TestApp::with_args(&["--ingest-interval-secs", "0"]).await;
+    quiver::demo::seed_links(in_process.running.state.clone()).await;
+    let token = in_process.token(CREATOR).await;
+    let expected = all_rows(&in_process, &token, "/reports", &q).await;
+    assert_eq!(
+        clicks_by_day_and_link(&rows),
+        clicks_by_day_and_link(&expected)
+    );
 }
