@@ -71,7 +71,7 @@ pub struct Link {
 
 impl Link {
     pub fn from_row(l: &LinkRow) -> Self {
-        let m = Marketplace::parse(&l.marketplace).unwrap_or(Marketplace::Us);
+        let m = l.marketplace;
         Self {
             id: l.id.clone(),
             url: l.url.clone(),

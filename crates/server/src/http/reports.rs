@@ -239,8 +239,7 @@ pub struct ReportRow {
 
 impl ReportRow {
     pub fn from_fact(r: PublisherFactRow, today: Date) -> Self {
-        let m = Marketplace::parse(&r.marketplace).unwrap_or(Marketplace::Us);
-        let lm = Marketplace::parse(&r.link_marketplace).unwrap_or(m);
+        let (m, lm) = (r.marketplace, r.link_marketplace);
         Self {
             date: iso_of(r.day),
             asin: r.asin,
@@ -470,7 +469,7 @@ async fn seller_reports(
         (true, Some(last)) => Some(Cursor::encode(&SellerPos {
             sd: last.day,
             sa: last.asin.clone(),
-            sm: last.marketplace.clone(),
+            sm: last.marketplace.as_str().to_owned(),
             sc: last.account_id.clone(),
         })),
         _ => None,
@@ -490,7 +489,7 @@ async fn seller_reports(
 }
 
 fn seller_row(r: SellerFactRow, today: Date) -> SellerReportRow {
-    let m = Marketplace::parse(&r.marketplace).unwrap_or(Marketplace::Us);
+    let m = r.marketplace;
     SellerReportRow {
         creator: r.creator,
         brand_id: r.brand_id,

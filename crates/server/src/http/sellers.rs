@@ -139,7 +139,7 @@ impl SellerBrand {
         Self {
             brand_id: b.id.clone(),
             brand_name: b.name.clone(),
-            program_mode: b.program_mode.clone(),
+            program_mode: b.program_mode.as_str().to_owned(),
             default_commission: percent(b.default_commission_bps),
             logo: b.logo_url.clone(),
         }
@@ -331,7 +331,7 @@ pub struct SellerProduct {
 
 impl SellerProduct {
     fn from_row(p: &SellerProductRow) -> Self {
-        let m = p.marketplace();
+        let m = p.marketplace;
         let currency = m.currency();
         Self {
             asin: p.asin.clone(),
@@ -431,7 +431,7 @@ async fn list_products(
         Cursor::encode(&ProductPosition {
             b: r.brand_id.clone(),
             a: r.asin.clone(),
-            m: r.marketplace.clone(),
+            m: r.marketplace.as_str().to_owned(),
         })
     });
     Ok(JsonResponse(SellerProductsPage {
@@ -618,7 +618,7 @@ async fn creator_account(state: &AppState, creator: &str) -> ApiResult<String> {
         .db
         .account_by_public_id(creator.trim())
         .await?
-        .filter(|a| a.kind() == quiver_domain::AccountKind::Publisher)
+        .filter(|a| a.kind == quiver_domain::AccountKind::Publisher)
         .map(|a| a.id)
         .ok_or_else(|| ApiError::CreatorNotFound {
             creator: creator.to_owned(),
@@ -730,7 +730,7 @@ impl AccessRequest {
             creator: r.public_id.clone(),
             creator_name: r.display_name.clone(),
             message: r.message.clone(),
-            status: r.status.clone(),
+            status: r.status.to_string(),
             created_at: iso_utc(r.created_at),
             decided_at: r.decided_at.map(iso_utc),
         }
@@ -849,7 +849,7 @@ async fn decide(
         Decision::NotFound => Err(ApiError::AccessRequestNotFound { id: id.to_owned() }),
         Decision::NotPending(r) => Err(ApiError::AccessRequestDecided {
             id: r.id,
-            status: r.status,
+            status: r.status.to_string(),
         }),
         Decision::Decided(r) => Ok(JsonResponse(AccessRequest::from_row(&r))),
     }
