@@ -15,6 +15,7 @@ mod links;
 mod multiprocess;
 mod ops;
 mod reports;
+mod schema;
 mod sellers;
 mod support;
 mod web;
