@@ -18,6 +18,7 @@ mod links;
 mod multiprocess;
 mod ops;
 mod reports;
+mod schema;
 mod sellers;
 mod serving;
 mod summary;
