@@ -30,3 +30,5 @@ impl AccountKind {
         }
     }
 }
+
+crate::unknown::try_from_name!(AccountKind, "account kind");

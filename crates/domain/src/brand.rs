@@ -26,3 +26,5 @@ impl ProgramMode {
         }
     }
 }
+
+crate::unknown::try_from_name!(ProgramMode, "program mode");

@@ -13,6 +13,7 @@ pub mod date;
 pub mod link;
 pub mod marketplace;
 pub mod money;
+mod unknown;
 
 pub use account::AccountKind;
 pub use asin::{Asin, InvalidAsin};
@@ -25,3 +26,4 @@ pub use marketplace::{
     Currency, Geo, Marketplace, MarketplaceSelector, Region, UnsupportedMarketplace,
 };
 pub use money::{Bps, InvalidMoney, Money};
+pub use unknown::UnknownValue;

@@ -45,6 +45,8 @@ impl Region {
     }
 }
 
+crate::unknown::try_from_name!(Region, "region");
+
 impl fmt::Display for Region {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -200,6 +202,14 @@ impl Marketplace {
     }
 }
 
+impl TryFrom<String> for Marketplace {
+    type Error = UnsupportedMarketplace;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
 impl fmt::Display for Marketplace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -286,6 +296,21 @@ mod tests {
         );
         assert!(Marketplace::parse("all").is_err());
         assert!(Marketplace::from_country_code("JP").is_err());
+    }
+
+    #[test]
+    fn stored_names_convert_back_or_fail() {
+        for m in Marketplace::ALL {
+            assert_eq!(Marketplace::try_from(m.as_str().to_owned()), Ok(m));
+        }
+        for r in Region::ALL {
+            assert_eq!(Region::try_from(r.as_str().to_owned()), Ok(r));
+        }
+        assert!(Marketplace::try_from("amazon.jp".to_owned()).is_err());
+        assert_eq!(
+            Region::try_from("XX".to_owned()).unwrap_err().to_string(),
+            "'XX' is not a valid region"
+        );
     }
 
     #[test]

@@ -10,7 +10,6 @@ use futures::future::BoxFuture;
 use quiver_amazon::{
     AmazonClient, ClientConfig, Credentials, Endpoints, TagCache, TagCacheConfig, TagError, TagKey,
 };
-use quiver_domain::Region;
 use tokio::time::Instant;
 
 use crate::config::{AmazonMode, ServeConfig};
@@ -126,17 +125,15 @@ impl Amazon {
         match db.load_tag_templates(oldest).await {
             Ok(rows) => {
                 for r in rows {
-                    if let Some(region) = Region::parse(&r.region) {
-                        let key = TagKey {
-                            region,
-                            profile_id: r.profile_id,
-                            advertiser_id: r.advertiser_id,
-                            publisher_id: r.publisher_id,
-                        };
-                        let at = UNIX_EPOCH
-                            + Duration::from_millis(u64::try_from(r.fetched_at).unwrap_or(0));
-                        self.tags.insert(key, r.template, at);
-                    }
+                    let key = TagKey {
+                        region: r.region,
+                        profile_id: r.profile_id,
+                        advertiser_id: r.advertiser_id,
+                        publisher_id: r.publisher_id,
+                    };
+                    let at = UNIX_EPOCH
+                        + Duration::from_millis(u64::try_from(r.fetched_at).unwrap_or(0));
+                    self.tags.insert(key, r.template, at);
                 }
             }
             Err(e) => tracing::warn!(error = %e, "could not load cached tag templates"),
@@ -159,7 +156,7 @@ pub async fn persist_tags(tags: &TagCache, db: &Db) {
         .snapshot()
         .into_iter()
         .map(|(k, template, at)| TagTemplateRow {
-            region: k.region.as_str().to_owned(),
+            region: k.region,
             profile_id: k.profile_id,
             advertiser_id: k.advertiser_id,
             publisher_id: k.publisher_id,

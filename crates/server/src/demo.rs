@@ -248,7 +248,7 @@ pub async fn seed(db: &Db) -> Result<bool, DemoError> {
         }
     }
     // creator2 may promote the approval-mode brand; creator may not.
-    db.grant("lumen-home", &creator2, now).await?;
+    db.seed_grant("lumen-home", &creator2, now).await?;
     Ok(true)
 }
 

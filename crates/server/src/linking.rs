@@ -139,7 +139,7 @@ pub async fn prepare_link(
         id: id.to_string(),
         account_id: account_id.to_owned(),
         asin: req.asin.to_string(),
-        marketplace: req.marketplace.to_string(),
+        marketplace: req.marketplace,
         brand_id: product.brand_id.clone(),
         link_name: req
             .link_name

@@ -119,7 +119,7 @@ pub async fn refresh_grant(
         .db
         .token_by_hash(&hash)
         .await?
-        .filter(|t| t.kind == TokenKind::Refresh.as_str())
+        .filter(|t| t.kind == TokenKind::Refresh)
         .ok_or(ApiError::InvalidGrant)?;
     if row.revoked_at.is_some() {
         // A used refresh token presented again means it leaked: end the whole session.
@@ -139,7 +139,7 @@ pub async fn revoke(state: &AppState, token: &str) -> Result<(), ApiError> {
     let hash = token_hash(token.trim());
     let now = now_ms();
     if let Some(row) = state.db.token_by_hash(&hash).await? {
-        if row.kind == TokenKind::Refresh.as_str() {
+        if row.kind == TokenKind::Refresh {
             let hashes = state.db.revoke_family(&row.family, now).await?;
             state.tokens.evict(&hashes);
         } else {

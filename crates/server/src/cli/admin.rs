@@ -10,6 +10,7 @@ use crate::accounts::create_account;
 use crate::cli::import;
 use crate::store::catalog::NewBrand;
 use crate::store::commission::beginning;
+use crate::store::sellers::Change;
 use crate::store::{Db, copy, now_ms};
 
 #[derive(Debug, Args)]
@@ -106,7 +107,7 @@ async fn publisher_id(db: &Db, who: &str) -> anyhow::Result<String> {
     };
     let account = account.with_context(|| format!("no account '{who}'"))?;
     anyhow::ensure!(
-        account.kind() == AccountKind::Publisher,
+        account.kind == AccountKind::Publisher,
         "'{who}' is not a publisher account"
     );
     Ok(account.id)
@@ -148,7 +149,7 @@ pub async fn run(db: &Db, args: AdminArgs) -> anyhow::Result<()> {
                 .await?
                 .with_context(|| format!("no account '{owner}'"))?;
             anyhow::ensure!(
-                owner.kind() == AccountKind::Seller,
+                owner.kind == AccountKind::Seller,
                 "'{}' is not a seller account",
                 owner.email
             );
@@ -186,15 +187,18 @@ pub async fn run(db: &Db, args: AdminArgs) -> anyhow::Result<()> {
                 .await?
                 .with_context(|| format!("no brand '{brand}'"))?;
             let account = publisher_id(db, &creator).await?;
-            db.grant(&brand, &account, now_ms()).await?;
+            db.operator_set_access(&brand, &account, true, now_ms())
+                .await?;
             println!("granted {creator} access to {brand}");
         }
         AdminCommand::Revoke { brand, creator } => {
             let account = publisher_id(db, &creator).await?;
-            let revoked = db.revoke_grant(&brand, &account, now_ms()).await?;
+            let revoked = db
+                .operator_set_access(&brand, &account, false, now_ms())
+                .await?;
             println!(
                 "{}",
-                if revoked {
+                if matches!(revoked, Change::Changed(_)) {
                     "revoked"
                 } else {
                     "no active grant to revoke"

@@ -80,7 +80,7 @@ async fn create_request(
         .grant_of(&brand.id, &who.account_id)
         .await?
         .is_some_and(|g| g.revoked_at.is_none());
-    if brand.program_mode() == ProgramMode::Open || granted {
+    if brand.program_mode == ProgramMode::Open || granted {
         return Err(ApiError::AlreadyAllowed { brand: brand.name });
     }
     let pending = |id: String| ApiError::AccessRequestPending {

@@ -91,7 +91,7 @@ impl From<JobSummary> for BulkJob {
     fn from(j: JobSummary) -> Self {
         Self {
             job_id: j.id,
-            status: j.status,
+            status: j.status.to_string(),
             total: j.total,
             processed: j.succeeded + j.failed,
             succeeded: j.succeeded,
@@ -99,7 +99,7 @@ impl From<JobSummary> for BulkJob {
             created_at: iso_utc(j.created_at),
             finished_at: j.finished_at.map(iso_utc),
             email: j.email,
-            email_status: j.email_status,
+            email_status: j.email_status.to_string(),
             email_error: j.email_error,
         }
     }

@@ -125,7 +125,7 @@ pub struct Product {
 
 impl Product {
     pub fn from_row(p: &ProductRow) -> Self {
-        let m = p.marketplace();
+        let m = p.marketplace;
         let currency = m.currency();
         let price = Money::new(p.price_minor, currency);
         let rate = Bps(p.commission_bps());
@@ -261,7 +261,7 @@ async fn get_products(
     let next_cursor = keyset.next_cursor(&mut rows, |r| ProductPosition {
         b: r.brand_id.clone(),
         a: r.asin.clone(),
-        m: r.marketplace.clone(),
+        m: r.marketplace.as_str().to_owned(),
     });
     Ok(Json(ProductsPage {
         total_count: total,
@@ -396,7 +396,7 @@ async fn brands(
             brand_name: b.name,
             company_name: b.company_name,
             company_logo: b.logo_url,
-            program_mode: b.program_mode,
+            program_mode: b.program_mode.as_str().to_owned(),
             can_promote,
         })
         .collect();

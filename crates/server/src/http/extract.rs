@@ -14,6 +14,7 @@ use crate::auth::{Principal, token_hash};
 use crate::error::{ApiError, FieldError};
 use crate::http::control;
 use crate::state::AppState;
+use crate::store::tokens::TokenKind;
 
 /// Query string parsed into `T`; a bad value is a 422 naming the parameter.
 pub struct Query<T>(pub T);
@@ -180,7 +181,7 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Principal, 
         .db
         .token_by_hash(&hash)
         .await?
-        .filter(|t| t.kind == "access" && t.revoked_at.is_none() && t.expires_at > now)
+        .filter(|t| t.kind == TokenKind::Access && t.revoked_at.is_none() && t.expires_at > now)
         .ok_or(ApiError::InvalidToken)?;
     let account = state
         .db
@@ -188,7 +189,7 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Principal, 
         .await?
         .ok_or(ApiError::InvalidToken)?;
     let principal = Principal {
-        kind: account.kind(),
+        kind: account.kind,
         account_id: account.id,
         public_id: account.public_id,
         email: account.email,

@@ -105,12 +105,6 @@ pub struct ProductReports {
     pagination_info: PaginationInfo,
 }
 
-fn currency_of(m: &str) -> String {
-    Marketplace::parse(m)
-        .map(|m| m.currency().as_str().to_owned())
-        .unwrap_or_default()
-}
-
 /// Legacy: per day × ASIN × marketplace over your links.
 #[utoipa::path(get, path = "/product_reports_all", tag = "reports", params(ProductReportsQuery), security(("bearer" = [])),
     responses(
@@ -149,9 +143,9 @@ async fn product_reports_all(
         .into_iter()
         .map(|r| ProductReportRow {
             date: iso_day(r.day),
-            currency: currency_of(&r.marketplace),
+            currency: r.marketplace.currency().as_str().to_owned(),
             asin: r.asin,
-            marketplace: r.marketplace,
+            marketplace: r.marketplace.as_str().to_owned(),
             product_name: r.product_name,
             link_name: r.link_name,
             total_clicks: r.clicks,
@@ -413,9 +407,9 @@ async fn insights(
     let data: Vec<InsightRow> = rows
         .into_iter()
         .map(|r| InsightRow {
-            currency: currency_of(&r.marketplace),
+            currency: r.marketplace.currency().as_str().to_owned(),
             asin: r.asin,
-            marketplace: r.marketplace,
+            marketplace: r.marketplace.as_str().to_owned(),
             product_name: r.product_name,
             brand_name: r.brand_name,
             product_category: r.product_category,

@@ -5,7 +5,7 @@ use axum::Json as JsonResponse;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use quiver_domain::{Asin, LinkName, Marketplace};
+use quiver_domain::{Asin, LinkName};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -65,7 +65,7 @@ pub struct Link {
 
 impl Link {
     pub fn from_row(l: &LinkRow) -> Self {
-        let m = Marketplace::parse(&l.marketplace).unwrap_or(Marketplace::Us);
+        let m = l.marketplace;
         Self {
             id: l.id.clone(),
             url: l.url.clone(),

@@ -4,7 +4,6 @@
 
 use axum::Json as JsonResponse;
 use axum::extract::State;
-use quiver_domain::Marketplace;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -274,7 +273,7 @@ async fn seller_reports(
     let next_cursor = page.next_cursor(&mut rows, |last| SellerPos {
         sd: last.day,
         sa: last.asin.clone(),
-        sm: last.marketplace.clone(),
+        sm: last.marketplace.as_str().to_owned(),
         sc: last.account_id.clone(),
     });
     let total_count = state
@@ -292,7 +291,7 @@ async fn seller_reports(
 }
 
 fn seller_row(r: SellerFactRow, today: Date) -> SellerReportRow {
-    let m = Marketplace::parse(&r.marketplace).unwrap_or(Marketplace::Us);
+    let m = r.marketplace;
     SellerReportRow {
         creator: r.creator,
         brand_id: r.brand_id,

@@ -168,10 +168,8 @@ fn parse_group(
         })
 }
 
-fn currency_of(marketplace: &str) -> String {
-    Marketplace::parse(marketplace)
-        .map(|m| m.currency().as_str().to_owned())
-        .unwrap_or_default()
+fn currency_of(marketplace: Marketplace) -> String {
+    marketplace.currency().as_str().to_owned()
 }
 
 /// Minor-unit sums of one currency while folding.
@@ -201,7 +199,7 @@ impl FunnelAcc {
         self.atc += r.atc;
         self.purchases += r.purchases;
         self.units += r.units;
-        let m = self.money.entry(currency_of(&r.marketplace)).or_default();
+        let m = self.money.entry(currency_of(r.marketplace)).or_default();
         m.clicks += r.clicks;
         m.purchases += r.purchases;
         m.sales += r.sales;

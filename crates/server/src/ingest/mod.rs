@@ -22,7 +22,7 @@ use time::Date;
 use tokio::task::JoinHandle;
 
 use crate::clock::{day_number, day_of_number, instant};
-use crate::store::reports::{AdvertiserRow, FactValues, FactWrite, IngestLink};
+use crate::store::reports::{AdvertiserRow, FactValues, FactWrite, IngestLink, Pull};
 use crate::store::{Db, now_ms};
 
 /// Days Amazon may still restate, re-read on every run.
@@ -148,7 +148,7 @@ impl Mapper<'_> {
         {
             return Mapped::Paused;
         }
-        let base = |asin: String, marketplace: String, values| {
+        let base = |asin: String, marketplace: Marketplace, values| {
             Mapped::Fact(Box::new(FactWrite {
                 account_id: link.account_id.clone(),
                 day: day_number(date),
@@ -163,7 +163,7 @@ impl Mapper<'_> {
         if report == PERFORMANCE {
             return base(
                 link.asin.clone(),
-                link.marketplace.clone(),
+                link.marketplace,
                 FactValues::Traffic {
                     clicks: e.count(metric::CLICK_THROUGHS),
                     brb: e.minor_units(metric::BRB_BONUS_AMOUNT),
@@ -181,8 +181,7 @@ impl Mapper<'_> {
             .marketplace
             .as_deref()
             .and_then(|m| Marketplace::parse(m).ok())
-            .or_else(|| Marketplace::parse(&link.marketplace).ok())
-            .unwrap_or(Marketplace::Us);
+            .unwrap_or(link.marketplace);
         let halo = e.product_conversion_type.as_deref() == Some(wire::conversion_type::BRAND_HALO);
         let names: [&str; 5] = if halo {
             [
@@ -211,7 +210,7 @@ impl Mapper<'_> {
             .unwrap_or(quiver_domain::Bps(0));
         base(
             asin,
-            marketplace.as_str().to_owned(),
+            marketplace,
             FactValues::Funnel {
                 dpv: e.count(names[0]),
                 atc: e.count(names[1]),
@@ -282,9 +281,7 @@ impl Run<'_> {
         let Some(first) = rows.first() else {
             return Ok(());
         };
-        let Some(region) = Region::parse(&first.region) else {
-            return Ok(());
-        };
+        let region = first.region;
         let mut ctx = AdvertiserContext {
             links: HashMap::new(),
             rates: HashMap::new(),
@@ -319,10 +316,12 @@ impl Run<'_> {
         report: &'static str,
         ctx: &AdvertiserContext,
     ) -> anyhow::Result<()> {
-        let state = self
-            .db
-            .ingest_state(region.as_str(), &adv.advertiser_id, report)
-            .await?;
+        let key = Pull {
+            region,
+            advertiser_id: &adv.advertiser_id,
+            report,
+        };
+        let state = self.db.ingest_state(&key).await?;
         let pending = state.as_ref().and_then(|s| {
             Some((
                 day_of_number(s.pending_start?)?,
@@ -354,14 +353,7 @@ impl Run<'_> {
         };
         let window = (day_number(start), day_number(end));
         self.db
-            .set_ingest_pending(
-                region.as_str(),
-                &adv.advertiser_id,
-                report,
-                window,
-                cursor.as_deref(),
-                now_ms(),
-            )
+            .set_ingest_pending(&key, window, cursor.as_deref(), now_ms())
             .await?;
         let body = request_body(
             report,
@@ -398,21 +390,10 @@ impl Run<'_> {
             match &page.next_cursor {
                 Some(next) => {
                     self.db
-                        .set_ingest_pending(
-                            region.as_str(),
-                            &adv.advertiser_id,
-                            report,
-                            window,
-                            Some(next),
-                            now,
-                        )
+                        .set_ingest_pending(&key, window, Some(next), now)
                         .await?
                 }
-                None => {
-                    self.db
-                        .set_ingest_done(region.as_str(), &adv.advertiser_id, report, now)
-                        .await?
-                }
+                None => self.db.set_ingest_done(&key, now).await?,
             }
             if !self
                 .db

@@ -15,7 +15,7 @@ use crate::jobs::BulkConfig;
 use crate::linking::{NewLink, prepare_link};
 use crate::state::AppState;
 use crate::store::Db;
-use crate::store::bulk::{ClaimedItem, Completion};
+use crate::store::bulk::{ClaimedItem, Completion, EmailStatus};
 use crate::store::links::LinkRow;
 use crate::store::now_ms;
 
@@ -142,7 +142,11 @@ pub async fn run(
     let concurrency = cfg.bulk_concurrency.max(1);
     let permits = Arc::new(Semaphore::new(concurrency));
     let mut in_flight: JoinSet<()> = JoinSet::new();
-    let email_status = if can_mail { "pending" } else { "none" };
+    let email_status = if can_mail {
+        EmailStatus::Pending
+    } else {
+        EmailStatus::None
+    };
     let mut last_sweep = Instant::now() - cfg.poll();
     let mut last_lease = 0i64;
     let mut started: HashSet<String> = HashSet::new();

@@ -4,7 +4,7 @@
 
 use quiver_domain::{Asin, LinkName};
 
-use crate::store::bulk::ItemResult;
+use crate::store::bulk::{ItemResult, ItemStatus};
 
 pub const HEADER: [&str; 6] = [
     "ASIN",
@@ -61,7 +61,7 @@ pub fn results_csv(items: &[ItemResult]) -> Result<Vec<u8>, csv::Error> {
         .from_writer(Vec::with_capacity(64 + items.len() * 200));
     w.write_record(HEADER)?;
     for item in items {
-        let ok = item.status == "done";
+        let ok = item.status == ItemStatus::Done;
         let (url, error) = if ok {
             (item.url.clone().unwrap_or_default(), String::new())
         } else {
@@ -96,7 +96,11 @@ mod tests {
             asin: "b0d45ks7qm".into(),
             marketplace: "amazon.de".into(),
             link_name: name.map(str::to_owned),
-            status: if ok { "done" } else { "error" }.into(),
+            status: if ok {
+                ItemStatus::Done
+            } else {
+                ItemStatus::Error
+            },
             url: ok.then(|| "https://www.amazon.de/dp/B0D45KS7QM?a=1&b=2".to_owned()),
             error: (!ok).then(|| "Product not found: \"x\", really".to_owned()),
         }

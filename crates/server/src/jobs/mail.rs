@@ -12,7 +12,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::jobs::BulkConfig;
 use crate::state::AppState;
-use crate::store::bulk::EmailClaim;
+use crate::store::bulk::{EmailClaim, EmailStatus, ItemStatus};
 use crate::store::now_ms;
 
 #[derive(Debug, thiserror::Error)]
@@ -133,7 +133,7 @@ async fn send_one(state: &AppState, cfg: &BulkConfig, id: &str, mailer: &Mailer,
     let outcome = match state.db.bulk_results(&job.id).await {
         Ok(rows) => match super::csv::results_csv(&rows) {
             Ok(csv) => {
-                let ok = rows.iter().filter(|r| r.status == "done").count();
+                let ok = rows.iter().filter(|r| r.status == ItemStatus::Done).count();
                 let summary = format!(
                     "Your bulk link job {} is done: {} links created, {} errors, out of {} items.\n\
                      The results are attached, and stay available at /bulk_jobs/{}/results.csv.\n",
@@ -156,21 +156,21 @@ async fn send_one(state: &AppState, cfg: &BulkConfig, id: &str, mailer: &Mailer,
         ))),
     };
     let (status, error, next_at) = match &outcome {
-        Ok(()) => ("sent", None, now_ms()),
+        Ok(()) => (EmailStatus::Sent, None, now_ms()),
         Err(e @ MailError::Transient(_)) if attempt < cfg.smtp_max_attempts => {
             let delay = cfg.backoff(attempt - 1);
             (
-                "pending",
+                EmailStatus::Pending,
                 Some(e.to_string()),
                 now_ms() + delay.as_millis() as i64,
             )
         }
-        Err(e) => ("failed", Some(e.to_string()), now_ms()),
+        Err(e) => (EmailStatus::Failed, Some(e.to_string()), now_ms()),
     };
     match &outcome {
         Ok(()) => tracing::info!(job = %job.id, "bulk results e-mailed"),
         Err(e) => {
-            tracing::warn!(job = %job.id, attempt, error = %e, status, "bulk results e-mail failed")
+            tracing::warn!(job = %job.id, attempt, error = %e, %status, "bulk results e-mail failed")
         }
     }
     if let Err(e) = state

@@ -2,11 +2,9 @@
 
 use quiver_domain::AccountKind;
 
-// Dynamic SQL here only joins constant fragments: AssertSqlSafe marks that audit.
-use sqlx::AssertSqlSafe;
-
 use sha2::{Digest, Sha256};
 
+use super::sql::Sql;
 use super::{Db, Engine, StoreError, StoreResult, read_pool, write_pool};
 
 /// Advisory-lock key spaces (PostgreSQL's two-key form) for login attempts.
@@ -23,17 +21,11 @@ pub struct AccountRow {
     pub id: String,
     pub public_id: String,
     pub email: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: AccountKind,
     pub display_name: String,
     pub password_hash: String,
     pub created_at: i64,
-}
-
-impl AccountRow {
-    pub fn kind(&self) -> AccountKind {
-        // The CHECK constraint admits only the three kinds.
-        AccountKind::parse(&self.kind).unwrap_or(AccountKind::Publisher)
-    }
 }
 
 pub struct NewAccount<'a> {
@@ -47,6 +39,19 @@ pub struct NewAccount<'a> {
 }
 
 const COLUMNS: &str = "id, public_id, email, kind, display_name, password_hash, created_at";
+
+impl AccountRow {
+    /// The account whose `col` is `value`.
+    fn select(col: &str, value: &str) -> Sql {
+        let mut sql = Sql::new("SELECT ");
+        sql.push(COLUMNS)
+            .push(" FROM accounts WHERE ")
+            .push(col)
+            .push(" = ")
+            .arg(value);
+        sql
+    }
+}
 
 impl Db {
     pub async fn insert_account(&self, a: &NewAccount<'_>) -> StoreResult<()> {
@@ -68,24 +73,33 @@ impl Db {
     }
 
     pub async fn account_by_email(&self, email: &str) -> StoreResult<Option<AccountRow>> {
-        let sql = format!("SELECT {COLUMNS} FROM accounts WHERE email = $1");
-        Ok(
-            read_pool!(self, pool => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(email).fetch_optional(pool).await)?,
-        )
+        self.account_where("email", email).await
     }
 
     pub async fn account_by_id(&self, id: &str) -> StoreResult<Option<AccountRow>> {
-        let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
-        Ok(
-            read_pool!(self, pool => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(pool).await)?,
-        )
+        self.account_where("id", id).await
     }
 
     pub async fn account_by_public_id(&self, public_id: &str) -> StoreResult<Option<AccountRow>> {
-        let sql = format!("SELECT {COLUMNS} FROM accounts WHERE public_id = $1");
-        Ok(
-            read_pool!(self, pool => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(public_id).fetch_optional(pool).await)?,
-        )
+        self.account_where("public_id", public_id).await
+    }
+
+    async fn account_where(&self, col: &str, value: &str) -> StoreResult<Option<AccountRow>> {
+        let sql = AccountRow::select(col, value);
+        Ok(read_pool!(self, pool => sql.query_as().fetch_optional(pool).await)?)
+    }
+
+    /// Account ids of the given public (creator) ids; unknown ones are left out.
+    pub async fn account_ids_by_public_ids(
+        &self,
+        public_ids: &[String],
+    ) -> StoreResult<Vec<String>> {
+        if public_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new("SELECT id FROM accounts WHERE 1 = 1");
+        sql.and_in("public_id", public_ids);
+        Ok(read_pool!(self, pool => sql.query_scalar().fetch_all(pool).await)?)
     }
 
     pub async fn count_accounts(&self) -> StoreResult<i64> {

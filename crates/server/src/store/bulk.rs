@@ -5,11 +5,39 @@
 //! Whoever commits first wins; everyone else rolls back, so a crash, an expired lease or
 //! two processes racing can never make two links for one item, nor lose one.
 
-use sqlx::AssertSqlSafe;
-
 use super::links::LinkRow;
 use super::quotas::{self, AccountLoad};
+use super::sql::Sql;
+use super::text_enum::text_enum;
 use super::{Db, Engine, StoreError, StoreResult, read_pool, write_pool};
+
+text_enum! {
+    /// Where a job stands: `done` once no item is pending.
+    pub enum JobStatus ("bulk job status") {
+        Queued = "queued",
+        Running = "running",
+        Done = "done",
+    }
+}
+
+text_enum! {
+    /// Where an item stands: `done` with a link, `error` with a reason.
+    pub enum ItemStatus ("bulk item status") {
+        Pending = "pending",
+        Done = "done",
+        Error = "error",
+    }
+}
+
+text_enum! {
+    /// The result e-mail: `none` when no SMTP was configured as the job finished.
+    pub enum EmailStatus ("bulk e-mail status") {
+        None = "none",
+        Pending = "pending",
+        Sent = "sent",
+        Failed = "failed",
+    }
+}
 
 /// A new job, written together with all its items.
 #[derive(Debug, Clone)]
@@ -21,6 +49,9 @@ pub struct NewJob {
 }
 
 /// One submitted item. `error` set: it failed validation and is stored already finished.
+/// `asin`, `marketplace` and `link_name` are the input as submitted, so the result CSV can
+/// show it; the worker parses a pending item's values and fails that item alone if they
+/// do not parse.
 #[derive(Debug, Clone)]
 pub struct NewItem {
     pub asin: String,
@@ -48,11 +79,13 @@ pub struct JobSummary {
     pub id: String,
     pub account_id: String,
     pub email: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: JobStatus,
     pub total: i64,
     pub created_at: i64,
     pub finished_at: Option<i64>,
-    pub email_status: String,
+    #[sqlx(try_from = "String")]
+    pub email_status: EmailStatus,
     pub email_error: Option<String>,
     pub succeeded: i64,
     pub failed: i64,
@@ -65,7 +98,8 @@ pub struct ItemResult {
     pub asin: String,
     pub marketplace: String,
     pub link_name: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ItemStatus,
     pub url: Option<String>,
     pub error: Option<String>,
 }
@@ -74,7 +108,8 @@ pub struct ItemResult {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ItemState {
     pub position: i32,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ItemStatus,
     pub attempts: i32,
     pub link_id: Option<String>,
     pub processed_by: Option<String>,
@@ -99,9 +134,6 @@ pub struct EmailClaim {
 /// Rows per multi-row INSERT: 9 binds each stays far below both engines' bind limits.
 const INSERT_CHUNK: usize = 500;
 
-const CLAIMED_COLUMNS: &str = "i.job_id, i.position, i.asin, i.marketplace, i.link_name, i.attempts, \
-     j.account_id, a.public_id";
-
 impl Db {
     /// Stores a job and every item in one transaction: the job exists whole or not at all.
     pub async fn create_bulk_job(&self, job: &NewJob, items: &[NewItem]) -> StoreResult<()> {
@@ -125,8 +157,6 @@ impl Db {
     ) -> StoreResult<Result<(), E>> {
         const JOB_SQL: &str = "INSERT INTO bulk_jobs (id, account_id, email, total, status, created_at, \
              email_status, email_attempts, email_next_at) VALUES ($1, $2, $3, $4, 'queued', $5, 'none', 0, 0)";
-        const ITEM_HEAD: &str = "INSERT INTO bulk_items (job_id, position, asin, marketplace, link_name, \
-             status, error, next_attempt_at, finished_at, attempts) VALUES ";
         let total = items.len() as i64;
         let postgres = self.engine() == Engine::Postgres;
         let lowest = quotas::lowest_id_since(since);
@@ -145,19 +175,7 @@ impl Db {
                 .bind(&job.id).bind(&job.account_id).bind(&job.email).bind(total).bind(job.created_at)
                 .execute(&mut *tx).await?;
             for (chunk_no, chunk) in items.chunks(INSERT_CHUNK).enumerate() {
-                let sql = item_insert_sql(ITEM_HEAD, chunk.len());
-                let mut q = sqlx::query(AssertSqlSafe(sql));
-                for (i, item) in chunk.iter().enumerate() {
-                    let position = (chunk_no * INSERT_CHUNK + i) as i32;
-                    let (status, finished) = match item.error {
-                        Some(_) => ("error", Some(job.created_at)),
-                        None => ("pending", None),
-                    };
-                    q = q.bind(&job.id).bind(position).bind(&item.asin).bind(&item.marketplace)
-                        .bind(&item.link_name).bind(status).bind(&item.error).bind(job.created_at)
-                        .bind(finished);
-                }
-                q.execute(&mut *tx).await?;
+                item_insert(job, chunk_no * INSERT_CHUNK, chunk).query().execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(Ok(()))
@@ -222,16 +240,15 @@ impl Db {
                 None => ranges.push((job, position, position)),
             }
         }
-        let sql = format!(
-            "SELECT {CLAIMED_COLUMNS} FROM bulk_items i JOIN bulk_jobs j ON j.id = i.job_id \
+        const CLAIMED: &str = "SELECT i.job_id, i.position, i.asin, i.marketplace, i.link_name, i.attempts, \
+             j.account_id, a.public_id FROM bulk_items i JOIN bulk_jobs j ON j.id = i.job_id \
              JOIN accounts a ON a.id = j.account_id \
              WHERE i.job_id = $1 AND i.position BETWEEN $2 AND $3 \
              AND i.claimed_by = $4 AND i.lease_until = $5 AND i.status = 'pending' \
-             ORDER BY i.position"
-        );
+             ORDER BY i.position";
         let mut items = Vec::new();
         for (job, from, to) in &ranges {
-            let rows: Vec<ClaimedItem> = read_pool!(self, pool => sqlx::query_as(AssertSqlSafe(sql.as_str()))
+            let rows: Vec<ClaimedItem> = read_pool!(self, pool => sqlx::query_as(CLAIMED)
                 .bind(job).bind(from).bind(to).bind(worker).bind(lease_until).fetch_all(pool).await)?;
             items.extend(rows);
         }
@@ -279,10 +296,6 @@ impl Db {
         const DONE_SQL: &str = "UPDATE bulk_items SET status = 'done', link_id = $4, url = $5, \
              processed_by = $3, finished_at = $6, claimed_by = NULL, lease_until = NULL \
              WHERE job_id = $1 AND position = $2 AND claimed_by = $3 AND status = 'pending'";
-        // The same insert as single creation's (store/links.rs).
-        const LINK_SQL: &str = "INSERT INTO links (id, account_id, asin, marketplace, brand_id, link_name, url, \
-             ad_group_id, campaign_id, product_name, active, paused_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
         const UNDO_SQL: &str = "DELETE FROM links WHERE id = $1";
         let result: Result<Vec<bool>, sqlx::Error> = write_pool!(self, pool => async {
             let mut tx = pool.begin().await?;
@@ -292,12 +305,7 @@ impl Db {
                 // The link first: the item references it. If the conditional update then
                 // finds the item no longer ours (on PostgreSQL after waiting for a racing
                 // writer's row lock), the link goes again, inside this same transaction.
-                sqlx::query(LINK_SQL)
-                    .bind(&link.id).bind(&link.account_id).bind(&link.asin).bind(&link.marketplace)
-                    .bind(&link.brand_id).bind(&link.link_name).bind(&link.url).bind(&link.ad_group_id)
-                    .bind(&link.campaign_id).bind(&link.product_name).bind(link.active).bind(link.paused_at)
-                    .bind(link.created_at)
-                    .execute(&mut *tx).await?;
+                link.insert().query().execute(&mut *tx).await?;
                 let n = sqlx::query(DONE_SQL)
                     .bind(c.job_id).bind(c.position).bind(worker).bind(&link.id).bind(&link.url)
                     .bind(link.created_at)
@@ -359,7 +367,11 @@ impl Db {
 
     /// Marks done every unfinished job that has no pending item left; returns their ids.
     /// `email_status` is `pending` when this process can send mail, else `none`.
-    pub async fn finish_bulk_jobs(&self, now: i64, email_status: &str) -> StoreResult<Vec<String>> {
+    pub async fn finish_bulk_jobs(
+        &self,
+        now: i64,
+        email_status: EmailStatus,
+    ) -> StoreResult<Vec<String>> {
         // The status condition makes this safe to run anywhere, any number of times: only
         // one statement flips a job to done.
         const SQL: &str = "UPDATE bulk_jobs SET status = 'done', finished_at = $1, email_status = $2 \
@@ -367,7 +379,7 @@ impl Db {
              (SELECT 1 FROM bulk_items i WHERE i.status = 'pending' AND i.job_id = bulk_jobs.id) \
              RETURNING id";
         Ok(write_pool!(self, pool => sqlx::query_scalar(SQL)
-            .bind(now).bind(email_status).fetch_all(pool).await)?)
+            .bind(now).bind(email_status.as_str()).fetch_all(pool).await)?)
     }
 
     /// A job with its counts, only if it belongs to `account_id`.
@@ -435,7 +447,7 @@ impl Db {
         &self,
         job_id: &str,
         worker: &str,
-        status: &str,
+        status: EmailStatus,
         error: Option<&str>,
         next_at: i64,
     ) -> StoreResult<bool> {
@@ -443,30 +455,45 @@ impl Db {
              email_attempts = email_attempts + 1, email_claimed_by = NULL, email_lease_until = NULL \
              WHERE id = $1 AND email_claimed_by = $2 AND email_status = 'pending'";
         let n = write_pool!(self, pool => sqlx::query(SQL)
-            .bind(job_id).bind(worker).bind(status).bind(error).bind(next_at)
+            .bind(job_id).bind(worker).bind(status.as_str()).bind(error).bind(next_at)
             .execute(pool).await.map(|r| r.rows_affected()))?;
         Ok(n > 0)
     }
 }
 
-/// `head` followed by `rows` groups of 9 numbered placeholders and a zero (attempts).
-fn item_insert_sql(head: &str, rows: usize) -> String {
-    const COLS: usize = 9;
-    let mut sql = String::with_capacity(head.len() + rows * 60);
-    sql.push_str(head);
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
+/// One multi-row INSERT of `items`, the first at `first_position`.
+fn item_insert(job: &NewJob, first_position: usize, items: &[NewItem]) -> Sql {
+    let mut sql = Sql::new(
+        "INSERT INTO bulk_items (job_id, position, asin, marketplace, link_name, \
+         status, error, next_attempt_at, finished_at, attempts) VALUES ",
+    );
+    for (i, item) in items.iter().enumerate() {
+        let (status, finished) = match item.error {
+            Some(_) => (ItemStatus::Error, Some(job.created_at)),
+            None => (ItemStatus::Pending, None),
+        };
+        if i > 0 {
+            sql.push(", ");
         }
-        sql.push('(');
-        for c in 0..COLS {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(r * COLS + c + 1).to_string());
-        }
-        sql.push_str(", 0)");
+        sql.push("(")
+            .arg(job.id.as_str())
+            .push(", ")
+            .arg((first_position + i) as i32)
+            .push(", ")
+            .arg(item.asin.as_str())
+            .push(", ")
+            .arg(item.marketplace.as_str())
+            .push(", ")
+            .arg(item.link_name.as_deref())
+            .push(", ")
+            .arg(status.as_str())
+            .push(", ")
+            .arg(item.error.as_deref())
+            .push(", ")
+            .arg(job.created_at)
+            .push(", ")
+            .arg(finished)
+            .push(", 0)");
     }
     sql
 }
@@ -474,14 +501,32 @@ fn item_insert_sql(head: &str, rows: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::sql::Arg;
 
     #[test]
     fn insert_sql_numbers_every_placeholder_once() {
-        let sql = item_insert_sql("INSERT INTO t VALUES ", 2);
+        let job = NewJob {
+            id: "j".into(),
+            account_id: "a".into(),
+            email: "e".into(),
+            created_at: 5,
+        };
+        let item = |error: Option<&str>| NewItem {
+            asin: "A".into(),
+            marketplace: "amazon.com".into(),
+            link_name: None,
+            error: error.map(str::to_owned),
+        };
+        let sql = item_insert(&job, 500, &[item(None), item(Some("bad"))]);
         assert_eq!(
-            sql,
-            "INSERT INTO t VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0), \
-             ($10, $11, $12, $13, $14, $15, $16, $17, $18, 0)"
+            sql.text(),
+            "INSERT INTO bulk_items (job_id, position, asin, marketplace, link_name, \
+             status, error, next_attempt_at, finished_at, attempts) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0), ($10, $11, $12, $13, $14, $15, $16, $17, $18, 0)"
         );
+        assert_eq!(sql.args()[1], Arg::from(500_i32));
+        assert_eq!(sql.args()[10], Arg::from(501_i32));
+        assert_eq!(sql.args()[14], Arg::from("error"));
+        assert_eq!(sql.args()[17], Arg::from(Some(5_i64)));
     }
 }

@@ -2,9 +2,7 @@
 
 use quiver_domain::{Marketplace, ProgramMode, Region};
 
-// Dynamic SQL here only joins constant fragments: AssertSqlSafe marks that audit.
-use sqlx::AssertSqlSafe;
-
+use super::sql::Sql;
 use super::{Db, StoreError, StoreResult, like_contains, read_pool, write_pool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -14,22 +12,21 @@ pub struct BrandRow {
     pub name: String,
     pub company_name: String,
     pub logo_url: String,
-    pub program_mode: String,
+    #[sqlx(try_from = "String")]
+    pub program_mode: ProgramMode,
     pub default_commission_bps: i32,
     pub created_at: i64,
 }
 
-impl BrandRow {
-    pub fn program_mode(&self) -> ProgramMode {
-        ProgramMode::parse(&self.program_mode).unwrap_or(ProgramMode::Approval)
-    }
-}
+/// `BrandRow`'s columns, in order.
+pub(crate) const BRAND_COLUMNS: &str = "id, owner_account_id, name, company_name, logo_url, program_mode, default_commission_bps, created_at";
 
 /// A product with its brand, and whether the asking publisher may promote it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ProductRow {
     pub asin: String,
-    pub marketplace: String,
+    #[sqlx(try_from = "String")]
+    pub marketplace: Marketplace,
     pub brand_id: String,
     pub title: String,
     pub price_minor: i64,
@@ -55,10 +52,6 @@ pub struct ProductRow {
 }
 
 impl ProductRow {
-    pub fn marketplace(&self) -> Marketplace {
-        Marketplace::parse(&self.marketplace).unwrap_or(Marketplace::Us)
-    }
-
     /// The rate in force: the product override, else the brand default.
     pub fn commission_bps(&self) -> u32 {
         let bps = self.commission_bps.unwrap_or(self.default_commission_bps);
@@ -66,8 +59,9 @@ impl ProductRow {
     }
 }
 
-/// Everything needed to list one product for one publisher.
-const PRODUCT_SELECT: &str = "SELECT p.asin, p.marketplace, p.brand_id, p.title, p.price_minor, p.available, \
+/// Everything needed to list one product for one publisher (`$1`: the publisher), after
+/// `SELECT`.
+const PRODUCT_COLUMNS_FROM: &str = "p.asin, p.marketplace, p.brand_id, p.title, p.price_minor, p.available, \
      p.status_reason, p.image_url, p.rating_centi, p.ratings_total, p.category, p.sub_categories, \
      p.is_variant_of, p.collection_name, p.commission_bps, p.deal_base_minor, p.deal_sale_minor, \
      p.deal_final_minor, p.deal_discount_bps, b.name AS brand_name, b.company_name, b.logo_url, \
@@ -75,6 +69,14 @@ const PRODUCT_SELECT: &str = "SELECT p.asin, p.marketplace, p.brand_id, p.title,
      (b.program_mode = 'open' OR g.account_id IS NOT NULL) AS can_promote \
      FROM products p JOIN brands b ON b.id = p.brand_id \
      LEFT JOIN grants g ON g.brand_id = b.id AND g.account_id = $1 AND g.revoked_at IS NULL";
+
+/// The products as `account_id` sees them, with `extra` columns first (each followed by
+/// a comma).
+fn product_select(account_id: &str, extra: &str) -> Sql {
+    let mut sql = Sql::new("SELECT ");
+    sql.push(extra).push(PRODUCT_COLUMNS_FROM).bind(account_id);
+    sql
+}
 
 /// Filters of `GET /getproducts`. `None` means "any".
 #[derive(Debug, Default)]
@@ -94,15 +96,46 @@ pub struct ProductPosition {
     pub m: String,
 }
 
+impl ProductPosition {
+    /// ` AND (p.brand_id, p.asin, p.marketplace) > (...)` when paging on from `after`.
+    pub(crate) fn push_after(after: Option<&ProductPosition>, sql: &mut Sql) {
+        if let Some(p) = after {
+            sql.push(" AND (p.brand_id, p.asin, p.marketplace) > (")
+                .list([p.b.as_str(), p.a.as_str(), p.m.as_str()])
+                .push(")");
+        }
+    }
+}
+
 pub enum Page<P> {
     Offset(i64),
     After(Option<P>),
 }
 
-const PRODUCT_WHERE: &str = " WHERE ($2 IS NULL OR p.marketplace = $2) \
-     AND ($3 IS NULL OR p.brand_id = $3) \
-     AND ($4 IS NULL OR LOWER(p.title) LIKE $4 ESCAPE '\\' OR LOWER(b.name) LIKE $4 ESCAPE '\\' OR LOWER(p.asin) LIKE $4 ESCAPE '\\') \
-     AND ($5 IS NULL OR p.available = $5)";
+impl ProductFilter<'_> {
+    /// ` WHERE` every filter in use (products `p` joined with brands `b`).
+    fn push_where(&self, sql: &mut Sql) {
+        sql.push(" WHERE 1 = 1")
+            .and_eq_opt("p.marketplace", self.marketplace)
+            .and_eq_opt("p.brand_id", self.brand_id);
+        if let Some(search) = self.search {
+            let like = like_contains(search);
+            sql.push(" AND (");
+            for (i, col) in ["p.title", "b.name", "p.asin"].into_iter().enumerate() {
+                if i > 0 {
+                    sql.push(" OR ");
+                }
+                sql.push("LOWER(")
+                    .push(col)
+                    .push(") LIKE ")
+                    .arg(&like)
+                    .push(" ESCAPE '\\'");
+            }
+            sql.push(")");
+        }
+        sql.and_eq_opt("p.available", self.available);
+    }
+}
 
 pub struct NewBrand<'a> {
     pub id: &'a str,
@@ -138,7 +171,8 @@ pub struct NewProduct {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AmazonAccountRow {
     pub brand_id: String,
-    pub region: String,
+    #[sqlx(try_from = "String")]
+    pub region: Region,
     pub profile_id: String,
     pub advertiser_id: String,
 }
@@ -164,8 +198,11 @@ impl Db {
     }
 
     pub async fn brand(&self, id: &str) -> StoreResult<Option<BrandRow>> {
-        const SQL: &str = "SELECT id, owner_account_id, name, company_name, logo_url, program_mode, default_commission_bps, created_at FROM brands WHERE id = $1";
-        Ok(read_pool!(self, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)?)
+        let mut sql = Sql::new("SELECT ");
+        sql.push(BRAND_COLUMNS)
+            .push(" FROM brands WHERE id = ")
+            .arg(id);
+        Ok(read_pool!(self, pool => sql.query_as().fetch_optional(pool).await)?)
     }
 
     /// Brands for the legacy `/brands` listing, with whether `account_id` may promote each.
@@ -177,27 +214,41 @@ impl Db {
         skip: i64,
         limit: i64,
     ) -> StoreResult<(i64, Vec<(BrandRow, bool)>)> {
-        const WHERE: &str = " FROM brands b LEFT JOIN grants g ON g.brand_id = b.id AND g.account_id = $1 AND g.revoked_at IS NULL \
-             WHERE ($2 IS NULL OR LOWER(b.name) LIKE $2 ESCAPE '\\' OR LOWER(b.company_name) LIKE $2 ESCAPE '\\') \
-             AND ($3 IS NULL OR b.id = $3)";
-        let count_sql = format!("SELECT COUNT(*){WHERE}");
-        let list_sql = format!(
-            "SELECT b.id, b.owner_account_id, b.name, b.company_name, b.logo_url, b.program_mode, b.default_commission_bps, b.created_at, \
-             (b.program_mode = 'open' OR g.account_id IS NOT NULL) AS can_promote{WHERE} ORDER BY b.id LIMIT $4 OFFSET $5"
-        );
         let search_like = search.map(like_contains);
-        let search_like = search_like.as_deref();
+        let push_from = |sql: &mut Sql| {
+            sql.push(
+                " FROM brands b LEFT JOIN grants g ON g.brand_id = b.id AND g.account_id = $1 \
+                 AND g.revoked_at IS NULL WHERE 1 = 1",
+            );
+            if let Some(like) = &search_like {
+                sql.push(" AND (LOWER(b.name) LIKE ")
+                    .arg(like)
+                    .push(" ESCAPE '\\' OR LOWER(b.company_name) LIKE ")
+                    .arg(like)
+                    .push(" ESCAPE '\\')");
+            }
+            sql.and_eq_opt("b.id", brand_id);
+        };
+        let mut count = Sql::new("SELECT COUNT(*)");
+        count.bind(account_id);
+        push_from(&mut count);
+        let mut page = Sql::new(
+            "SELECT b.id, b.owner_account_id, b.name, b.company_name, b.logo_url, b.program_mode, \
+             b.default_commission_bps, b.created_at, (b.program_mode = 'open' OR g.account_id IS NOT NULL) AS can_promote",
+        );
+        page.bind(account_id);
+        push_from(&mut page);
+        page.push(" ORDER BY b.id LIMIT ")
+            .arg(limit)
+            .push(" OFFSET ")
+            .arg(skip);
         #[derive(sqlx::FromRow)]
         struct Row {
             #[sqlx(flatten)]
             brand: BrandRow,
             can_promote: bool,
         }
-        let (total, rows): (i64, Vec<Row>) = read_pool!(self, pool => {
-            let total = sqlx::query_scalar(AssertSqlSafe(count_sql.as_str())).bind(account_id).bind(search_like).bind(brand_id).fetch_one(pool).await?;
-            let rows = sqlx::query_as(AssertSqlSafe(list_sql.as_str())).bind(account_id).bind(search_like).bind(brand_id).bind(limit).bind(skip).fetch_all(pool).await?;
-            (total, rows)
-        });
+        let (total, rows): (i64, Vec<Row>) = self.count_and_rows(&count, &page).await?;
         Ok((
             total,
             rows.into_iter().map(|r| (r.brand, r.can_promote)).collect(),
@@ -262,22 +313,18 @@ impl Db {
             amazon_profile_id: Option<String>,
             amazon_advertiser_id: Option<String>,
         }
-        let select = PRODUCT_SELECT.replacen(
-            "SELECT ",
-            "SELECT baa.profile_id AS amazon_profile_id, baa.advertiser_id AS amazon_advertiser_id, ",
-            1,
+        let mut sql = product_select(
+            account_id,
+            "baa.profile_id AS amazon_profile_id, baa.advertiser_id AS amazon_advertiser_id, ",
         );
-        let sql = format!(
-            "{select} LEFT JOIN brand_amazon_accounts baa ON baa.brand_id = p.brand_id AND baa.region = $4 \
-             WHERE p.asin = $2 AND p.marketplace = $3"
-        );
-        let row: Option<Row> = read_pool!(self, pool => sqlx::query_as(AssertSqlSafe(sql.as_str()))
-            .bind(account_id)
-            .bind(asin)
-            .bind(marketplace.as_str())
-            .bind(region.as_str())
-            .fetch_optional(pool)
-            .await)?;
+        sql.push(
+            " LEFT JOIN brand_amazon_accounts baa ON baa.brand_id = p.brand_id AND baa.region = ",
+        )
+        .arg(region.as_str())
+        .push(" WHERE p.asin = ")
+        .arg(asin)
+        .and_eq("p.marketplace", marketplace);
+        let row: Option<Row> = read_pool!(self, pool => sql.query_as().fetch_optional(pool).await)?;
         Ok(row.map(|r| {
             let amazon = r.amazon_profile_id.zip(r.amazon_advertiser_id);
             (r.product, amazon)
@@ -290,15 +337,11 @@ impl Db {
         asin: &str,
         marketplace: Marketplace,
     ) -> StoreResult<Option<ProductRow>> {
-        let sql = format!("{PRODUCT_SELECT} WHERE p.asin = $2 AND p.marketplace = $3");
-        Ok(
-            read_pool!(self, pool => sqlx::query_as(AssertSqlSafe(sql.as_str()))
-            .bind(account_id)
-            .bind(asin)
-            .bind(marketplace.as_str())
-            .fetch_optional(pool)
-            .await)?,
-        )
+        let mut sql = product_select(account_id, "");
+        sql.push(" WHERE p.asin = ")
+            .arg(asin)
+            .and_eq("p.marketplace", marketplace);
+        Ok(read_pool!(self, pool => sql.query_as().fetch_optional(pool).await)?)
     }
 
     /// One page of the catalog and the total number of matching products.
@@ -309,31 +352,21 @@ impl Db {
         page: &Page<ProductPosition>,
         limit: i64,
     ) -> StoreResult<(i64, Vec<ProductRow>)> {
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM products p JOIN brands b ON b.id = p.brand_id{PRODUCT_WHERE} AND $1 = $1"
-        );
+        let mut count =
+            Sql::new("SELECT COUNT(*) FROM products p JOIN brands b ON b.id = p.brand_id");
+        filter.push_where(&mut count);
         let (offset, after) = match page {
             Page::Offset(n) => (*n, None),
             Page::After(pos) => (0, pos.as_ref()),
         };
-        let list_sql = format!(
-            "{PRODUCT_SELECT}{PRODUCT_WHERE} AND ($6 IS NULL OR (p.brand_id, p.asin, p.marketplace) > ($6, $7, $8)) \
-             ORDER BY p.brand_id, p.asin, p.marketplace LIMIT $9 OFFSET $10"
-        );
-        let m = filter.marketplace.map(Marketplace::as_str);
-        let search_like = filter.search.map(like_contains);
-        let (total, rows) = read_pool!(self, pool => {
-            let total: i64 = sqlx::query_scalar(AssertSqlSafe(count_sql.as_str()))
-                .bind(account_id).bind(m).bind(filter.brand_id).bind(search_like.as_deref()).bind(filter.available)
-                .fetch_one(pool).await?;
-            let rows: Vec<ProductRow> = sqlx::query_as(AssertSqlSafe(list_sql.as_str()))
-                .bind(account_id).bind(m).bind(filter.brand_id).bind(search_like.as_deref()).bind(filter.available)
-                .bind(after.map(|p| p.b.as_str())).bind(after.map(|p| p.a.as_str())).bind(after.map(|p| p.m.as_str()))
-                .bind(limit).bind(offset)
-                .fetch_all(pool).await?;
-            (total, rows)
-        });
-        Ok((total, rows))
+        let mut list = product_select(account_id, "");
+        filter.push_where(&mut list);
+        ProductPosition::push_after(after, &mut list);
+        list.push(" ORDER BY p.brand_id, p.asin, p.marketplace LIMIT ")
+            .arg(limit)
+            .push(" OFFSET ")
+            .arg(offset);
+        self.count_and_rows(&count, &list).await
     }
 
     pub async fn set_brand_amazon_account(
@@ -359,27 +392,6 @@ impl Db {
         Ok(
             read_pool!(self, pool => sqlx::query_as(SQL).bind(brand_id).bind(region.as_str()).fetch_optional(pool).await)?,
         )
-    }
-
-    /// Grants (or re-grants) a publisher access to a brand.
-    pub async fn grant(&self, brand_id: &str, account_id: &str, now: i64) -> StoreResult<()> {
-        const SQL: &str = "INSERT INTO grants (brand_id, account_id, granted_at, revoked_at) VALUES ($1, $2, $3, NULL) \
-             ON CONFLICT (brand_id, account_id) DO UPDATE SET granted_at = excluded.granted_at, revoked_at = NULL";
-        write_pool!(self, pool => sqlx::query(SQL).bind(brand_id).bind(account_id).bind(now).execute(pool).await.map(|r| r.rows_affected()))
-            .map_err(StoreError::from_write)?;
-        Ok(())
-    }
-
-    /// Returns false when there was no active grant to revoke.
-    pub async fn revoke_grant(
-        &self,
-        brand_id: &str,
-        account_id: &str,
-        now: i64,
-    ) -> StoreResult<bool> {
-        const SQL: &str = "UPDATE grants SET revoked_at = $3 WHERE brand_id = $1 AND account_id = $2 AND revoked_at IS NULL";
-        let n = write_pool!(self, pool => sqlx::query(SQL).bind(brand_id).bind(account_id).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
-        Ok(n > 0)
     }
 
     pub async fn count_products(&self) -> StoreResult<i64> {

@@ -3,7 +3,7 @@
 use quiver_domain::{Marketplace, RateChange, RateHistory};
 use time::Date;
 
-use super::{Db, StoreResult, now_ms, read_pool, write_pool};
+use super::{Db, StoreResult, decode_error, now_ms, read_pool, write_pool};
 
 fn day_text(d: Date) -> String {
     quiver_domain::format_iso(d)
@@ -36,16 +36,22 @@ impl Db {
         const SQL: &str = "SELECT asin, marketplace, effective_day, bps FROM commission_rates WHERE brand_id = $1";
         let rows: Vec<(String, String, String, Option<i32>)> =
             read_pool!(self, pool => sqlx::query_as(SQL).bind(brand_id).fetch_all(pool).await)?;
-        Ok(RateHistory::new(rows.into_iter().filter_map(
-            |(asin, m, day, bps)| {
-                Some(RateChange {
-                    asin: (!asin.is_empty()).then_some(asin),
-                    marketplace: Marketplace::parse(&m).ok(),
-                    effective: quiver_domain::parse_report_date(&day).ok()?,
-                    bps: bps.and_then(|b| u32::try_from(b).ok()),
-                })
-            },
-        )))
+        let changes = rows.into_iter().map(|(asin, m, day, bps)| {
+            // '' is the brand default's marketplace; anything else must be one.
+            let marketplace = (!m.is_empty())
+                .then(|| Marketplace::try_from(m))
+                .transpose()
+                .map_err(|e| decode_error("marketplace", e))?;
+            let effective = quiver_domain::parse_report_date(&day)
+                .map_err(|e| decode_error("effective_day", e))?;
+            Ok(RateChange {
+                asin: (!asin.is_empty()).then_some(asin),
+                marketplace,
+                effective,
+                bps: bps.and_then(|b| u32::try_from(b).ok()),
+            })
+        });
+        Ok(RateHistory::new(changes.collect::<StoreResult<Vec<_>>>()?))
     }
 }
 

@@ -3,7 +3,8 @@
 //!
 //! The copy is generic over the schema (both engines run the same migrations), so tables
 //! added later are copied without changes here. Values travel as text and are cast to the
-//! target column's type by PostgreSQL itself.
+//! target column's type by PostgreSQL itself. Identifiers come from the schemas (quoted);
+//! values are always bound (`Sql`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,6 +13,7 @@ use sqlx::postgres::PgPool;
 use sqlx::sqlite::SqlitePool;
 use sqlx::{AssertSqlSafe, Row};
 
+use super::sql::Sql;
 use super::{Db, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +43,15 @@ pub struct TableSum {
 
 fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+/// Every column of `table` as text, in the given order.
+fn select_as_text(table: &str, cols: &[String]) -> String {
+    let exprs: Vec<String> = cols
+        .iter()
+        .map(|c| format!("CAST({} AS TEXT)", quote(c)))
+        .collect();
+    format!("SELECT {} FROM {}", exprs.join(", "), quote(table))
 }
 
 fn row_hash(values: &[Option<String>]) -> u128 {
@@ -184,49 +195,40 @@ pub async fn sqlite_to_postgres(
             types.push(ty.clone());
         }
         let identity = cols.iter().any(|c| pg.get(c).is_some_and(|(_, id)| *id));
-        let select = format!(
-            "SELECT {} FROM {}",
-            cols.iter()
-                .map(|c| format!("CAST({} AS TEXT)", quote(c)))
-                .collect::<Vec<_>>()
-                .join(", "),
-            quote(table)
-        );
-        let rows = sqlx::query(AssertSqlSafe(select)).fetch_all(src).await?;
+        let rows = sqlx::query(AssertSqlSafe(select_as_text(table, cols)))
+            .fetch_all(src)
+            .await?;
         // Several rows per statement, within PostgreSQL's 65,535 parameters.
         let per_batch = (60_000 / cols.len().max(1)).clamp(1, 1000);
         let mut copied = 0u64;
+        let head = format!(
+            "INSERT INTO {} ({}){} VALUES ",
+            quote(table),
+            cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
+            if identity {
+                " OVERRIDING SYSTEM VALUE"
+            } else {
+                ""
+            },
+        );
         for chunk in rows.chunks(per_batch) {
-            let mut values = Vec::with_capacity(chunk.len());
-            let mut n = 0;
-            for _ in chunk {
-                let tuple: Vec<String> = types
-                    .iter()
-                    .map(|ty| {
-                        n += 1;
-                        format!("CAST(${n} AS {ty})")
-                    })
-                    .collect();
-                values.push(format!("({})", tuple.join(", ")));
-            }
-            let sql = format!(
-                "INSERT INTO {} ({}){} VALUES {}",
-                quote(table),
-                cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
-                if identity {
-                    " OVERRIDING SYSTEM VALUE"
-                } else {
-                    ""
-                },
-                values.join(", ")
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for row in chunk {
-                for i in 0..cols.len() {
-                    q = q.bind(row.try_get::<Option<String>, _>(i)?);
+            let mut insert = Sql::new(&head);
+            for (r, row) in chunk.iter().enumerate() {
+                insert.push(if r == 0 { "(" } else { ", (" });
+                for (i, ty) in types.iter().enumerate() {
+                    if i > 0 {
+                        insert.push(", ");
+                    }
+                    insert
+                        .push("CAST(")
+                        .arg(row.try_get::<Option<String>, _>(i)?)
+                        .push(" AS ")
+                        .push(ty)
+                        .push(")");
                 }
+                insert.push(")");
             }
-            q.execute(&mut *tx).await?;
+            insert.query().execute(&mut *tx).await?;
             copied += chunk.len() as u64;
             progress(table, copied);
         }
@@ -256,15 +258,9 @@ pub async fn sums(db: &Db) -> Result<BTreeMap<String, TableSum>, CopyError> {
     match db {
         Db::Sqlite { read, .. } => {
             for (table, cols) in sqlite_tables(read).await? {
-                let select = format!(
-                    "SELECT {} FROM {}",
-                    cols.iter()
-                        .map(|c| format!("CAST({} AS TEXT)", quote(c)))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    quote(&table)
-                );
-                let rows = sqlx::query(AssertSqlSafe(select)).fetch_all(read).await?;
+                let rows = sqlx::query(AssertSqlSafe(select_as_text(&table, &cols)))
+                    .fetch_all(read)
+                    .await?;
                 out.insert(table, sum_rows(&rows, cols.len())?);
             }
         }

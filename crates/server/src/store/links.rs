@@ -2,9 +2,7 @@
 
 use quiver_domain::Marketplace;
 
-// Dynamic SQL here only joins constant fragments: AssertSqlSafe marks that audit.
-use sqlx::AssertSqlSafe;
-
+use super::sql::{Arg, Sql};
 use super::{Db, StoreError, StoreResult, like_contains, read_pool, write_pool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -12,7 +10,8 @@ pub struct LinkRow {
     pub id: String,
     pub account_id: String,
     pub asin: String,
-    pub marketplace: String,
+    #[sqlx(try_from = "String")]
+    pub marketplace: Marketplace,
     pub brand_id: String,
     pub link_name: String,
     pub url: String,
@@ -26,6 +25,40 @@ pub struct LinkRow {
 
 const COLUMNS: &str = "id, account_id, asin, marketplace, brand_id, link_name, url, ad_group_id, campaign_id, \
      product_name, active, paused_at, created_at";
+
+impl LinkRow {
+    /// The INSERT of this link: single creation's and the bulk worker's.
+    pub(crate) fn insert(&self) -> Sql {
+        let values: [Arg; 13] = [
+            self.id.as_str().into(),
+            self.account_id.as_str().into(),
+            self.asin.as_str().into(),
+            self.marketplace.into(),
+            self.brand_id.as_str().into(),
+            self.link_name.as_str().into(),
+            self.url.as_str().into(),
+            self.ad_group_id.as_str().into(),
+            self.campaign_id.as_str().into(),
+            self.product_name.as_str().into(),
+            self.active.into(),
+            self.paused_at.into(),
+            self.created_at.into(),
+        ];
+        let mut sql = Sql::new("INSERT INTO links (");
+        sql.push(COLUMNS).push(") VALUES (").list(values).push(")");
+        sql
+    }
+
+    /// The link `id`, only if it belongs to `account_id`.
+    fn select(account_id: &str, id: &str) -> Sql {
+        let mut sql = Sql::new("SELECT ");
+        sql.push(COLUMNS)
+            .push(" FROM links WHERE id = ")
+            .arg(id)
+            .and_eq("account_id", account_id);
+        sql
+    }
+}
 
 /// Filters of `GET /get_all_links`.
 #[derive(Debug, Default)]
@@ -68,9 +101,7 @@ impl Db {
         idempotency: Option<IdempotencyRecord<'_>>,
         now: i64,
     ) -> StoreResult<InsertOutcome> {
-        let sql = format!(
-            "INSERT INTO links ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-        );
+        let insert = link.insert();
         const KEY_SQL: &str = "INSERT INTO idempotency_keys (account_id, idem_key, request_hash, link_id, response_body, created_at) \
              VALUES ($1, $2, $3, $4, $7, $5) \
              ON CONFLICT (account_id, idem_key) DO UPDATE SET request_hash = excluded.request_hash, \
@@ -78,12 +109,7 @@ impl Db {
              WHERE idempotency_keys.created_at < $6";
         let result: Result<InsertOutcome, sqlx::Error> = write_pool!(self, pool => async {
             let mut tx = pool.begin().await?;
-            sqlx::query(AssertSqlSafe(sql.as_str()))
-                .bind(&link.id).bind(&link.account_id).bind(&link.asin).bind(&link.marketplace)
-                .bind(&link.brand_id).bind(&link.link_name).bind(&link.url).bind(&link.ad_group_id)
-                .bind(&link.campaign_id).bind(&link.product_name).bind(link.active).bind(link.paused_at)
-                .bind(link.created_at)
-                .execute(&mut *tx).await?;
+            insert.query().execute(&mut *tx).await?;
             if let Some(record) = idempotency {
                 // An expired key (older than 24 h) is overwritten; a live one wins the race.
                 let n = sqlx::query(KEY_SQL)
@@ -117,10 +143,8 @@ impl Db {
 
     /// The link, only if it belongs to `account_id`.
     pub async fn link_of(&self, account_id: &str, id: &str) -> StoreResult<Option<LinkRow>> {
-        let sql = format!("SELECT {COLUMNS} FROM links WHERE id = $1 AND account_id = $2");
-        Ok(
-            read_pool!(self, pool => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).bind(account_id).fetch_optional(pool).await)?,
-        )
+        let sql = LinkRow::select(account_id, id);
+        Ok(read_pool!(self, pool => sql.query_as().fetch_optional(pool).await)?)
     }
 
     /// Newest first. `after` is the id of the last link of the previous page (keyset), or
@@ -134,42 +158,31 @@ impl Db {
         offset: i64,
         limit: i64,
     ) -> StoreResult<(i64, Vec<LinkRow>)> {
-        /// Appends ` WHERE ...` with one bound value per filter in use.
-        macro_rules! push_where {
-            ($qb:ident) => {{
-                $qb.push(" WHERE account_id = ")
-                    .push_bind(account_id.to_owned());
-                if let Some(m) = filter.marketplace {
-                    $qb.push(" AND marketplace = ")
-                        .push_bind(m.as_str().to_owned());
-                }
-                if let Some(a) = filter.asin {
-                    $qb.push(" AND asin = ").push_bind(a.to_owned());
-                }
-                if let Some(active) = filter.active {
-                    $qb.push(" AND active = ").push_bind(active);
-                }
-                if let Some(name) = filter.name_contains {
-                    $qb.push(" AND LOWER(link_name) LIKE ")
-                        .push_bind(like_contains(name))
-                        .push(" ESCAPE '\\'");
-                }
-            }};
-        }
-        let (total, rows) = read_pool!(self, pool => {
-            let mut count = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM links");
-            push_where!(count);
-            let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
-            let mut list = sqlx::QueryBuilder::new(format!("SELECT {COLUMNS} FROM links"));
-            push_where!(list);
-            if let Some(after) = after {
-                list.push(" AND id < ").push_bind(after.to_owned());
+        let push_where = |sql: &mut Sql| {
+            sql.push(" WHERE account_id = ")
+                .arg(account_id)
+                .and_eq_opt("marketplace", filter.marketplace)
+                .and_eq_opt("asin", filter.asin)
+                .and_eq_opt("active", filter.active);
+            if let Some(name) = filter.name_contains {
+                sql.push(" AND LOWER(link_name) LIKE ")
+                    .arg(like_contains(name))
+                    .push(" ESCAPE '\\'");
             }
-            list.push(" ORDER BY id DESC LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
-            let rows: Vec<LinkRow> = list.build_query_as().fetch_all(pool).await?;
-            (total, rows)
-        });
-        Ok((total, rows))
+        };
+        let mut count = Sql::new("SELECT COUNT(*) FROM links");
+        push_where(&mut count);
+        let mut page = Sql::new("SELECT ");
+        page.push(COLUMNS).push(" FROM links");
+        push_where(&mut page);
+        if let Some(after) = after {
+            page.push(" AND id < ").arg(after);
+        }
+        page.push(" ORDER BY id DESC LIMIT ")
+            .arg(limit)
+            .push(" OFFSET ")
+            .arg(offset);
+        self.count_and_rows(&count, &page).await
     }
 
     /// Applies a pause/resume and/or rename; returns the updated link.

@@ -1,19 +1,37 @@
 //! Storage: one `Db` over SQLite (embedded default) or PostgreSQL (scale-out), with the
-//! same SQL text on both wherever the dialects agree. Each file holds one aggregate.
+//! same SQL text on both wherever the dialects agree, and the only place with SQL.
+//!
+//! Each file (or folder) holds one aggregate: `accounts`, `tokens`, `catalog` (brands,
+//! Amazon accounts, products), `links`, `commission`, `sellers/` (the seller side, one
+//! file per sub-resource), `reports/` (facts and report queries, one file per concern),
+//! `bulk` (the bulk job queue), `quotas` (an account's load, for its quotas), `summary`
+//! (report summaries), `leases` (background work's named leases), `tags`, `ops`, `copy`
+//! (SQLite → PostgreSQL).
+//!
+//! How to write a query: a constant `&str` with `$1, $2, ...` when its text is fixed;
+//! `sql::Sql` when its text depends on the input (optional filters, `IN` lists, keyset
+//! bounds), which numbers placeholders as values are added and binds them on either
+//! engine. Rows decode into typed fields (`Marketplace`, statuses): closed sets use
+//! `#[sqlx(try_from = "String")]`, so a stored value outside the set is a decode error.
+//! A schema change is a pair of migrations, `migrations/sqlite` and
+//! `migrations/postgres`, under the same file name (tests/api/schema.rs holds them to it).
 
 pub mod accounts;
 pub mod bulk;
 pub mod catalog;
 pub mod commission;
 pub mod copy;
+pub mod leases;
 pub mod links;
 pub mod ops;
 pub mod quotas;
 pub mod reports;
 pub mod secrets;
 pub mod sellers;
+pub mod sql;
 pub mod summary;
 pub mod tags;
+mod text_enum;
 pub mod tokens;
 
 use std::str::FromStr;
@@ -50,6 +68,18 @@ impl StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A stored value of `column` that does not parse: the same error as a row field's
+/// failed `try_from`, for values converted outside `FromRow`.
+pub(crate) fn decode_error(
+    column: &str,
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> StoreError {
+    StoreError::Sqlx(sqlx::Error::ColumnDecode {
+        index: column.to_owned(),
+        source: Box::new(e),
+    })
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {

@@ -1,9 +1,10 @@
 //! Report summaries: the facts of a filter summed per group and marketplace in SQL, in
 //! integer minor units, so totals are exact sums of the same rows `/reports` returns.
 
-use sqlx::AssertSqlSafe;
+use quiver_domain::Marketplace;
 
-use super::reports::{Arg, ReportFilter, SUMS, Sql, bind_args};
+use super::reports::{ReportFilter, SUMS};
+use super::sql::Sql;
 use super::{Db, StoreResult, read_pool};
 
 /// What a summary is broken down by.
@@ -71,7 +72,8 @@ pub struct SummaryFactRow {
     pub key: String,
     pub label: String,
     pub detail: String,
-    pub marketplace: String,
+    #[sqlx(try_from = "String")]
+    pub marketplace: Marketplace,
     pub clicks: i64,
     pub dpv: i64,
     pub atc: i64,
@@ -107,9 +109,8 @@ impl Db {
         };
         let col = group.column();
         let (key, label, detail, join) = group.naming();
-        let mut sql = Sql::default();
-        sql.push("SELECT ")
-            .push(key)
+        let mut sql = Sql::new("SELECT ");
+        sql.push(key)
             .push(" AS key, ")
             .push(label)
             .push(" AS label, ")
@@ -131,11 +132,7 @@ impl Db {
         sql.push(") g")
             .push(join)
             .push(" ORDER BY 1, g.marketplace");
-        let args = &sql.args;
-        Ok(
-            read_pool!(self, pool => bind_args!(sqlx::query_as(AssertSqlSafe(sql.text.as_str())), args)
-            .fetch_all(pool).await)?,
-        )
+        Ok(read_pool!(self, pool => sql.query_as().fetch_all(pool).await)?)
     }
 
     /// When the last ingestion run that covers the owner's brands finished (epoch ms).

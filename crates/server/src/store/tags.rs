@@ -1,10 +1,13 @@
 //! Persisted Amazon tag templates: the tag cache's copy on disk.
 
+use quiver_domain::Region;
+
 use super::{Db, StoreResult, read_pool, write_pool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TagTemplateRow {
-    pub region: String,
+    #[sqlx(try_from = "String")]
+    pub region: Region,
     pub profile_id: String,
     pub advertiser_id: String,
     pub publisher_id: String,
@@ -23,7 +26,7 @@ impl Db {
             let mut tx = pool.begin().await?;
             for r in rows {
                 sqlx::query(SQL)
-                    .bind(&r.region).bind(&r.profile_id).bind(&r.advertiser_id).bind(&r.publisher_id)
+                    .bind(r.region.as_str()).bind(&r.profile_id).bind(&r.advertiser_id).bind(&r.publisher_id)
                     .bind(&r.template).bind(r.fetched_at)
                     .execute(&mut *tx).await?;
             }

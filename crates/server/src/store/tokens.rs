@@ -1,19 +1,12 @@
 //! Bearer and refresh tokens, stored only as SHA-256 hashes.
 
+use super::text_enum::text_enum;
 use super::{Db, StoreResult, read_pool, write_pool};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
-    Access,
-    Refresh,
-}
-
-impl TokenKind {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Access => "access",
-            Self::Refresh => "refresh",
-        }
+text_enum! {
+    pub enum TokenKind ("token kind") {
+        Access = "access",
+        Refresh = "refresh",
     }
 }
 
@@ -21,7 +14,8 @@ impl TokenKind {
 pub struct TokenRow {
     pub token_hash: String,
     pub account_id: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: TokenKind,
     pub family: String,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,

@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
+use quiver::store::bulk::ItemStatus;
+
 use crate::support::*;
 
 const HEADER: [&str; 6] = [
@@ -97,7 +99,10 @@ async fn assert_exactly_once(db: &quiver::store::Db, job: &str, account_id: &str
     let states = db.bulk_item_states(job).await.unwrap();
     assert_eq!(states.len(), total);
     let ids: HashSet<_> = states.iter().filter_map(|s| s.link_id.clone()).collect();
-    let done = states.iter().filter(|s| s.status == "done").count();
+    let done = states
+        .iter()
+        .filter(|s| s.status == ItemStatus::Done)
+        .count();
     assert_eq!(ids.len(), done, "one distinct link per done item");
     assert_eq!(
         db.count_links(account_id).await.unwrap(),
@@ -310,7 +315,7 @@ async fn an_amazon_outage_is_retried_and_the_job_recovers_without_duplicates() {
     loop {
         let states = db.bulk_item_states(&job).await.unwrap();
         if states.iter().all(|s| s.attempts >= 1) {
-            assert!(states.iter().all(|s| s.status == "pending"));
+            assert!(states.iter().all(|s| s.status == ItemStatus::Pending));
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(30), "no retries");

@@ -334,3 +334,68 @@ async fn admin_unlock_lifts_the_lock_after_failed_logins() {
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no account"));
 }
+
+#[tokio::test]
+async fn admin_grants_and_revokes_are_in_the_brands_audit_log() {
+    use crate::support::{CREATOR, SELLER, TestApp, fresh_database_url};
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(&dir).await;
+    let app = TestApp::on_database(&url, &[]).await;
+    let seller = app.token(SELLER).await;
+    let audit = || app.get("/sellers/audit?brand_id=lumen-home", &seller);
+    assert_eq!(audit().await.body["total_count"], 0);
+
+    let grant = [
+        "admin",
+        "grant",
+        "--brand",
+        "lumen-home",
+        "--creator",
+        CREATOR,
+    ];
+    ok(&quiver(&url, &grant));
+    let r = audit().await;
+    assert_eq!(r.body["total_count"], 1, "{:?}", r.body);
+    let entry = &r.body["entries"][0];
+    assert_eq!(entry["action"], "grant.create");
+    assert_eq!(entry["actor"], "admin-cli");
+    assert_eq!(entry["brand_id"], "lumen-home");
+    assert_eq!(entry["target"], "creator:aff_demo_creator");
+    assert_eq!(entry["before"]["active"], false);
+    assert_eq!(entry["after"]["active"], true);
+    let grants = app
+        .get("/sellers/brands/lumen-home/grants?active=true", &seller)
+        .await;
+    assert!(
+        grants.body["grants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["creator"] == "aff_demo_creator"),
+        "{:?}",
+        grants.body
+    );
+
+    // Granting what is already granted changes nothing and is not audited again.
+    ok(&quiver(&url, &grant));
+    assert_eq!(audit().await.body["total_count"], 1);
+
+    let out = ok(&quiver(
+        &url,
+        &[
+            "admin",
+            "revoke",
+            "--brand",
+            "lumen-home",
+            "--creator",
+            CREATOR,
+        ],
+    ));
+    assert!(out.contains("revoked"), "{out}");
+    let r = audit().await;
+    assert_eq!(r.body["total_count"], 2);
+    assert_eq!(r.body["entries"][0]["action"], "grant.revoke");
+    assert_eq!(r.body["entries"][0]["actor"], "admin-cli");
+    assert_eq!(r.body["entries"][0]["after"]["active"], false);
+}

@@ -182,14 +182,15 @@ async fn unknown_product_and_access_checks() {
     let r = app.create_link(&t2, "B0LMDESK01", "amazon.com").await;
     assert_eq!(r.status, StatusCode::CREATED);
     let creator2 = app.account_id(CREATOR2).await;
-    assert!(
+    assert!(matches!(
         app.running
             .state
             .db
-            .revoke_grant("lumen-home", &creator2, 0)
+            .operator_set_access("lumen-home", &creator2, false, 0)
             .await
-            .unwrap()
-    );
+            .unwrap(),
+        quiver::store::sellers::Change::Changed(_)
+    ));
     let r = app.create_link(&t2, "B0LMDESK01", "amazon.com").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(app.get("/get_all_links", &t2).await.body["total_count"], 1);
@@ -537,4 +538,20 @@ async fn a_brand_without_an_amazon_account_in_the_region_is_a_409() {
     assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
     assert_eq!(r.code(), "brand_not_connected");
     assert_eq!(app.link_count(CREATOR).await, 1);
+}
+
+#[tokio::test]
+async fn a_stored_marketplace_outside_the_table_is_a_server_error_not_a_default() {
+    let app = TestApp::spawn().await;
+    let t = app.token(CREATOR).await;
+    let r = app.create_link(&t, "B0D45KS7QM", "amazon.de").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let all = "/get_all_links?marketplace=all";
+    assert_eq!(app.get(all, &t).await.body["total_count"], 1);
+
+    app.execute_sql("UPDATE links SET marketplace = 'amazon.jp'")
+        .await;
+    let r = app.get(all, &t).await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{:?}", r.body);
+    assert_eq!(r.code(), "internal_error");
 }

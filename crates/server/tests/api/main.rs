@@ -22,6 +22,7 @@ mod logs;
 mod multiprocess;
 mod ops;
 mod reports;
+mod schema;
 mod sellers;
 mod serving;
 mod summary;

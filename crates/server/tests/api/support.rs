@@ -38,23 +38,30 @@ impl Reply {
     }
 }
 
-/// The database for one test: a fresh SQLite file, or a fresh PostgreSQL database when
-/// `QUIVER_TEST_POSTGRES_URL` names a server (the suite runs once per engine).
+/// A fresh PostgreSQL database when `QUIVER_TEST_POSTGRES_URL` names a server (the suite
+/// runs once per engine); `None` when it is unset or empty.
+pub async fn fresh_postgres_url() -> Option<String> {
+    use sqlx::Connection;
+    let admin_url = std::env::var("QUIVER_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let name = format!("quiver_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&admin_url).unwrap();
+    url.set_path(&name);
+    Some(url.to_string())
+}
+
+/// The database for one test: a fresh PostgreSQL database when the suite runs on
+/// PostgreSQL, else a fresh SQLite file in `dir`.
 async fn database_url(dir: &tempfile::TempDir) -> String {
-    match std::env::var("QUIVER_TEST_POSTGRES_URL") {
-        Ok(admin_url) if !admin_url.is_empty() => {
-            use sqlx::Connection;
-            let name = format!("quiver_test_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            let mut url = url::Url::parse(&admin_url).unwrap();
-            url.set_path(&name);
-            url.to_string()
-        }
-        _ => format!("sqlite://{}", dir.path().join("quiver.db").display()),
+    match fresh_postgres_url().await {
+        Some(url) => url,
+        None => format!("sqlite://{}", dir.path().join("quiver.db").display()),
     }
 }
 
@@ -233,6 +240,22 @@ impl TestApp {
     /// data is seeded only into an empty database).
     pub async fn on_database(url: &str, extra: &[&str]) -> Self {
         Self::start(url, extra, tempfile::tempdir().unwrap()).await
+    }
+
+    /// Runs one statement on the server's database, behind its back: for tests that need
+    /// a state the API cannot make (a stored value it would never write).
+    pub async fn execute_sql(&self, sql: &'static str) {
+        match &self.running.state.db {
+            quiver::store::Db::Sqlite { write, .. } => sqlx::query(sql)
+                .execute(write)
+                .await
+                .map(|r| r.rows_affected()),
+            quiver::store::Db::Postgres(pool) => sqlx::query(sql)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()),
+        }
+        .unwrap();
     }
 
     /// GET returning the raw body text (CSV downloads).

@@ -40,7 +40,7 @@ impl AccessRequest {
             creator: r.public_id.clone(),
             creator_name: r.display_name.clone(),
             message: r.message.clone(),
-            status: r.status.clone(),
+            status: r.status.to_string(),
             created_at: iso_utc(r.created_at),
             decided_at: r.decided_at.map(iso_utc),
         }

@@ -1,7 +1,6 @@
 //! The daily report row of `/reports` (spec §5), which the legacy single-ASIN and
 //! single-link lookups return too, and when a day's figures are final.
 
-use quiver_domain::Marketplace;
 use serde::Serialize;
 use time::Date;
 
@@ -65,8 +64,7 @@ pub struct ReportRow {
 
 impl ReportRow {
     pub fn from_fact(r: PublisherFactRow, today: Date) -> Self {
-        let m = Marketplace::parse(&r.marketplace).unwrap_or(Marketplace::Us);
-        let lm = Marketplace::parse(&r.link_marketplace).unwrap_or(m);
+        let (m, lm) = (r.marketplace, r.link_marketplace);
         Self {
             date: iso_day(r.day),
             asin: r.asin,

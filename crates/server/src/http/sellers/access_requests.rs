@@ -79,7 +79,7 @@ async fn decide(
         Decision::NotFound => Err(ApiError::AccessRequestNotFound { id: id.to_owned() }),
         Decision::NotPending(r) => Err(ApiError::AccessRequestDecided {
             id: r.id,
-            status: r.status,
+            status: r.status.to_string(),
         }),
         Decision::Decided(r) => Ok(JsonResponse(AccessRequest::from_row(&r))),
     }

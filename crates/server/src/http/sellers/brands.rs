@@ -47,7 +47,7 @@ impl SellerBrand {
         Self {
             brand_id: b.id.clone(),
             brand_name: b.name.clone(),
-            program_mode: b.program_mode.clone(),
+            program_mode: b.program_mode.as_str().to_owned(),
             default_commission: percent(b.default_commission_bps),
             logo: b.logo_url.clone(),
         }

@@ -139,7 +139,7 @@ async fn grantee(state: &AppState, who: &Principal, path: &GrantPath) -> ApiResu
         .db
         .account_by_public_id(path.creator.trim())
         .await?
-        .filter(|a| a.kind() == AccountKind::Publisher)
+        .filter(|a| a.kind == AccountKind::Publisher)
         .map(|a| a.id)
         .ok_or_else(|| ApiError::CreatorNotFound {
             creator: path.creator.clone(),

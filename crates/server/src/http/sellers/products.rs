@@ -51,7 +51,7 @@ pub struct SellerProduct {
 
 impl SellerProduct {
     fn from_row(p: &SellerProductRow) -> Self {
-        let m = p.marketplace();
+        let m = p.marketplace;
         let currency = m.currency();
         Self {
             asin: p.asin.clone(),
@@ -124,7 +124,7 @@ async fn list_products(
     let next_cursor = page.next_cursor(&mut rows, |r| ProductPosition {
         b: r.brand_id.clone(),
         a: r.asin.clone(),
-        m: r.marketplace.clone(),
+        m: r.marketplace.as_str().to_owned(),
     });
     Ok(JsonResponse(SellerProductsPage {
         total_count: total,
