@@ -22,10 +22,12 @@ pub struct LinkRow {
     pub active: bool,
     pub paused_at: Option<i64>,
     pub created_at: i64,
+    /// When the creator archived the link; `None` for a link in use.
+    pub archived_at: Option<i64>,
 }
 
 const COLUMNS: &str = "id, account_id, asin, marketplace, brand_id, link_name, url, ad_group_id, campaign_id, \
-     product_name, active, paused_at, created_at";
+     product_name, active, paused_at, created_at, archived_at";
 
 /// Filters of `GET /get_all_links`.
 #[derive(Debug, Default)]
@@ -35,6 +37,16 @@ pub struct LinkFilter<'a> {
     pub active: Option<bool>,
     /// Case-insensitive substring of the link name.
     pub name_contains: Option<&'a str>,
+    /// `Some(false)`: links in use only; `Some(true)`: archived ones only; `None`: both.
+    pub archived: Option<bool>,
+}
+
+/// What `PATCH /links/{id}` changes; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct LinkChange<'a> {
+    pub active: Option<bool>,
+    pub link_name: Option<&'a str>,
+    pub archived: Option<bool>,
 }
 
 /// A remembered successful creation: the key's request hash and the link it made.
@@ -69,7 +81,7 @@ impl Db {
         now: i64,
     ) -> StoreResult<InsertOutcome> {
         let sql = format!(
-            "INSERT INTO links ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+            "INSERT INTO links ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         );
         const KEY_SQL: &str = "INSERT INTO idempotency_keys (account_id, idem_key, request_hash, link_id, response_body, created_at) \
              VALUES ($1, $2, $3, $4, $7, $5) \
@@ -82,7 +94,7 @@ impl Db {
                 .bind(&link.id).bind(&link.account_id).bind(&link.asin).bind(&link.marketplace)
                 .bind(&link.brand_id).bind(&link.link_name).bind(&link.url).bind(&link.ad_group_id)
                 .bind(&link.campaign_id).bind(&link.product_name).bind(link.active).bind(link.paused_at)
-                .bind(link.created_at)
+                .bind(link.created_at).bind(link.archived_at)
                 .execute(&mut *tx).await?;
             if let Some(record) = idempotency {
                 // An expired key (older than 24 h) is overwritten; a live one wins the race.
@@ -149,6 +161,11 @@ impl Db {
                 if let Some(active) = filter.active {
                     $qb.push(" AND active = ").push_bind(active);
                 }
+                match filter.archived {
+                    Some(true) => { $qb.push(" AND archived_at IS NOT NULL"); }
+                    Some(false) => { $qb.push(" AND archived_at IS NULL"); }
+                    None => {}
+                }
                 if let Some(name) = filter.name_contains {
                     $qb.push(" AND LOWER(link_name) LIKE ")
                         .push_bind(like_contains(name))
@@ -172,23 +189,24 @@ impl Db {
         Ok((total, rows))
     }
 
-    /// Applies a pause/resume and/or rename; returns the updated link.
+    /// Applies a pause/resume, rename and/or archive; returns the updated link.
     pub async fn update_link(
         &self,
         account_id: &str,
         id: &str,
-        active: Option<bool>,
-        link_name: Option<&str>,
+        change: &LinkChange<'_>,
         now: i64,
     ) -> StoreResult<Option<LinkRow>> {
-        // paused_at records the first pause; resuming clears it.
+        // paused_at records the first pause; resuming clears it. archived_at likewise keeps
+        // the first archiving, so archiving twice is a no-op.
         const SQL: &str = "UPDATE links SET \
              link_name = COALESCE($3, link_name), \
              paused_at = CASE WHEN $4 IS NULL THEN paused_at WHEN $4 THEN NULL ELSE COALESCE(paused_at, $5) END, \
-             active = COALESCE($4, active) \
+             active = COALESCE($4, active), \
+             archived_at = CASE WHEN $6 IS NULL THEN archived_at WHEN $6 THEN COALESCE(archived_at, $5) ELSE NULL END \
              WHERE id = $1 AND account_id = $2";
         let n = write_pool!(self, pool => sqlx::query(SQL)
-            .bind(id).bind(account_id).bind(link_name).bind(active).bind(now)
+            .bind(id).bind(account_id).bind(change.link_name).bind(change.active).bind(now).bind(change.archived)
             .execute(pool).await.map(|r| r.rows_affected()))?;
         if n == 0 {
             return Ok(None);

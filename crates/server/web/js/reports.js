@@ -14,7 +14,7 @@ const PUBLISHER = {
   endpoint: '/reports/summary',
   commissionLabel: 'Commission earned',
   groups: [['link', 'Link'], ['product', 'Product'], ['marketplace', 'Marketplace'], ['brand', 'Brand'], ['day', 'Day']],
-  filters: [],
+  filters: ['link'],
 };
 
 const SELLER = {
@@ -81,6 +81,11 @@ async function report(main, params, kind) {
     brand = select('brand_ids', [['', 'All brands']], '');
     extra.push(field('Brand', brand));
   }
+  let link = null;
+  if (kind.filters.includes('link')) {
+    link = select('link_ids', [['', 'All links']], '');
+    extra.push(field('Link', link));
+  }
   if (kind.filters.includes('product')) {
     product = h('input', { type: 'text', name: 'asins', value: params.get('asins') || '', placeholder: 'ASIN', autocomplete: 'off', spellcheck: false });
     extra.push(field('Product (ASIN)', product));
@@ -108,6 +113,16 @@ async function report(main, params, kind) {
       // The report works without the brand list; the select then offers "All brands" only.
     }
   }
+  if (link) {
+    try {
+      // Archived links are left out of the picker (the default of /get_all_links); their
+      // figures still count in "All links".
+      const { rows } = await allPages('/get_all_links', { marketplace: 'all', limit: 500 }, 'all_links', 4);
+      for (const l of rows) link.append(h('option', { value: l.id, selected: l.id === params.get('link_ids') }, `${l.link_name} (${l.marketplace})`));
+    } catch {
+      // The report works without the picker.
+    }
+  }
   let chart = null;
   // Only the latest request may render: an older one that answers late is dropped.
   let latest = 0;
@@ -123,6 +138,7 @@ async function report(main, params, kind) {
     const query = { start: start.value, end: end.value, marketplace: market.value, group_by: groupBy.value };
     if (brand && brand.value) query.brand_ids = brand.value;
     if (product && product.value.trim()) query.asins = product.value.trim();
+    if (link && link.value) query.link_ids = link.value;
     history.replaceState(null, '', `#/${location.hash.slice(2).split('?')[0]}?${new URLSearchParams(query)}`);
     let summary;
     let daily;
