@@ -231,11 +231,12 @@ export async function links(main, params) {
   const asin = h('input', { type: 'text', name: 'asin', value: params.get('asin') || '', maxlength: 10, autocomplete: 'off' });
   const market = marketplaceSelect('marketplace', params.get('marketplace') || 'all', { all: true });
   const active = select('active', [['', 'Active and paused'], ['true', 'Active'], ['false', 'Paused']], params.get('active') || '');
+  const archived = select('archived', [['false', 'In use'], ['true', 'Archived'], ['all', 'In use and archived']], params.get('archived') || 'false');
   const period = select('period', PERIODS, params.get('period') || '30');
   const sort = select('sort', SORTS, params.get('sort') || 'created');
   const form = h('form', { class: 'filters', role: 'search' },
     field('Name contains', name), field('ASIN', asin), field('Marketplace', market), field('Status', active),
-    field('Figures for', period), field('Sort by', sort),
+    field('Archive', archived), field('Figures for', period), field('Sort by', sort),
     h('button', { type: 'submit' }, 'Filter'));
   const msg = notice();
   const body = h('div', { 'aria-live': 'polite' });
@@ -267,13 +268,14 @@ export async function links(main, params) {
     clear(body, table('Your links', slice, [
       ['Name', (l) => nameCell(l, load, msg)],
       ['Product', (l) => [l.product_name, h('br'), h('span', { class: 'muted' }, `${l.asin} · ${l.marketplace}`)]],
-      ['Status', (l) => h('span', { class: `badge ${l.active ? 'ok' : 'paused'}` }, l.active ? 'Active' : 'Paused')],
+      ['Status', (l) => [h('span', { class: `badge ${l.active ? 'ok' : 'paused'}` }, l.active ? 'Active' : 'Paused'),
+        l.archived ? [' ', h('span', { class: 'badge archived' }, 'Archived')] : null]],
       ['Clicks', (l) => num(l.figures?.clicks), { num: true }],
       ['Purchases', (l) => num(l.figures?.purchases), { num: true }],
       ['Sales', (l) => moneyLines(l.figures, 'sales'), { num: true }],
       ['Commission', (l) => moneyLines(l.figures, 'commission'), { num: true }],
       ['Link', (l) => linkCell(l)],
-      ['', (l) => toggleButton(l, load, msg)],
+      ['', (l) => h('div', { class: 'row-actions' }, toggleButton(l, load, msg), archiveButton(l, load, msg))],
     ], { empty: 'No links match. Create one from the catalog.' }));
     const prev = h('button', { type: 'button', class: 'secondary small', disabled: page <= 1 }, 'Previous');
     const next = h('button', { type: 'button', class: 'secondary small', disabled: page >= pages }, 'Next');
@@ -288,7 +290,7 @@ export async function links(main, params) {
     msg.hide();
     setFieldError(asin, '');
     const days = Number(period.value);
-    const query = { link_name: name.value.trim(), asin: asin.value.trim(), marketplace: market.value, active: active.value };
+    const query = { link_name: name.value.trim(), asin: asin.value.trim(), marketplace: market.value, active: active.value, archived: archived.value };
     history.replaceState(null, '', `#/links?${new URLSearchParams({ ...query, period: period.value, sort: sort.value })}`);
     try {
       const [list, summary] = await Promise.all([
@@ -321,7 +323,7 @@ export async function links(main, params) {
   }
   csvBtn.addEventListener('click', () => download(`quiver-links-last-${period.value}-days.csv`, toCsv(sorted(), [
     ['id', (l) => l.id], ['link_name', (l) => l.link_name], ['asin', (l) => l.asin], ['marketplace', (l) => l.marketplace],
-    ['status', (l) => (l.active ? 'active' : 'paused')], ['url', (l) => l.url], ['created', (l) => l.created_date_time],
+    ['status', (l) => (l.active ? 'active' : 'paused')], ['archived', (l) => (l.archived ? 'yes' : 'no')], ['url', (l) => l.url], ['created', (l) => l.created_date_time],
     ['clicks', (l) => l.figures?.clicks || 0], ['purchases', (l) => l.figures?.purchases || 0],
     ['currency', (l) => (l.figures?.money || []).map((m) => m.currency).join(' ')],
     ['sales', (l) => (l.figures?.money || []).map((m) => m.sales.toFixed(2)).join(' ')],
@@ -380,6 +382,37 @@ function linkCell(l) {
     qrBtn.setAttribute('aria-expanded', 'true');
   });
   return h('div', { class: 'link-cell' }, h('code', { class: 'url full-url' }, l.url), h('div', {}, copyButton(l.url, null), ' ', qrBtn), holder);
+}
+
+/** Archive (hide from the list and the report's picker) or restore, with undo. */
+function archiveButton(link, reload, msg) {
+  const label = link.archived ? 'Restore' : 'Archive';
+  const b = h('button', { type: 'button', class: 'small secondary', 'aria-label': `${label} ${link.link_name}` }, label);
+  const set = (value) => call('PATCH', `/links/${encodeURIComponent(link.id)}`, { json: { archived: value } });
+  b.addEventListener('click', async () => {
+    try {
+      await busy(b, () => set(!link.archived));
+      await reload();
+      if (link.archived) {
+        toast(`Restored ${link.link_name}`);
+        return;
+      }
+      const undo = h('button', { type: 'button', class: 'small secondary' }, 'Undo');
+      undo.addEventListener('click', async () => {
+        try {
+          await busy(undo, () => set(false));
+          await reload();
+          msg.show(`Restored ${link.link_name}.`, 'success');
+        } catch (e) {
+          msg.show(`${link.link_name}: ${describe(e)}`);
+        }
+      });
+      msg.show(`Archived ${link.link_name}. It still works and keeps earning; it is only hidden from this list and the report's link picker (choose “Archived” to see it).`, 'info', ' ', undo);
+    } catch (e) {
+      msg.show(`${link.link_name}: ${describe(e)}`);
+    }
+  });
+  return b;
 }
 
 function toggleButton(link, reload, msg) {
