@@ -84,14 +84,62 @@ pub struct ProductFilter<'a> {
     /// Case-insensitive substring of the title, the brand name or the ASIN.
     pub search: Option<&'a str>,
     pub available: Option<bool>,
+    /// Only products the publisher may (`true`) or may not (`false`) promote now.
+    pub promotable: Option<bool>,
+    pub sort: ProductSort,
 }
 
-/// A keyset position in the catalog order (brand, ASIN, marketplace).
+/// The order of `GET /getproducts`. Every order ends in (brand, ASIN, marketplace), so it
+/// is total and a keyset cursor can resume it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum ProductSort {
+    #[default]
+    Catalog,
+    /// The rate in force, highest first.
+    Commission,
+    /// Price in minor units, lowest first (currencies are not converted).
+    Price,
+    /// Price, highest first.
+    PriceDesc,
+    /// Average stars, highest first.
+    Rating,
+}
+
+impl ProductSort {
+    /// The SQL of the sort key and whether it runs descending; `None` for catalog order.
+    fn key(self) -> Option<(&'static str, bool)> {
+        match self {
+            Self::Catalog => None,
+            Self::Commission => Some((
+                "CAST(COALESCE(p.commission_bps, b.default_commission_bps) AS BIGINT)",
+                true,
+            )),
+            Self::Price => Some(("p.price_minor", false)),
+            Self::PriceDesc => Some(("p.price_minor", true)),
+            Self::Rating => Some(("CAST(p.rating_centi AS BIGINT)", true)),
+        }
+    }
+
+    /// The key's value for a row, as the cursor records it.
+    pub fn value_of(self, r: &ProductRow) -> Option<i64> {
+        match self {
+            Self::Catalog => None,
+            Self::Commission => Some(i64::from(r.commission_bps())),
+            Self::Price | Self::PriceDesc => Some(r.price_minor),
+            Self::Rating => Some(i64::from(r.rating_centi)),
+        }
+    }
+}
+
+/// A keyset position in the listing order: the sort key (absent in catalog order), then
+/// brand, ASIN, marketplace.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ProductPosition {
     pub b: String,
     pub a: String,
     pub m: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k: Option<i64>,
 }
 
 pub enum Page<P> {
@@ -102,7 +150,11 @@ pub enum Page<P> {
 const PRODUCT_WHERE: &str = " WHERE ($2 IS NULL OR p.marketplace = $2) \
      AND ($3 IS NULL OR p.brand_id = $3) \
      AND ($4 IS NULL OR LOWER(p.title) LIKE $4 ESCAPE '\\' OR LOWER(b.name) LIKE $4 ESCAPE '\\' OR LOWER(p.asin) LIKE $4 ESCAPE '\\') \
-     AND ($5 IS NULL OR p.available = $5)";
+     AND ($5 IS NULL OR p.available = $5) \
+     AND ($6 IS NULL OR (b.program_mode = 'open' OR g.account_id IS NOT NULL) = $6)";
+
+/// The grant that decides `can_promote` (at most one row: grants are keyed by brand and account).
+const GRANT_JOIN: &str = " LEFT JOIN grants g ON g.brand_id = b.id AND g.account_id = $1 AND g.revoked_at IS NULL";
 
 pub struct NewBrand<'a> {
     pub id: &'a str,
@@ -310,26 +362,38 @@ impl Db {
         limit: i64,
     ) -> StoreResult<(i64, Vec<ProductRow>)> {
         let count_sql = format!(
-            "SELECT COUNT(*) FROM products p JOIN brands b ON b.id = p.brand_id{PRODUCT_WHERE} AND $1 = $1"
+            "SELECT COUNT(*) FROM products p JOIN brands b ON b.id = p.brand_id{GRANT_JOIN}{PRODUCT_WHERE}"
         );
         let (offset, after) = match page {
             Page::Offset(n) => (*n, None),
             Page::After(pos) => (0, pos.as_ref()),
         };
-        let list_sql = format!(
-            "{PRODUCT_SELECT}{PRODUCT_WHERE} AND ($6 IS NULL OR (p.brand_id, p.asin, p.marketplace) > ($6, $7, $8)) \
-             ORDER BY p.brand_id, p.asin, p.marketplace LIMIT $9 OFFSET $10"
-        );
+        let tail = "(p.brand_id, p.asin, p.marketplace) > ($7, $8, $9)";
+        let list_sql = match filter.sort.key() {
+            None => format!(
+                "{PRODUCT_SELECT}{PRODUCT_WHERE} AND ($7 IS NULL OR {tail}) AND $12 IS NULL \
+                 ORDER BY p.brand_id, p.asin, p.marketplace LIMIT $10 OFFSET $11"
+            ),
+            Some((key, desc)) => {
+                let (op, dir) = if desc { ("<", "DESC") } else { (">", "ASC") };
+                format!(
+                    "{PRODUCT_SELECT}{PRODUCT_WHERE} AND ($7 IS NULL OR {key} {op} $12 OR ({key} = $12 AND {tail})) \
+                     ORDER BY {key} {dir}, p.brand_id, p.asin, p.marketplace LIMIT $10 OFFSET $11"
+                )
+            }
+        };
         let m = filter.marketplace.map(Marketplace::as_str);
         let search_like = filter.search.map(like_contains);
         let (total, rows) = read_pool!(self, pool => {
             let total: i64 = sqlx::query_scalar(AssertSqlSafe(count_sql.as_str()))
                 .bind(account_id).bind(m).bind(filter.brand_id).bind(search_like.as_deref()).bind(filter.available)
+                .bind(filter.promotable)
                 .fetch_one(pool).await?;
             let rows: Vec<ProductRow> = sqlx::query_as(AssertSqlSafe(list_sql.as_str()))
                 .bind(account_id).bind(m).bind(filter.brand_id).bind(search_like.as_deref()).bind(filter.available)
+                .bind(filter.promotable)
                 .bind(after.map(|p| p.b.as_str())).bind(after.map(|p| p.a.as_str())).bind(after.map(|p| p.m.as_str()))
-                .bind(limit).bind(offset)
+                .bind(limit).bind(offset).bind(after.and_then(|p| p.k))
                 .fetch_all(pool).await?;
             (total, rows)
         });
