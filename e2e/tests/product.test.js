@@ -29,6 +29,7 @@ async function newPage(viewport = { width: 1280, height: 860 }) {
   if (context) await context.close();
   context = await browser.newContext({ viewport, acceptDownloads: true });
   context.setDefaultTimeout(TIMEOUT);
+  await context.route('https://assets.quiver.example/**', (r) => r.abort());
   page = await context.newPage();
   return page;
 }
