@@ -24,4 +24,5 @@ mod sellers;
 mod serving;
 mod summary;
 mod support;
+mod token_account_type;
 mod web;
