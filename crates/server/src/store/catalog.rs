@@ -154,7 +154,8 @@ const PRODUCT_WHERE: &str = " WHERE ($2 IS NULL OR p.marketplace = $2) \
      AND ($6 IS NULL OR (b.program_mode = 'open' OR g.account_id IS NOT NULL) = $6)";
 
 /// The grant that decides `can_promote` (at most one row: grants are keyed by brand and account).
-const GRANT_JOIN: &str = " LEFT JOIN grants g ON g.brand_id = b.id AND g.account_id = $1 AND g.revoked_at IS NULL";
+const GRANT_JOIN: &str =
+    " LEFT JOIN grants g ON g.brand_id = b.id AND g.account_id = $1 AND g.revoked_at IS NULL";
 
 pub struct NewBrand<'a> {
     pub id: &'a str,

@@ -162,8 +162,12 @@ impl Db {
                     $qb.push(" AND active = ").push_bind(active);
                 }
                 match filter.archived {
-                    Some(true) => { $qb.push(" AND archived_at IS NOT NULL"); }
-                    Some(false) => { $qb.push(" AND archived_at IS NULL"); }
+                    Some(true) => {
+                        $qb.push(" AND archived_at IS NOT NULL");
+                    }
+                    Some(false) => {
+                        $qb.push(" AND archived_at IS NULL");
+                    }
                     None => {}
                 }
                 if let Some(name) = filter.name_contains {

@@ -19,7 +19,13 @@ async fn walk(app: &TestApp, t: &str, query: &str) -> Vec<Value> {
         };
         let r = app.get(&path, t).await;
         assert_eq!(r.status, StatusCode::OK, "{path}: {:?}", r.body);
-        out.extend(r.body["product_catalog"].as_array().unwrap().iter().cloned());
+        out.extend(
+            r.body["product_catalog"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .cloned(),
+        );
         match r.body["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
             None => return out,
@@ -37,14 +43,23 @@ async fn promotable_filters_on_the_server_with_right_counts_and_pages() {
     let app = TestApp::spawn().await;
     let t = app.token(CREATOR).await;
     let base = "marketplace=all&product_available=either";
-    let all = app.get(&format!("/getproducts?{base}&limit=500"), &t).await.body;
+    let all = app
+        .get(&format!("/getproducts?{base}&limit=500"), &t)
+        .await
+        .body;
     let all_rows = all["product_catalog"].as_array().unwrap();
     let can = all_rows.iter().filter(|p| p["can_promote"] == true).count();
     let cannot = all_rows.len() - can;
     assert!(can > 0 && cannot > 0, "the demo has both kinds");
 
-    let yes = app.get(&format!("/getproducts?{base}&promotable=true&limit=3"), &t).await.body;
-    assert_eq!(yes["total_count"], can as i64, "the count is of promotable products");
+    let yes = app
+        .get(&format!("/getproducts?{base}&promotable=true&limit=3"), &t)
+        .await
+        .body;
+    assert_eq!(
+        yes["total_count"], can as i64,
+        "the count is of promotable products"
+    );
     let walked = walk(&app, &t, &format!("{base}&promotable=true")).await;
     assert_eq!(walked.len(), can, "pages reach every promotable product");
     assert!(walked.iter().all(|p| p["can_promote"] == true));
@@ -64,7 +79,10 @@ async fn promotable_filters_on_the_server_with_right_counts_and_pages() {
         )
         .await;
     assert!(r.status.is_success(), "{:?}", r.body);
-    let after = app.get(&format!("/getproducts?{base}&promotable=true"), &t).await.body;
+    let after = app
+        .get(&format!("/getproducts?{base}&promotable=true"), &t)
+        .await
+        .body;
     assert!(after["total_count"].as_i64().unwrap() > can as i64);
 
     let r = app.get("/getproducts?promotable=maybe", &t).await;
@@ -104,14 +122,20 @@ async fn sorts_by_commission_rating_and_price_across_pages() {
                 assert!(a <= b, "{sort}: {a} before {b}");
             }
         }
-        let first = app.get(&format!("/getproducts?{base}&sort={sort}&limit=1"), &t).await;
+        let first = app
+            .get(&format!("/getproducts?{base}&sort={sort}&limit=1"), &t)
+            .await;
         let values: Vec<f64> = rows.iter().map(|p| num(p, field)).collect();
         let best = if descending {
             values.iter().cloned().fold(f64::MIN, f64::max)
         } else {
             values.iter().cloned().fold(f64::MAX, f64::min)
         };
-        assert_eq!(num(&first.body["product_catalog"][0], field), best, "{sort}");
+        assert_eq!(
+            num(&first.body["product_catalog"][0], field),
+            best,
+            "{sort}"
+        );
     }
     // Sorting combines with the other filters.
     let promotable = walk(&app, &t, &format!("{base}&sort=commission&promotable=true")).await;
@@ -121,7 +145,9 @@ async fn sorts_by_commission_rating_and_price_across_pages() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["detail"][0]["loc"][1], "sort");
     // A cursor of one order cannot continue another.
-    let page = app.get(&format!("/getproducts?{base}&sort=rating&limit=2"), &t).await;
+    let page = app
+        .get(&format!("/getproducts?{base}&sort=rating&limit=2"), &t)
+        .await;
     let cursor = page.body["next_cursor"].as_str().unwrap();
     let r = app
         .get(&format!("/getproducts?{base}&limit=2&cursor={cursor}"), &t)
@@ -130,7 +156,10 @@ async fn sorts_by_commission_rating_and_price_across_pages() {
     let plain = app.get(&format!("/getproducts?{base}&limit=2"), &t).await;
     let cursor = plain.body["next_cursor"].as_str().unwrap();
     let r = app
-        .get(&format!("/getproducts?{base}&sort=price&limit=2&cursor={cursor}"), &t)
+        .get(
+            &format!("/getproducts?{base}&sort=price&limit=2&cursor={cursor}"),
+            &t,
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }

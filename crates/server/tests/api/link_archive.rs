@@ -79,7 +79,9 @@ async fn archive_values_are_validated_and_scoped_to_the_owner() {
     assert_eq!(r.body["detail"][0]["loc"], json!(["query", "archived"]));
 
     let other = app.token(CREATOR2).await;
-    let r = app.patch_json(&path, &other, json!({"archived": true})).await;
+    let r = app
+        .patch_json(&path, &other, json!({"archived": true}))
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(app.get(&path, &t).await.body["archived"], false);
 }
@@ -96,7 +98,5 @@ async fn the_openapi_document_describes_archiving() {
         .unwrap();
     assert!(params.iter().any(|p| p["name"] == "archived"), "{params:?}");
     assert!(doc["components"]["schemas"]["Link"]["properties"]["archived"].is_object());
-    assert!(
-        doc["components"]["schemas"]["PatchLinkBody"]["properties"]["archived"].is_object()
-    );
+    assert!(doc["components"]["schemas"]["PatchLinkBody"]["properties"]["archived"].is_object());
 }
