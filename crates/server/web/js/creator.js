@@ -200,7 +200,8 @@ function productCard(group, pending) {
     h('div', { class: 'product-body' }, h('h2', { class: 'product-title' }, p.title), meta, info, chips, actions));
   function render() {
     const price = p.pricing ? money(p.pricing.price, p.pricing.currency) : '';
-    clear(meta, `${p.company_name} · ${p.asin} · ${markets().join(', ')}`);
+    // Several marketplaces show as the chips below; one is named here too.
+    clear(meta, `${p.company_name} · ${p.asin}${group.offers.length === 1 ? ` · ${p.marketplace}` : ''}`);
     clear(info, h('strong', {}, price), ` · ${p.commission}% commission`, p.rating ? ` · ${p.rating.toFixed(1)}★ (${num(p.ratings_total)})` : '', p.inStock ? '' : ' · out of stock');
     clear(chips, group.offers.map((o) => h('li', {}, h('a', {
       class: 'chip', href: o.product_url, target: '_blank', rel: 'noopener noreferrer',
@@ -279,7 +280,7 @@ export async function catalog(main, params) {
       more.hidden = !cursor;
       const what = market.value === 'all' ? 'listing' : 'product';
       count.textContent = r.total_count
-        ? `${num(r.total_count)} ${what}${r.total_count === 1 ? '' : 's'}${market.value === 'all' ? ` (${groups.size}${cursor ? '+' : ''} products, one card each)` : ''}${promotable.value === 'true' ? ' you can promote' : ''}`
+        ? `${num(r.total_count)} ${what}${r.total_count === 1 ? '' : 's'}${market.value === 'all' ? ` (${groups.size}${cursor ? '+' : ''} product${groups.size === 1 && !cursor ? '' : 's'}, one card each)` : ''}${promotable.value === 'true' ? ' you can promote' : ''}`
         : 'No products match.';
     } catch (e) {
       if (mine !== latest) return;
