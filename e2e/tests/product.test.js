@@ -29,6 +29,7 @@ async function newPage(viewport = { width: 1280, height: 860 }) {
   if (context) await context.close();
   context = await browser.newContext({ viewport, acceptDownloads: true });
   context.setDefaultTimeout(TIMEOUT);
+  await context.route('https://assets.quiver.example/**', (r) => r.abort());
   page = await context.newPage();
   return page;
 }
@@ -243,7 +244,7 @@ test('links: per-link figures for the period, sort, full URL, CSV, rename in pla
   // CSV of the whole list, sorted as shown.
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
   const csv = readFileSync(await download.path(), 'utf8').trim().split('\r\n');
-  assert.match(csv[0], /^id,link_name,asin,marketplace,status,url,created,clicks,purchases,currency,sales,commission$/);
+  assert.match(csv[0], /^id,link_name,asin,marketplace,status,archived,url,created,clicks,purchases,currency,sales,commission$/);
   const all = await api('/get_all_links?limit=100&marketplace=all');
   assert.equal(csv.length - 1, all.pagination_info.total_items);
   assert.ok(csv[1].startsWith(`${top.key},`), csv[1]);

@@ -152,6 +152,7 @@ pub async fn prepare_link(
         active: true,
         paused_at: None,
         created_at: now_ms(),
+        archived_at: None,
     };
     Ok(link)
 }

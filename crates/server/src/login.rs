@@ -42,6 +42,10 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     pub expires_in: u64,
     pub refresh_token: String,
+    /// **(Quiver)** On the password grant: `publisher`, `seller` or `admin`, so a client
+    /// knows which screens to offer without a probing request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_type: Option<&'static str>,
 }
 
 /// Usernames are e-mail addresses, matched without regard to case or padding.
@@ -106,7 +110,9 @@ pub async fn password_grant(
         _ => return Err(ApiError::BadCredentials),
     };
     state.db.clear_login_failures(&username, client_ip).await?;
-    issue(state, &account.id, &Uuid::now_v7().to_string()).await
+    let mut tokens = issue(state, &account.id, &Uuid::now_v7().to_string()).await?;
+    tokens.account_type = Some(account.kind.as_str());
+    Ok(tokens)
 }
 
 pub async fn refresh_grant(
@@ -187,5 +193,6 @@ async fn issue(
         token_type: "bearer",
         expires_in: ttl.as_secs(),
         refresh_token: refresh,
+        account_type: None,
     })
 }

@@ -16,7 +16,7 @@ use crate::http::format::percent;
 use crate::http::paging::{self, Keyset};
 use crate::http::params::{self, MAX_TEXT_CHARS, marketplace_selector, required_asin};
 use crate::state::AppState;
-use crate::store::catalog::{Page, ProductFilter, ProductPosition, ProductRow};
+use crate::store::catalog::{Page, ProductFilter, ProductPosition, ProductRow, ProductSort};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -210,6 +210,31 @@ pub struct ProductsQuery {
     /// `yes` (default), `no` or `either`.
     #[param(pattern = "^(yes|no|either)$")]
     product_available: Option<String>,
+    /// **(Quiver)** `true`: only products the caller may promote now (`can_promote`);
+    /// `false`: only those needing the brand's approval. Counts and pages follow the filter.
+    #[param(pattern = "^(true|false)$")]
+    promotable: Option<String>,
+    /// **(Quiver)** `commission` (highest rate first), `rating` (highest first), `price`
+    /// (lowest first) or `price_desc`; default: brand, ASIN, marketplace. Prices are
+    /// compared in each marketplace's own currency, unconverted.
+    #[param(pattern = "^(commission|rating|price|price_desc)$")]
+    sort: Option<String>,
+}
+
+fn product_sort(value: Option<&str>) -> Result<ProductSort, ApiError> {
+    match params::text(value).map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(ProductSort::Catalog),
+        Some("commission") => Ok(ProductSort::Commission),
+        Some("rating") => Ok(ProductSort::Rating),
+        Some("price") => Ok(ProductSort::Price),
+        Some("price_desc") => Ok(ProductSort::PriceDesc),
+        Some(_) => Err(ApiError::validation(
+            "query",
+            "sort",
+            "Input should be 'commission', 'rating', 'price' or 'price_desc'",
+            "enum",
+        )),
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -222,15 +247,16 @@ pub struct ProductsPage {
     next_cursor: Option<String>,
 }
 
-/// List the catalog in a stable order (brand, ASIN, marketplace): every product of every
-/// listed brand, with `can_promote` telling where the caller has access.
+/// List the catalog in a stable order (brand, ASIN, marketplace, or **(Quiver)** by `sort`):
+/// every product of every listed brand, with `can_promote` telling where the caller has
+/// access (**(Quiver)** `promotable` filters on it).
 #[utoipa::path(get, path = "/getproducts", tag = "catalog", params(ProductsQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = ProductsPage),
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
         (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type`"),
-        (status = 422, body = Unprocessable, description = "Bad `limit`, `skip`, `page`, `cursor` or `product_available`; `search` or `brand_id` over 200 characters"),
+        (status = 422, body = Unprocessable, description = "Bad `limit`, `skip`, `page`, `cursor`, `product_available`, `promotable` or `sort`; `search` or `brand_id` over 200 characters"),
     ))]
 async fn get_products(
     State(state): State<AppState>,
@@ -240,7 +266,22 @@ async fn get_products(
     let selector = marketplace_selector(q.marketplace.as_deref(), q.country_code.as_deref(), true)?;
     let limit = paging::limit(q.limit)?;
     let available = availability(q.product_available.as_deref())?;
+    let promotable = params::boolean("promotable", q.promotable.as_deref())?;
+    let sort = product_sort(q.sort.as_deref())?;
     let mut keyset = Keyset::<ProductPosition>::new(&state.cursor_key, limit, q.cursor.as_deref())?;
+    // A cursor resumes the order it was made in: one from another `sort` is refused.
+    if keyset
+        .after
+        .as_ref()
+        .is_some_and(|p| p.k.is_some() != (sort != ProductSort::Catalog))
+    {
+        return Err(ApiError::validation(
+            "query",
+            "cursor",
+            "This cursor belongs to another sort order; start again without it",
+            "value_error",
+        ));
+    }
     let (page, skip) = match keyset.after.take() {
         Some(after) => (Page::After(Some(after)), 0),
         None => {
@@ -253,6 +294,8 @@ async fn get_products(
         brand_id: params::filter("brand_id", q.brand_id.as_deref(), MAX_TEXT_CHARS)?,
         search: params::filter("search", q.search.as_deref(), MAX_TEXT_CHARS)?,
         available,
+        promotable,
+        sort,
     };
     let (total, mut rows) = state
         .db
@@ -262,6 +305,7 @@ async fn get_products(
         b: r.brand_id.clone(),
         a: r.asin.clone(),
         m: r.marketplace.as_str().to_owned(),
+        k: sort.value_of(r),
     });
     Ok(Json(ProductsPage {
         total_count: total,

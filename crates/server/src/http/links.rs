@@ -22,7 +22,7 @@ use crate::http::paging::{self, Keyset, Numbered, PaginationInfo};
 use crate::http::params::{self, marketplace_selector, required_asin};
 use crate::linking::{Created, create_link};
 use crate::state::AppState;
-use crate::store::links::{LinkFilter, LinkRow};
+use crate::store::links::{LinkChange, LinkFilter, LinkRow};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -61,6 +61,9 @@ pub struct Link {
     pub brand_id: String,
     /// ISO 8601, UTC.
     pub created_date_time: String,
+    /// **(Quiver)** True once the creator archived the link: it still works and reports, but
+    /// `/get_all_links` leaves it out unless asked with `archived=true` or `all`.
+    pub archived: bool,
 }
 
 impl Link {
@@ -79,6 +82,7 @@ impl Link {
             product_name: l.product_name.clone(),
             brand_id: l.brand_id.clone(),
             created_date_time: iso_utc(l.created_at),
+            archived: l.archived_at.is_some(),
         }
     }
 }
@@ -198,6 +202,9 @@ pub struct LinksQuery {
     /// `true` or `false`.
     #[param(pattern = "^(true|false)$")]
     active: Option<String>,
+    /// **(Quiver)** `false` (default): links in use; `true`: archived links only; `all`: both.
+    #[param(pattern = "^(true|false|all)$")]
+    archived: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -245,6 +252,7 @@ async fn get_all_links(
             q.link_name.as_deref(),
             params::MAX_LINK_NAME_CHARS,
         )?,
+        archived: archived_filter(q.archived.as_deref())?,
     };
     let mut keyset = Keyset::<LinkPosition>::new(&state.cursor_key, limit, q.cursor.as_deref())?;
     let (after, offset, skip) = match keyset.after.take() {
@@ -278,6 +286,15 @@ async fn get_all_links(
     }))
 }
 
+/// `archived=` of `/get_all_links`: absent means links in use only.
+fn archived_filter(raw: Option<&str>) -> ApiResult<Option<bool>> {
+    match params::text(raw) {
+        Some(v) if v.eq_ignore_ascii_case("all") => Ok(None),
+        Some(v) => Ok(Some(params::boolean("archived", Some(v))?.unwrap_or(false))),
+        None => Ok(Some(false)),
+    }
+}
+
 fn link_not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!("Link not found: {id}"))
 }
@@ -303,7 +320,7 @@ async fn get_link(
     Ok(JsonResponse(Link::from_row(&link)))
 }
 
-/// Give at least one of the two.
+/// Give at least one of the three.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PatchLinkBody {
     /// `false` pauses reporting for the link after today (UTC); `true` resumes.
@@ -311,9 +328,13 @@ pub struct PatchLinkBody {
     /// 1–200 characters after trimming.
     #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub link_name: Option<String>,
+    /// `true` archives the link (hidden from `/get_all_links` by default; it keeps working
+    /// and reporting), `false` restores it.
+    pub archived: Option<bool>,
 }
 
-/// **(Quiver)** Pause or resume a link, or rename it. The URL never changes.
+/// **(Quiver)** Pause or resume a link, rename it, or archive and restore it. The URL never
+/// changes.
 #[utoipa::path(patch, path = "/links/{id}", tag = "links", params(("id" = String, Path)), security(("bearer" = [])),
     request_body = PatchLinkBody,
     responses(
@@ -331,18 +352,18 @@ async fn patch_link(
     Json(body): Json<Value>,
 ) -> ApiResult<JsonResponse<Link>> {
     let obj = params::object(&body)?;
-    let active = match obj.get("active") {
-        None | Some(Value::Null) => None,
-        Some(Value::Bool(b)) => Some(*b),
-        Some(_) => {
-            return Err(ApiError::validation(
-                "body",
-                "active",
-                "Input should be a valid boolean",
-                "bool_type",
-            ));
-        }
+    let flag = |name: &str| match obj.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(ApiError::validation(
+            "body",
+            name,
+            "Input should be a valid boolean",
+            "bool_type",
+        )),
     };
+    let active = flag("active")?;
+    let archived = flag("archived")?;
     let link_name = match obj.get("link_name") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(LinkName::parse(s).map_err(|e| {
@@ -357,23 +378,22 @@ async fn patch_link(
             ));
         }
     };
-    if active.is_none() && link_name.is_none() {
+    if active.is_none() && link_name.is_none() && archived.is_none() {
         return Err(ApiError::validation(
             "body",
             "__root__",
-            "Give at least one of active, link_name",
+            "Give at least one of active, link_name, archived",
             "missing",
         ));
     }
+    let change = LinkChange {
+        active,
+        link_name: link_name.as_ref().map(LinkName::as_str),
+        archived,
+    };
     let link = state
         .db
-        .update_link(
-            &who.account_id,
-            &id,
-            active,
-            link_name.as_ref().map(LinkName::as_str),
-            now_ms(),
-        )
+        .update_link(&who.account_id, &id, &change, now_ms())
         .await?
         .ok_or_else(|| link_not_found(&id))?;
     Ok(JsonResponse(Link::from_row(&link)))

@@ -19,10 +19,12 @@ use sha2::{Digest, Sha256};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Scripts, styles, images and API calls only from this origin; no inline code, no
-/// framing. `data:` images are the QR codes the app draws itself.
+/// Scripts, styles and API calls only from this origin; no inline code, no framing.
+/// Images also from the catalog's image hosts (Amazon's media servers, and the demo
+/// catalog's host); `data:` and `blob:` images are the QR codes the app draws itself.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
-     style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+     style-src 'self'; img-src 'self' data: blob: https://m.media-amazon.com \
+     https://images-na.ssl-images-amazon.com https://assets.quiver.example; connect-src 'self'; font-src 'self'; \
      manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 struct Asset {

@@ -86,14 +86,62 @@ pub struct ProductFilter<'a> {
     /// Case-insensitive substring of the title, the brand name or the ASIN.
     pub search: Option<&'a str>,
     pub available: Option<bool>,
+    /// Only products the publisher may (`true`) or may not (`false`) promote now.
+    pub promotable: Option<bool>,
+    pub sort: ProductSort,
 }
 
-/// A keyset position in the catalog order (brand, ASIN, marketplace).
+/// The order of `GET /getproducts`. Every order ends in (brand, ASIN, marketplace), so it
+/// is total and a keyset cursor can resume it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum ProductSort {
+    #[default]
+    Catalog,
+    /// The rate in force, highest first.
+    Commission,
+    /// Price in minor units, lowest first (currencies are not converted).
+    Price,
+    /// Price, highest first.
+    PriceDesc,
+    /// Average stars, highest first.
+    Rating,
+}
+
+impl ProductSort {
+    /// The SQL of the sort key and whether it runs descending; `None` for catalog order.
+    fn key(self) -> Option<(&'static str, bool)> {
+        match self {
+            Self::Catalog => None,
+            Self::Commission => Some((
+                "CAST(COALESCE(p.commission_bps, b.default_commission_bps) AS BIGINT)",
+                true,
+            )),
+            Self::Price => Some(("p.price_minor", false)),
+            Self::PriceDesc => Some(("p.price_minor", true)),
+            Self::Rating => Some(("CAST(p.rating_centi AS BIGINT)", true)),
+        }
+    }
+
+    /// The key's value for a row, as the cursor records it.
+    pub fn value_of(self, r: &ProductRow) -> Option<i64> {
+        match self {
+            Self::Catalog => None,
+            Self::Commission => Some(i64::from(r.commission_bps())),
+            Self::Price | Self::PriceDesc => Some(r.price_minor),
+            Self::Rating => Some(i64::from(r.rating_centi)),
+        }
+    }
+}
+
+/// A keyset position in the listing order: the sort key (absent in catalog order), then
+/// brand, ASIN, marketplace.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ProductPosition {
     pub b: String,
     pub a: String,
     pub m: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k: Option<i64>,
 }
 
 impl ProductPosition {
@@ -134,6 +182,10 @@ impl ProductFilter<'_> {
             sql.push(")");
         }
         sql.and_eq_opt("p.available", self.available);
+        if let Some(promotable) = self.promotable {
+            sql.push(" AND (b.program_mode = 'open' OR g.account_id IS NOT NULL) = ")
+                .arg(promotable);
+        }
     }
 }
 
@@ -352,8 +404,12 @@ impl Db {
         page: &Page<ProductPosition>,
         limit: i64,
     ) -> StoreResult<(i64, Vec<ProductRow>)> {
-        let mut count =
-            Sql::new("SELECT COUNT(*) FROM products p JOIN brands b ON b.id = p.brand_id");
+        // The grant join decides `promotable`; `$1` is the publisher, as in the listing.
+        let mut count = Sql::new(
+            "SELECT COUNT(*) FROM products p JOIN brands b ON b.id = p.brand_id \
+             LEFT JOIN grants g ON g.brand_id = b.id AND g.account_id = $1 AND g.revoked_at IS NULL",
+        );
+        count.bind(account_id);
         filter.push_where(&mut count);
         let (offset, after) = match page {
             Page::Offset(n) => (*n, None),
@@ -361,11 +417,35 @@ impl Db {
         };
         let mut list = product_select(account_id, "");
         filter.push_where(&mut list);
-        ProductPosition::push_after(after, &mut list);
-        list.push(" ORDER BY p.brand_id, p.asin, p.marketplace LIMIT ")
-            .arg(limit)
-            .push(" OFFSET ")
-            .arg(offset);
+        match filter.sort.key() {
+            None => {
+                ProductPosition::push_after(after, &mut list);
+                list.push(" ORDER BY p.brand_id, p.asin, p.marketplace");
+            }
+            Some((key, desc)) => {
+                let (op, dir) = if desc {
+                    (" < ", " DESC")
+                } else {
+                    (" > ", " ASC")
+                };
+                match after {
+                    Some(p @ ProductPosition { k: Some(k), .. }) => {
+                        let k = *k;
+                        list.push(" AND (").push(key).push(op).arg(k);
+                        list.push(" OR (").push(key).push(" = ").arg(k);
+                        list.push(" AND (p.brand_id, p.asin, p.marketplace) > (")
+                            .list([p.b.as_str(), p.a.as_str(), p.m.as_str()])
+                            .push(")))");
+                    }
+                    other => ProductPosition::push_after(other, &mut list),
+                }
+                list.push(" ORDER BY ")
+                    .push(key)
+                    .push(dir)
+                    .push(", p.brand_id, p.asin, p.marketplace");
+            }
+        }
+        list.push(" LIMIT ").arg(limit).push(" OFFSET ").arg(offset);
         self.count_and_rows(&count, &list).await
     }
 

@@ -21,15 +21,17 @@ pub struct LinkRow {
     pub active: bool,
     pub paused_at: Option<i64>,
     pub created_at: i64,
+    /// When the creator archived the link; `None` for a link in use.
+    pub archived_at: Option<i64>,
 }
 
 const COLUMNS: &str = "id, account_id, asin, marketplace, brand_id, link_name, url, ad_group_id, campaign_id, \
-     product_name, active, paused_at, created_at";
+     product_name, active, paused_at, created_at, archived_at";
 
 impl LinkRow {
     /// The INSERT of this link: single creation's and the bulk worker's.
     pub(crate) fn insert(&self) -> Sql {
-        let values: [Arg; 13] = [
+        let values: [Arg; 14] = [
             self.id.as_str().into(),
             self.account_id.as_str().into(),
             self.asin.as_str().into(),
@@ -43,6 +45,7 @@ impl LinkRow {
             self.active.into(),
             self.paused_at.into(),
             self.created_at.into(),
+            self.archived_at.into(),
         ];
         let mut sql = Sql::new("INSERT INTO links (");
         sql.push(COLUMNS).push(") VALUES (").list(values).push(")");
@@ -68,6 +71,16 @@ pub struct LinkFilter<'a> {
     pub active: Option<bool>,
     /// Case-insensitive substring of the link name.
     pub name_contains: Option<&'a str>,
+    /// `Some(false)`: links in use only; `Some(true)`: archived ones only; `None`: both.
+    pub archived: Option<bool>,
+}
+
+/// What `PATCH /links/{id}` changes; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct LinkChange<'a> {
+    pub active: Option<bool>,
+    pub link_name: Option<&'a str>,
+    pub archived: Option<bool>,
 }
 
 /// A remembered successful creation: the key's request hash and the link it made.
@@ -169,6 +182,15 @@ impl Db {
                     .arg(like_contains(name))
                     .push(" ESCAPE '\\'");
             }
+            match filter.archived {
+                Some(true) => {
+                    sql.push(" AND archived_at IS NOT NULL");
+                }
+                Some(false) => {
+                    sql.push(" AND archived_at IS NULL");
+                }
+                None => {}
+            }
         };
         let mut count = Sql::new("SELECT COUNT(*) FROM links");
         push_where(&mut count);
@@ -185,23 +207,24 @@ impl Db {
         self.count_and_rows(&count, &page).await
     }
 
-    /// Applies a pause/resume and/or rename; returns the updated link.
+    /// Applies a pause/resume, rename and/or archive; returns the updated link.
     pub async fn update_link(
         &self,
         account_id: &str,
         id: &str,
-        active: Option<bool>,
-        link_name: Option<&str>,
+        change: &LinkChange<'_>,
         now: i64,
     ) -> StoreResult<Option<LinkRow>> {
-        // paused_at records the first pause; resuming clears it.
+        // paused_at records the first pause; resuming clears it. archived_at likewise keeps
+        // the first archiving, so archiving twice is a no-op.
         const SQL: &str = "UPDATE links SET \
              link_name = COALESCE($3, link_name), \
              paused_at = CASE WHEN $4 IS NULL THEN paused_at WHEN $4 THEN NULL ELSE COALESCE(paused_at, $5) END, \
-             active = COALESCE($4, active) \
+             active = COALESCE($4, active), \
+             archived_at = CASE WHEN $6 IS NULL THEN archived_at WHEN $6 THEN COALESCE(archived_at, $5) ELSE NULL END \
              WHERE id = $1 AND account_id = $2";
         let n = write_pool!(self, pool => sqlx::query(SQL)
-            .bind(id).bind(account_id).bind(link_name).bind(active).bind(now)
+            .bind(id).bind(account_id).bind(change.link_name).bind(change.active).bind(now).bind(change.archived)
             .execute(pool).await.map(|r| r.rows_affected()))?;
         if n == 0 {
             return Ok(None);

@@ -1,8 +1,12 @@
 // The JSON API, called from the same origin.
 //
-// Sessions: the access and refresh tokens live in sessionStorage (gone when the tab
-// closes, not shared between tabs). An expired access token is renewed with the refresh
-// token (which rotates); when that fails the app returns to the login screen.
+// Sessions: the access and refresh tokens live in localStorage, so a session survives a
+// new tab and a browser restart for as long as the refresh token lives. Only the app's own
+// scripts can read them: the Content-Security-Policy runs no inline or foreign script, and
+// the app inserts API text as text, never as HTML (README, "Web app sessions"). An expired
+// access token is renewed with the refresh token (which rotates); tabs take turns through a
+// Web Lock, since a rotated refresh token presented twice ends the session. When renewal
+// fails, or another tab logs out, the app says so and returns to the login screen.
 //
 // CSRF: every authenticated call carries `Authorization: Bearer ...`, which only this
 // script can add. A browser never attaches it to a request another site makes, and Quiver
@@ -33,17 +37,19 @@ export class NetworkError extends Error {
   }
 }
 
+export const SESSION_KEY = KEY;
+
 export function session() {
   try {
-    return JSON.parse(sessionStorage.getItem(KEY));
+    return JSON.parse(localStorage.getItem(KEY));
   } catch {
     return null;
   }
 }
 
 function save(s) {
-  if (s) sessionStorage.setItem(KEY, JSON.stringify(s));
-  else sessionStorage.removeItem(KEY);
+  if (s) localStorage.setItem(KEY, JSON.stringify(s));
+  else localStorage.removeItem(KEY);
 }
 
 function fromTokenResponse(body, extra) {
@@ -76,10 +82,15 @@ function retryAfter(res) {
   return Number.isFinite(v) && v >= 0 ? v : null;
 }
 
-/** Logs in and works out the account kind: publishers have an affiliate id. */
+/** Logs in; the token response names the account kind (a Quiver addition). */
 export async function login(email, password) {
   const body = await postForm('/token', { username: email, password });
   save(fromTokenResponse(body, { email: email.trim().toLowerCase() }));
+  if (body.account_type === 'publisher' || body.account_type === 'seller') {
+    patch({ kind: body.account_type });
+    return session();
+  }
+  // An older server: publishers have an affiliate id, brands are refused it.
   try {
     const me = await call('GET', '/get_affiliateID');
     patch({ kind: 'publisher', affiliateId: me.affiliate_id });
@@ -112,11 +123,13 @@ let refreshing = null;
 
 // One refresh at a time: refresh tokens rotate, so two parallel refreshes would make the
 // second one fail.
-function renew() {
+function renew(stale) {
   if (!refreshing) {
-    refreshing = (async () => {
+    const run = async () => {
       const s = session();
       if (!s || !s.refresh) throw expired();
+      // Another tab renewed while this one waited for the lock: use its tokens.
+      if (s.access !== stale && Date.now() < s.expiresAt - EARLY_MS) return;
       try {
         const body = await postForm('/token', { grant_type: 'refresh_token', refresh_token: s.refresh });
         save(fromTokenResponse(body, { email: s.email, kind: s.kind, affiliateId: s.affiliateId }));
@@ -124,7 +137,11 @@ function renew() {
         if (e instanceof NetworkError) throw e;
         throw expired();
       }
-    })().finally(() => {
+    };
+    const locked = typeof navigator !== 'undefined' && navigator.locks
+      ? navigator.locks.request('quiver.renew', run)
+      : run();
+    refreshing = locked.finally(() => {
       refreshing = null;
     });
   }
@@ -132,6 +149,10 @@ function renew() {
 }
 
 function expired() {
+  if (!session()) {
+    // Already ended (here or in another tab): say so once.
+    return new ApiError(401, { detail: 'Your session has expired. Please log in again.', code: 'session_expired' });
+  }
   save(null);
   window.dispatchEvent(new CustomEvent('quiver:expired'));
   const e = new ApiError(401, { detail: 'Your session has expired. Please log in again.', code: 'session_expired' });
@@ -146,7 +167,7 @@ export async function call(method, path, { query, json, headers = {}, text = fal
   let s = session();
   if (!s) throw expired();
   if (Date.now() > s.expiresAt - EARLY_MS) {
-    await renew();
+    await renew(s.access);
   }
   let url = path;
   if (query) {
@@ -175,7 +196,7 @@ export async function call(method, path, { query, json, headers = {}, text = fal
     }
     if (res.status === 401 && attempt === 0) {
       // Expired or revoked elsewhere: try the refresh token once.
-      await renew();
+      await renew(s.access);
       continue;
     }
     if (res.ok) {

@@ -5,7 +5,7 @@ import { call, ApiError } from './api.js';
 import {
   h, clear, field, select, marketplaceSelect, notice, describe, heading, busy, copyButton, table,
   setFieldError, showFieldErrors, toast, download, parseCsv, sleep, shortDate, initials, uid,
-  money, num, daysAgo, toCsv,
+  money, num, daysAgo, toCsv, collapsible,
 } from './ui.js';
 
 const PAGE = 24;
@@ -31,15 +31,45 @@ export function linkResult(link) {
 }
 
 /** Ask a brand for access; shows the outcome in `msg`. */
-async function requestAccess(brandId, brandName, msg, button) {
+async function requestAccess(brandId, brandName, msg, button, message) {
   try {
-    await busy(button, () => call('POST', '/access_requests', { json: { brand_id: brandId, message: 'Requested from the Quiver web app.' } }));
+    await busy(button, () => call('POST', '/access_requests', { json: { brand_id: brandId, message: message || undefined } }));
     msg.show(`Access requested from ${brandName}. You can create the link once the brand approves.`, 'success');
     button.remove();
+    return true;
   } catch (e) {
     msg.show(describe(e), e.code === 'access_request_pending' || e.code === 'already_allowed' ? 'info' : 'error');
     if (e.code === 'access_request_pending') button.remove();
+    return e.code === 'access_request_pending';
   }
+}
+
+/** A dialog asking a gated brand for access, with the creator's own message. */
+function openRequestDialog(product, onRequested) {
+  const note = h('textarea', { name: 'message', rows: 4, maxlength: 1000 });
+  const msg = notice();
+  const submit = h('button', { type: 'submit' }, 'Send request');
+  const closeBtn = h('button', { type: 'button', class: 'secondary' }, 'Close');
+  const form = h('form', { novalidate: true },
+    field('Your message to the brand (optional)', note, 'Who you are and where you will promote it; up to 1,000 characters.'),
+    msg.el, h('div', { class: 'actions' }, submit, closeBtn));
+  const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': 'request-title' },
+    h('h2', { id: 'request-title' }, `Request access to ${product.company_name}`),
+    h('p', { class: 'muted' }, `${product.company_name} approves creators before they can link its products.`),
+    form);
+  closeBtn.addEventListener('click', () => dialog.close());
+  dialog.addEventListener('close', () => dialog.remove());
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    msg.hide();
+    if (await requestAccess(product.brand_id, product.company_name, msg, submit, note.value.trim())) {
+      note.readOnly = true;
+      onRequested();
+    }
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  note.focus();
 }
 
 /**
@@ -64,9 +94,9 @@ async function createLinkWithRetry(body, onWait, key = newKey()) {
 }
 
 /** The "create a link" dialog for one product (native <dialog>: focus trap, Esc closes). */
-function openCreateDialog(product) {
+function openCreateDialog(product, marketplaces = [product.marketplace]) {
   const name = h('input', { type: 'text', name: 'link_name', maxlength: 200, value: product.asin, autocomplete: 'off' });
-  const market = marketplaceSelect('marketplace', product.marketplace);
+  const market = marketplaces.length > 1 ? select('marketplace', marketplaces.map((m) => [m, m]), product.marketplace) : marketplaceSelect('marketplace', product.marketplace);
   const msg = notice();
   const submit = h('button', { type: 'submit' }, 'Create link');
   const result = h('div', { 'aria-live': 'polite' });
@@ -143,35 +173,71 @@ function openCreateDialog(product) {
   name.select();
 }
 
-function productCard(p) {
-  const badge = p.can_promote
-    ? h('span', { class: 'badge ok' }, 'Can promote')
-    : h('span', { class: 'badge gated' }, 'Needs approval');
-  const create = h('button', { type: 'button', class: 'small', 'aria-label': `Create link for ${p.title} on ${p.marketplace}` }, 'Create link');
-  create.addEventListener('click', () => openCreateDialog(p));
-  const price = p.pricing ? new Intl.NumberFormat(undefined, { style: 'currency', currency: p.pricing.currency }).format(p.pricing.price) : '';
-  return h('li', { class: 'product card' },
-    h('div', { class: 'thumb', 'aria-hidden': 'true' }, initials(p.title)),
-    h('div', { class: 'product-body' },
-      h('h2', { class: 'product-title' }, p.title),
-      h('p', { class: 'muted' }, `${p.company_name} · ${p.asin} · ${p.marketplace}`),
-      h('p', {}, h('strong', {}, price), ` · ${p.commission}% commission`, p.inStock ? '' : ' · out of stock'),
-      h('div', { class: 'card-actions' }, badge, create)));
+const SORT_OPTIONS = [['', 'Brand and ASIN'], ['commission', 'Highest commission'], ['rating', 'Best rated'], ['price', 'Lowest price'], ['price_desc', 'Highest price']];
+
+/** The product's picture where the catalog has one, its initials when it has none or it fails. */
+function thumb(p) {
+  const fallback = () => h('div', { class: 'thumb', 'aria-hidden': 'true' }, initials(p.title));
+  if (!p.image) return fallback();
+  const img = h('img', { class: 'thumb', src: p.image, alt: '', loading: 'lazy', width: 64, height: 64, referrerpolicy: 'no-referrer' });
+  img.addEventListener('error', () => img.replaceWith(fallback()));
+  return img;
+}
+
+/**
+ * One card per product: its marketplaces as chips (each a link to that Amazon page) and one
+ * action that fits the creator's access: "Create link", "Request access" or "Pending".
+ */
+function productCard(group, pending) {
+  const p = group.offers[0];
+  const markets = () => group.offers.map((o) => o.marketplace);
+  const actions = h('div', { class: 'card-actions' });
+  const chips = h('ul', { class: 'chips', 'aria-label': `Where ${p.title} is sold` });
+  const info = h('p', {});
+  const meta = h('p', { class: 'muted' });
+  const el = h('li', { class: 'product card', dataset: { asin: p.asin } },
+    thumb(p),
+    h('div', { class: 'product-body' }, h('h2', { class: 'product-title' }, p.title), meta, info, chips, actions));
+  function render() {
+    const price = p.pricing ? money(p.pricing.price, p.pricing.currency) : '';
+    // Several marketplaces show as the chips below; one is named here too.
+    clear(meta, `${p.company_name} · ${p.asin}${group.offers.length === 1 ? ` · ${p.marketplace}` : ''}`);
+    clear(info, h('strong', {}, price), ` · ${p.commission}% commission`, p.rating ? ` · ${p.rating.toFixed(1)}★ (${num(p.ratings_total)})` : '', p.inStock ? '' : ' · out of stock');
+    clear(chips, group.offers.map((o) => h('li', {}, h('a', {
+      class: 'chip', href: o.product_url, target: '_blank', rel: 'noopener noreferrer',
+      'aria-label': `${p.title} on ${o.marketplace} (Amazon page, opens in a new tab)`,
+    }, o.marketplace))));
+    if (p.can_promote) {
+      const create = h('button', { type: 'button', class: 'small', 'aria-label': `Create link for ${p.title}` }, 'Create link');
+      create.addEventListener('click', () => openCreateDialog(p, markets()));
+      clear(actions, h('span', { class: 'badge ok' }, 'Can promote'), create);
+    } else if (pending.has(p.brand_id)) {
+      clear(actions, h('span', { class: 'badge pending' }, 'Pending'), h('span', { class: 'muted small-text' }, `${p.company_name} has your request`));
+    } else {
+      const ask = h('button', { type: 'button', class: 'small secondary', 'aria-label': `Request access to ${p.company_name} for ${p.title}` }, 'Request access');
+      ask.addEventListener('click', () => openRequestDialog(p, () => { pending.add(p.brand_id); group.refreshBrand(p.brand_id); }));
+      clear(actions, h('span', { class: 'badge gated' }, 'Needs approval'), ask);
+    }
+  }
+  group.render = render;
+  render();
+  return el;
 }
 
 export async function catalog(main, params) {
   const search = h('input', { type: 'search', name: 'search', value: params.get('search') || '', placeholder: 'Title, brand or ASIN' });
   const market = marketplaceSelect('marketplace', params.get('marketplace') || 'amazon.com', { all: true });
   const brand = select('brand_id', [['', 'All brands']], params.get('brand_id') || '');
-  const promotable = select('promotable', [['', 'All products'], ['yes', 'Only ones I can promote']], params.get('promotable') || '');
+  const promotable = select('promotable', [['', 'All products'], ['true', 'Only ones I can promote']], params.get('promotable') || '');
+  const sort = select('sort', SORT_OPTIONS, params.get('sort') || '');
   const form = h('form', { class: 'filters', role: 'search' },
-    field('Search', search), field('Marketplace', market), field('Brand', brand), field('Show', promotable),
+    field('Search', search), field('Marketplace', market), field('Brand', brand), field('Show', promotable), field('Sort by', sort),
     h('button', { type: 'submit' }, 'Search'));
   const msg = notice();
   const count = h('p', { class: 'muted', 'aria-live': 'polite' });
   const list = h('ul', { class: 'products' });
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
-  clear(main, heading('Catalog'), form, msg.el, count, list, more);
+  clear(main, heading('Catalog'), collapsible(form), msg.el, count, list, more);
 
   call('GET', '/brands', { query: { limit: 500 } }).then((r) => {
     for (const b of r.brands) {
@@ -179,31 +245,57 @@ export async function catalog(main, params) {
         `${b.brand_name}${b.can_promote ? '' : ' (approval)'}`));
     }
   }).catch((e) => msg.show(describe(e)));
+  // Brands already asked: their products say "Pending" instead of offering a request.
+  const pending = new Set();
+  const pendingLoaded = call('GET', '/access_requests', { query: { status: 'pending', limit: 100 } })
+    .then((r) => { for (const a of r.access_requests) pending.add(a.brand_id); })
+    .catch(() => {});
 
   let cursor = null;
-  let shown = 0;
+  let groups = new Map();
+  let latest = 0;
+  const refreshBrand = (brandId) => { for (const g of groups.values()) if (g.offers[0].brand_id === brandId) g.render(); };
   async function load(reset) {
+    const mine = ++latest;
     msg.hide();
-    if (reset) { cursor = null; shown = 0; list.replaceChildren(); }
+    if (reset) { cursor = null; groups = new Map(); }
     try {
-      const r = await call('GET', '/getproducts', {
-        query: { search: search.value.trim(), marketplace: market.value, brand_id: brand.value, limit: PAGE, cursor, product_available: 'either' },
-      });
-      let items = r.product_catalog;
-      if (promotable.value === 'yes') items = items.filter((p) => p.can_promote);
-      list.append(...items.map(productCard));
-      shown += items.length;
+      const [r] = await Promise.all([call('GET', '/getproducts', {
+        query: {
+          search: search.value.trim(), marketplace: market.value, brand_id: brand.value, limit: PAGE, cursor,
+          product_available: 'either', promotable: promotable.value, sort: sort.value,
+        },
+      }), pendingLoaded]);
+      if (mine !== latest) return;
+      if (reset) list.replaceChildren();
+      for (const p of r.product_catalog) {
+        // "All marketplaces": one card per product, its other marketplaces as chips.
+        const g = groups.get(p.asin);
+        if (g) { g.offers.push(p); g.render(); continue; }
+        const group = { offers: [p], refreshBrand };
+        groups.set(p.asin, group);
+        list.append(productCard(group, pending));
+      }
       cursor = r.next_cursor;
       more.hidden = !cursor;
-      count.textContent = r.total_count ? `${r.total_count} product${r.total_count === 1 ? '' : 's'}${promotable.value ? `, showing ${shown} you can promote` : ''}` : 'No products match.';
+      const what = market.value === 'all' ? 'listing' : 'product';
+      count.textContent = r.total_count
+        ? `${num(r.total_count)} ${what}${r.total_count === 1 ? '' : 's'}${market.value === 'all' ? ` (${groups.size}${cursor ? '+' : ''} product${groups.size === 1 && !cursor ? '' : 's'}, one card each)` : ''}${promotable.value === 'true' ? ' you can promote' : ''}`
+        : 'No products match.';
     } catch (e) {
+      if (mine !== latest) return;
+      // An error never leaves the previous results looking current.
+      list.replaceChildren();
+      groups = new Map();
+      more.hidden = true;
+      count.textContent = '';
       msg.show(describe(e));
     }
   }
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const q = new URLSearchParams();
-    for (const el of [search, market, brand, promotable]) if (el.value) q.set(el.name, el.value.trim());
+    for (const el of [search, market, brand, promotable, sort]) if (el.value) q.set(el.name, el.value.trim());
     history.replaceState(null, '', `#/catalog?${q}`);
     load(true);
   });
@@ -231,11 +323,12 @@ export async function links(main, params) {
   const asin = h('input', { type: 'text', name: 'asin', value: params.get('asin') || '', maxlength: 10, autocomplete: 'off' });
   const market = marketplaceSelect('marketplace', params.get('marketplace') || 'all', { all: true });
   const active = select('active', [['', 'Active and paused'], ['true', 'Active'], ['false', 'Paused']], params.get('active') || '');
+  const archived = select('archived', [['false', 'In use'], ['true', 'Archived'], ['all', 'In use and archived']], params.get('archived') || 'false');
   const period = select('period', PERIODS, params.get('period') || '30');
   const sort = select('sort', SORTS, params.get('sort') || 'created');
   const form = h('form', { class: 'filters', role: 'search' },
     field('Name contains', name), field('ASIN', asin), field('Marketplace', market), field('Status', active),
-    field('Figures for', period), field('Sort by', sort),
+    field('Archive', archived), field('Figures for', period), field('Sort by', sort),
     h('button', { type: 'submit' }, 'Filter'));
   const msg = notice();
   const body = h('div', { 'aria-live': 'polite' });
@@ -267,13 +360,14 @@ export async function links(main, params) {
     clear(body, table('Your links', slice, [
       ['Name', (l) => nameCell(l, load, msg)],
       ['Product', (l) => [l.product_name, h('br'), h('span', { class: 'muted' }, `${l.asin} · ${l.marketplace}`)]],
-      ['Status', (l) => h('span', { class: `badge ${l.active ? 'ok' : 'paused'}` }, l.active ? 'Active' : 'Paused')],
+      ['Status', (l) => [h('span', { class: `badge ${l.active ? 'ok' : 'paused'}` }, l.active ? 'Active' : 'Paused'),
+        l.archived ? [' ', h('span', { class: 'badge archived' }, 'Archived')] : null]],
       ['Clicks', (l) => num(l.figures?.clicks), { num: true }],
       ['Purchases', (l) => num(l.figures?.purchases), { num: true }],
       ['Sales', (l) => moneyLines(l.figures, 'sales'), { num: true }],
       ['Commission', (l) => moneyLines(l.figures, 'commission'), { num: true }],
       ['Link', (l) => linkCell(l)],
-      ['', (l) => toggleButton(l, load, msg)],
+      ['', (l) => h('div', { class: 'row-actions' }, toggleButton(l, load, msg), archiveButton(l, load, msg))],
     ], { empty: 'No links match. Create one from the catalog.' }));
     const prev = h('button', { type: 'button', class: 'secondary small', disabled: page <= 1 }, 'Previous');
     const next = h('button', { type: 'button', class: 'secondary small', disabled: page >= pages }, 'Next');
@@ -288,7 +382,7 @@ export async function links(main, params) {
     msg.hide();
     setFieldError(asin, '');
     const days = Number(period.value);
-    const query = { link_name: name.value.trim(), asin: asin.value.trim(), marketplace: market.value, active: active.value };
+    const query = { link_name: name.value.trim(), asin: asin.value.trim(), marketplace: market.value, active: active.value, archived: archived.value };
     history.replaceState(null, '', `#/links?${new URLSearchParams({ ...query, period: period.value, sort: sort.value })}`);
     try {
       const [list, summary] = await Promise.all([
@@ -321,7 +415,7 @@ export async function links(main, params) {
   }
   csvBtn.addEventListener('click', () => download(`quiver-links-last-${period.value}-days.csv`, toCsv(sorted(), [
     ['id', (l) => l.id], ['link_name', (l) => l.link_name], ['asin', (l) => l.asin], ['marketplace', (l) => l.marketplace],
-    ['status', (l) => (l.active ? 'active' : 'paused')], ['url', (l) => l.url], ['created', (l) => l.created_date_time],
+    ['status', (l) => (l.active ? 'active' : 'paused')], ['archived', (l) => (l.archived ? 'yes' : 'no')], ['url', (l) => l.url], ['created', (l) => l.created_date_time],
     ['clicks', (l) => l.figures?.clicks || 0], ['purchases', (l) => l.figures?.purchases || 0],
     ['currency', (l) => (l.figures?.money || []).map((m) => m.currency).join(' ')],
     ['sales', (l) => (l.figures?.money || []).map((m) => m.sales.toFixed(2)).join(' ')],
@@ -380,6 +474,37 @@ function linkCell(l) {
     qrBtn.setAttribute('aria-expanded', 'true');
   });
   return h('div', { class: 'link-cell' }, h('code', { class: 'url full-url' }, l.url), h('div', {}, copyButton(l.url, null), ' ', qrBtn), holder);
+}
+
+/** Archive (hide from the list and the report's picker) or restore, with undo. */
+function archiveButton(link, reload, msg) {
+  const label = link.archived ? 'Restore' : 'Archive';
+  const b = h('button', { type: 'button', class: 'small secondary', 'aria-label': `${label} ${link.link_name}` }, label);
+  const set = (value) => call('PATCH', `/links/${encodeURIComponent(link.id)}`, { json: { archived: value } });
+  b.addEventListener('click', async () => {
+    try {
+      await busy(b, () => set(!link.archived));
+      await reload();
+      if (link.archived) {
+        toast(`Restored ${link.link_name}`);
+        return;
+      }
+      const undo = h('button', { type: 'button', class: 'small secondary' }, 'Undo');
+      undo.addEventListener('click', async () => {
+        try {
+          await busy(undo, () => set(false));
+          await reload();
+          msg.show(`Restored ${link.link_name}.`, 'success');
+        } catch (e) {
+          msg.show(`${link.link_name}: ${describe(e)}`);
+        }
+      });
+      msg.show(`Archived ${link.link_name}. It still works and keeps earning; it is only hidden from this list and the report's link picker (choose “Archived” to see it).`, 'info', ' ', undo);
+    } catch (e) {
+      msg.show(`${link.link_name}: ${describe(e)}`);
+    }
+  });
+  return b;
 }
 
 function toggleButton(link, reload, msg) {

@@ -1,7 +1,7 @@
 // Shell: login, navigation and hash routing (#/catalog, #/links, ...). Every screen is a
 // function (main element, params) that renders into <main>.
 
-import { session, login, logout } from './api.js';
+import { session, login, logout, SESSION_KEY } from './api.js';
 import { h, clear, field, notice, describe, heading, busy } from './ui.js';
 import * as creator from './creator.js';
 import * as seller from './seller.js';
@@ -59,11 +59,19 @@ function render() {
   });
 }
 
+let loginNotice = null;
+
 function renderLogin() {
   document.title = 'Log in · Quiver';
+  // Already on screen (the address changed while logged out): keep what was typed.
+  if (loginNotice && main.querySelector('form.login')) {
+    if (loginMessage) loginNotice.show(loginMessage, 'info');
+    return;
+  }
   const email = h('input', { type: 'email', name: 'username', autocomplete: 'username', required: true });
   const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
   const msg = notice();
+  loginNotice = msg;
   const submit = h('button', { type: 'submit' }, 'Log in');
   const form = h('form', { class: 'card login', novalidate: true },
     heading('Log in to Quiver'),
@@ -73,10 +81,8 @@ function renderLogin() {
     msg.el,
     submit,
     h('p', { class: 'hint' }, 'Demo: creator@example.com, creator2@example.com or brand@example.com, password quiver-demo.'));
-  if (loginMessage) {
-    msg.show(loginMessage, 'info');
-    loginMessage = null;
-  }
+  // Kept until the next login: a re-render (the address changing) must not lose it.
+  if (loginMessage) msg.show(loginMessage, 'info');
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     msg.hide();
@@ -87,7 +93,9 @@ function renderLogin() {
     }
     try {
       await busy(submit, () => login(email.value, password.value));
-      location.hash = '';
+      loginMessage = null;
+      // The address (screen and filters) the user came with, or had when the session
+      // ended, is where they continue.
       render();
     } catch (e) {
       msg.show(describe(e));
@@ -98,16 +106,34 @@ function renderLogin() {
   email.focus();
 }
 
-document.getElementById('logout').addEventListener('click', async () => {
-  await logout();
-  loginMessage = 'You are logged out.';
-  location.hash = '';
+/** Ends what belongs to the session on screen: open dialogs close, the login shows `why`. */
+function sessionEnded(why) {
+  for (const d of document.querySelectorAll('dialog')) {
+    if (d.open) d.close();
+    d.remove();
+  }
+  loginMessage = why;
   render();
+}
+
+document.getElementById('logout').addEventListener('click', () => {
+  // The session is forgotten at once; revoking it on the server goes on meanwhile, so a
+  // quick new login is never undone by this handler finishing late.
+  logout();
+  location.hash = '';
+  sessionEnded('You are logged out.');
 });
 
 window.addEventListener('quiver:expired', () => {
-  loginMessage = 'Your session has expired. Please log in again.';
-  render();
+  sessionEnded('You are logged out: your session has expired. Please log in again.');
+});
+// Another tab logged in or out: follow it.
+window.addEventListener('storage', (ev) => {
+  if (ev.key !== SESSION_KEY && ev.key !== null) return;
+  const was = Boolean(ev.oldValue);
+  const now = Boolean(session());
+  if (was && !now) sessionEnded('You are logged out (from another tab).');
+  else if (!was && now) render();
 });
 window.addEventListener('hashchange', render);
 render();

@@ -14,7 +14,7 @@ const PUBLISHER = {
   endpoint: '/reports/summary',
   commissionLabel: 'Commission earned',
   groups: [['link', 'Link'], ['product', 'Product'], ['marketplace', 'Marketplace'], ['brand', 'Brand'], ['day', 'Day']],
-  filters: [],
+  filters: ['link'],
 };
 
 const SELLER = {
@@ -81,6 +81,11 @@ async function report(main, params, kind) {
     brand = select('brand_ids', [['', 'All brands']], '');
     extra.push(field('Brand', brand));
   }
+  let link = null;
+  if (kind.filters.includes('link')) {
+    link = select('link_ids', [['', 'All links']], '');
+    extra.push(field('Link', link));
+  }
   if (kind.filters.includes('product')) {
     product = h('input', { type: 'text', name: 'asins', value: params.get('asins') || '', placeholder: 'ASIN', autocomplete: 'off', spellcheck: false });
     extra.push(field('Product (ASIN)', product));
@@ -108,6 +113,22 @@ async function report(main, params, kind) {
       // The report works without the brand list; the select then offers "All brands" only.
     }
   }
+  if (link) {
+    // Filled while the report loads (not awaited: the form must work at once). A link id
+    // from the address stays chosen until its name arrives.
+    const wanted = params.get('link_ids');
+    if (wanted) link.append(h('option', { value: wanted, selected: true }, wanted));
+    // Archived links are left out of the picker (the default of /get_all_links); their
+    // figures still count in "All links".
+    allPages('/get_all_links', { marketplace: 'all', limit: 500 }, 'all_links', 4).then(({ rows }) => {
+      const keep = link.value;
+      link.replaceChildren(h('option', { value: '' }, 'All links'),
+        ...rows.map((l) => h('option', { value: l.id }, `${l.link_name} (${l.marketplace})`)));
+      link.value = keep;
+    }).catch(() => {
+      // The report works without the picker.
+    });
+  }
   let chart = null;
   // Only the latest request may render: an older one that answers late is dropped.
   let latest = 0;
@@ -121,8 +142,11 @@ async function report(main, params, kind) {
     if (!end.value) { setFieldError(end, 'Choose an end date.'); end.focus(); return; }
     if (start.value > end.value) { setFieldError(end, 'The end date must be on or after the start date.'); end.focus(); return; }
     const query = { start: start.value, end: end.value, marketplace: market.value, group_by: groupBy.value };
+    // The heading names what was asked, even if the select changes while this loads.
+    const groupLabel = groupBy.selectedOptions[0].textContent;
     if (brand && brand.value) query.brand_ids = brand.value;
     if (product && product.value.trim()) query.asins = product.value.trim();
+    if (link && link.value) query.link_ids = link.value;
     history.replaceState(null, '', `#/${location.hash.slice(2).split('?')[0]}?${new URLSearchParams(query)}`);
     let summary;
     let daily;
@@ -147,7 +171,7 @@ async function report(main, params, kind) {
     }
     if (mine !== latest) return;
     if (chart) { chart.destroy(); chart = null; }
-    chart = render(out, summary, daily || summary, kind, groupBy.selectedOptions[0].textContent);
+    chart = render(out, summary, daily || summary, kind, groupLabel);
     if (phone) filters.open = false;
   }
   if (phone && params.get('start')) filters.open = false;

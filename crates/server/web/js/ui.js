@@ -310,3 +310,12 @@ export function heading(text) {
 export function initials(text) {
   return (text || '?').split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join('');
 }
+
+/**
+ * Filters that fold away on a phone once results are shown, so the results are on the first
+ * screen; open on wider screens.
+ */
+export function collapsible(form, label = 'Filters') {
+  const phone = typeof window !== 'undefined' && window.matchMedia && window.matchMedia('(max-width: 759px)').matches;
+  return h('details', { class: 'filter-panel', open: !phone }, h('summary', {}, label), form);
+}

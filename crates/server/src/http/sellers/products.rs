@@ -125,6 +125,7 @@ async fn list_products(
         b: r.brand_id.clone(),
         a: r.asin.clone(),
         m: r.marketplace.as_str().to_owned(),
+        k: None,
     });
     Ok(JsonResponse(SellerProductsPage {
         total_count: total,
