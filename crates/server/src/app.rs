@@ -16,8 +16,8 @@ use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::ApiError;
+use crate::http;
 use crate::state::AppState;
-use crate::{http, ratelimit};
 
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
@@ -49,7 +49,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(unknown_path)
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(limiter, ratelimit::limit))
+        .layer(middleware::from_fn_with_state(limiter, http::ratelimit::limit))
         .layer(middleware::from_fn(http::metrics::track))
         .layer(cors)
         .layer(CatchPanicLayer::custom(|_| {

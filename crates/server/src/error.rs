@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use quiver_domain::{InvalidAsin, UnsupportedMarketplace};
 use serde::Serialize;
 
+use crate::linking::LinkError;
 use crate::store::StoreError;
 
 /// One item of a FastAPI-style 422 validation body.
@@ -107,6 +108,26 @@ pub enum ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         ApiError::Internal(e.into())
+    }
+}
+
+impl From<LinkError> for ApiError {
+    fn from(e: LinkError) -> Self {
+        match e {
+            LinkError::ProductNotFound { asin, marketplace } => {
+                ApiError::ProductNotFound { asin, marketplace }
+            }
+            LinkError::BrandAccessDenied { brand } => ApiError::BrandAccessDenied { brand },
+            LinkError::BrandNotConnected { brand, region } => {
+                ApiError::BrandNotConnected { brand, region }
+            }
+            LinkError::AmazonUnavailable { retry_after } => {
+                ApiError::AmazonUnavailable { retry_after }
+            }
+            LinkError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
+            LinkError::Store(e) => e.into(),
+            LinkError::Internal(e) => ApiError::Internal(e),
+        }
     }
 }
 

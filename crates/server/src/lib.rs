@@ -6,7 +6,6 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
-pub mod config_file;
 pub mod demo;
 pub mod error;
 pub mod http;

@@ -11,24 +11,6 @@ use crate::state::AppState;
 use crate::store::now_ms;
 use crate::store::tokens::{NewToken, TokenKind};
 
-/// Failed-login limits. Counted in the database, so they hold across processes.
-#[derive(Debug, Clone)]
-pub struct Throttle {
-    pub per_username: i64,
-    pub per_client: i64,
-    pub window: Duration,
-}
-
-impl Default for Throttle {
-    fn default() -> Self {
-        Self {
-            per_username: 10,
-            per_client: 50,
-            window: Duration::from_secs(15 * 60),
-        }
-    }
-}
-
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {
     pub access_token: String,

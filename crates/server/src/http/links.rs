@@ -18,7 +18,7 @@ use crate::http::catalog::marketplace_selector;
 use crate::http::extract::Publisher;
 use crate::http::extract::{Json, Query};
 use crate::http::paging::{self, PaginationInfo};
-use crate::linking::{Created, NewLink, create_link};
+use crate::linking::{self, Begun, NewLink, Replay, Stored};
 use crate::state::AppState;
 use crate::store::like_contains;
 use crate::store::links::{LinkFilter, LinkRow};
@@ -155,19 +155,15 @@ pub fn parse_new_link(body: &Value) -> Result<NewLink, ApiError> {
     })
 }
 
-fn created_response(body: String) -> Response {
-    let location = serde_json::from_str::<Value>(&body).ok().and_then(|v| {
-        v.get("id")
-            .and_then(Value::as_str)
-            .map(|id| format!("/links/{id}"))
-    });
+/// 201 with the link's JSON as stored for replays, and its `Location`.
+fn created_response(link_id: &str, body: String) -> Response {
     let mut response = (
         StatusCode::CREATED,
         [(header::CONTENT_TYPE, "application/json")],
         body,
     )
         .into_response();
-    if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+    if let Ok(loc) = HeaderValue::from_str(&format!("/links/{link_id}")) {
         response.headers_mut().insert(header::LOCATION, loc);
     }
     response
@@ -238,9 +234,16 @@ async fn generate(
             }
         },
     };
-    let render = |l: &LinkRow| serde_json::to_string(&Link::from_row(l)).unwrap_or_default();
-    match create_link(&state, &who, &req, key.as_deref(), render).await? {
-        Created::New(_, body) | Created::Replayed(body) => Ok(created_response(body)),
+    let pending = match linking::begin(&state, &who, &req, key.as_deref()).await? {
+        Begun::Ready(pending) => *pending,
+        Begun::Replayed(Replay { link_id, body }) => return Ok(created_response(&link_id, body)),
+    };
+    // Rendered once: this is also what a retry with the same key gets back.
+    let body = serde_json::to_string(&Link::from_row(&pending.link))
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    match pending.store(&state, &body).await? {
+        Stored::Created(link) => Ok(created_response(&link.id, body)),
+        Stored::Replayed(Replay { link_id, body }) => Ok(created_response(&link_id, body)),
     }
 }
 

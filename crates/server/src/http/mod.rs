@@ -10,6 +10,7 @@ pub mod health;
 pub mod links;
 pub mod metrics;
 pub mod paging;
+pub mod ratelimit;
 pub mod reports;
 pub mod sellers;
 pub mod web;

@@ -1019,7 +1019,7 @@ async fn legacy_report_endpoints_agree_with_reports() {
 #[tokio::test]
 async fn demo_history_matches_the_simulator() {
     let app = TestApp::with_args(&["--ingest-interval-secs", "0"]).await;
-    quiver::demo::seed_links(app.running.state.clone()).await;
+    quiver::demo::seed_links(app.running.state.clone(), Default::default()).await;
     let token = app.token(CREATOR).await;
     let q = range_query(days_ago(89), today());
     let rows = all_rows(&app, &token, "/reports", &format!("{q}&limit=500")).await;
