@@ -205,7 +205,6 @@ pub struct GenerateLinkBody {
     responses(
         (status = 201, body = Link, description = "Created", headers(("Location" = String, description = "/links/{id}"))),
         (status = 400, body = Problem, description = "`unsupported_marketplace` or `geo_retired`"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`brand_access_denied` or `wrong_account_type`"),
         (status = 404, body = Problem, description = "`product_not_found`"),
         (status = 409, body = Problem, description = "**(Quiver)** `brand_not_connected`: the brand has no Amazon Attribution account in that region"),
@@ -309,8 +308,6 @@ fn parse_bool(field: &str, value: Option<&str>) -> Result<Option<bool>, ApiError
     responses(
         (status = 200, body = LinksPage),
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = Unprocessable, description = "Bad `limit`, `page`, `cursor`, `active`, or `invalid_asin`"),
     ))]
 async fn get_all_links(
@@ -378,8 +375,6 @@ fn link_not_found(id: &str) -> ApiError {
 #[utoipa::path(get, path = "/links/{id}", tag = "links", params(("id" = String, Path)), security(("bearer" = [])),
     responses(
         (status = 200, body = Link),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`not_found`"),
     ))]
 async fn get_link(
@@ -410,8 +405,6 @@ pub struct PatchLinkBody {
     request_body = PatchLinkBody,
     responses(
         (status = 200, body = Link),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`not_found`"),
         (status = 413, body = Problem, description = "`payload_too_large`"),
         (status = 422, body = Unprocessable),
@@ -490,8 +483,6 @@ pub struct SingleLinkQuery {
 #[utoipa::path(get, path = "/get_single_link", tag = "links", params(SingleLinkQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = Link),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`not_found`"),
         (status = 422, body = Unprocessable, description = "`invalid_asin`, or a validation body when `asin` is missing"),
     ))]
@@ -528,8 +519,6 @@ pub struct AffiliateId {
 #[utoipa::path(get, path = "/get_affiliateID", tag = "links", security(("bearer" = [])),
     responses(
         (status = 200, body = AffiliateId),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
     ))]
 async fn get_affiliate_id(Publisher(who): Publisher) -> JsonResponse<AffiliateId> {
     JsonResponse(AffiliateId {

@@ -347,8 +347,6 @@ struct SellerPos {
     responses(
         (status = 200, body = ReportPage),
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = ValidationProblem, description = "Bad dates, range, `limit` or `cursor`; `invalid_asin`"),
     ))]
 async fn reports(
@@ -418,8 +416,6 @@ async fn reports(
     responses(
         (status = 200, body = SellerReportPage),
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = ValidationProblem, description = "Bad dates, range, `limit` or `cursor`; `invalid_asin`"),
     ))]
 async fn seller_reports(

@@ -172,7 +172,6 @@ pub struct SellerBrandsPage {
 #[utoipa::path(get, path = "/sellers/brands", tag = "sellers", params(BrandsQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = SellerBrandsPage),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type`: a publisher token"),
         (status = 422, body = Unprocessable, description = "Bad `limit` or `cursor`"),
     ))]
@@ -228,8 +227,6 @@ pub struct BrandPatch {
     request_body = BrandPatch,
     responses(
         (status = 200, body = SellerBrand, description = "The brand after the change"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`brand_not_found`: no such brand among yours (another seller's brand is answered the same)"),
         (status = 413, body = Problem, description = "`payload_too_large`"),
         (status = 422, body = Unprocessable, description = "Malformed body, no field given, `program_mode` not open/approval, or commission outside 0–100 / more than 2 decimals"),
@@ -397,8 +394,6 @@ fn comma_list(field: &str, value: Option<&str>, max: usize) -> Result<Vec<String
     responses(
         (status = 200, body = SellerProductsPage),
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = Unprocessable, description = "Bad `limit`, `cursor`, too many `brand_ids`/`asins`, or `invalid_asin` (as `{detail, code}`)"),
     ))]
 async fn list_products(
@@ -469,8 +464,6 @@ pub struct ProductPatch {
     responses(
         (status = 200, body = SellerProduct, description = "The product after the change"),
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`product_not_found`: not a product of one of your brands"),
         (status = 413, body = Problem, description = "`payload_too_large`"),
         (status = 422, body = Unprocessable, description = "Malformed body, `commission` missing or outside 0–100 / more than 2 decimals, or `invalid_asin` (as `{detail, code}`)"),
@@ -574,8 +567,6 @@ pub struct GrantsPage {
     params(("brand_id" = String, Path, description = "One of your brands"), GrantsQuery),
     responses(
         (status = 200, body = GrantsPage),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`brand_not_found`"),
         (status = 422, body = Unprocessable, description = "Bad `active`, `limit` or `cursor`"),
     ))]
@@ -638,8 +629,6 @@ async fn creator_account(state: &AppState, creator: &str) -> ApiResult<String> {
     responses(
         (status = 200, body = Grant, description = "Already granted; unchanged"),
         (status = 201, body = Grant, description = "Granted"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`brand_not_found`, or `creator_not_found` (no publisher has that id)"),
     ))]
 async fn put_grant(
@@ -673,8 +662,6 @@ async fn put_grant(
     ),
     responses(
         (status = 200, body = Grant, description = "The grant, now revoked"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`brand_not_found`, `creator_not_found`, or `grant_not_found` (the creator never had access)"),
     ))]
 async fn delete_grant(
@@ -813,8 +800,6 @@ pub struct SellerRequestsQuery {
 #[utoipa::path(get, path = "/sellers/access_requests", tag = "sellers", params(SellerRequestsQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = AccessRequestsPage),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = Unprocessable, description = "Bad `status`, `limit` or `cursor`"),
     ))]
 async fn list_access_requests(
@@ -861,8 +846,6 @@ async fn decide(
     params(("id" = String, Path, description = "The request's id")),
     responses(
         (status = 200, body = AccessRequest, description = "Approved; the grant exists"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`access_request_not_found`: no such request on your brands"),
         (status = 409, body = Problem, description = "`access_request_decided`: already approved or declined"),
     ))]
@@ -879,8 +862,6 @@ async fn approve_request(
     params(("id" = String, Path, description = "The request's id")),
     responses(
         (status = 200, body = AccessRequest, description = "Declined"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`access_request_not_found`"),
         (status = 409, body = Problem, description = "`access_request_decided`"),
     ))]
@@ -961,8 +942,6 @@ pub struct AuditPage {
 #[utoipa::path(get, path = "/sellers/audit", tag = "sellers", params(AuditQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = AuditPage),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = Unprocessable, description = "Bad `limit` or `cursor`"),
     ))]
 async fn audit_log(
