@@ -109,6 +109,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_keys_are_the_variables_of_serve_and_the_global_flags() {
+        let keys = keys();
+        for key in [
+            "database_url",
+            "listen",
+            "bulk_concurrency",
+            "smtp_from",
+            "demo_links",
+        ] {
+            assert!(keys.contains(key), "{key}");
+        }
+        assert!(
+            !keys.contains("config"),
+            "the file does not name another file"
+        );
+        assert!(
+            !keys.contains("password"),
+            "only serve's settings, not `bulk`'s"
+        );
+    }
+
+    #[test]
     fn keys_become_variables_and_typos_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("quiver.toml");

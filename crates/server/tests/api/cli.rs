@@ -305,7 +305,7 @@ fn every_variable_serve_lists_is_accepted_in_the_configuration_file() {
                 .unwrap_or(rest.len());
             &rest[..end]
         })
-        .filter(|v| *v != "QUIVER_CONFIG")
+        .filter(|v| v.len() > "QUIVER_".len() && *v != "QUIVER_CONFIG")
         .collect();
     vars.sort_unstable();
     vars.dedup();

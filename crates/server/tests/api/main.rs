@@ -11,6 +11,8 @@ mod catalog;
 mod cli;
 mod copy;
 mod crash;
+mod layers;
+mod lifecycle;
 mod links;
 mod multiprocess;
 mod ops;
