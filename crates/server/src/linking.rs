@@ -84,9 +84,9 @@ pub enum Begun {
 
 /// A link that passed every check, to be stored with the response the caller renders.
 pub struct Pending {
-    pub link: LinkRow,
+    link: LinkRow,
+    /// The idempotency key and the request's fingerprint.
     key: Option<(String, String)>,
-    account_id: String,
 }
 
 /// What storing a pending link came to.
@@ -111,14 +111,15 @@ pub async fn begin(
         return Ok(Begun::Replayed(replay));
     }
     let link = prepare_link(state, &who.account_id, &who.public_id, req).await?;
-    Ok(Begun::Ready(Box::new(Pending {
-        link,
-        key,
-        account_id: who.account_id.clone(),
-    })))
+    Ok(Begun::Ready(Box::new(Pending { link, key })))
 }
 
 impl Pending {
+    /// The link as it will be stored.
+    pub fn link(&self) -> &LinkRow {
+        &self.link
+    }
+
     /// Stores the link, and its idempotency key with `response_body` to replay, in one
     /// transaction.
     pub async fn store(self, state: &AppState, response_body: &str) -> Result<Stored, LinkError> {
@@ -140,7 +141,7 @@ impl Pending {
                 let Some((key, fingerprint)) = &self.key else {
                     return Err(anyhow::anyhow!("key conflict without a key").into());
                 };
-                replay(state, &self.account_id, key, fingerprint)
+                replay(state, &self.link.account_id, key, fingerprint)
                     .await?
                     .map(Stored::Replayed)
                     .ok_or_else(|| anyhow::anyhow!("idempotency key vanished").into())

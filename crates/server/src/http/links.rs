@@ -238,7 +238,7 @@ async fn generate(
         Begun::Replayed(Replay { link_id, body }) => return Ok(created_response(&link_id, body)),
     };
     // Rendered once: this is also what a retry with the same key gets back.
-    let body = serde_json::to_string(&Link::from_row(&pending.link))
+    let body = serde_json::to_string(&Link::from_row(pending.link()))
         .map_err(|e| ApiError::Internal(e.into()))?;
     match pending.store(&state, &body).await? {
         Stored::Created(link) => Ok(created_response(&link.id, body)),
