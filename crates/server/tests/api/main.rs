@@ -16,6 +16,8 @@ mod cursors;
 mod dos;
 mod files;
 mod hardening;
+mod layers;
+mod lifecycle;
 mod limits;
 mod links;
 mod logs;
