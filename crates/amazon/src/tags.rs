@@ -32,7 +32,7 @@ pub struct TagCacheConfig {
     pub ttl: Duration,
     /// When Amazon fails, entries up to this old are still served.
     pub max_stale: Duration,
-    /// The refresher renews entries this long before they reach `ttl`.
+    /// Entries this close to `ttl` are due for `refresh_due`.
     pub refresh_ahead: Duration,
 }
 
@@ -200,44 +200,40 @@ impl TagCache {
         self.inner.stale_served.load(Ordering::Relaxed)
     }
 
-    /// Refreshes, one after the other, the entries due within `refresh_ahead`; returns how
-    /// many were renewed.
-    pub async fn refresh_due(&self) -> usize {
+    /// The entries due for renewal: within `refresh_ahead` of reaching `ttl`.
+    pub fn due_for_refresh(&self) -> Vec<TagKey> {
         let cfg = &self.inner.cfg;
         let due_age = cfg.ttl.saturating_sub(cfg.refresh_ahead);
         let now = SystemTime::now();
-        let due: Vec<TagKey> = self
-            .inner
+        self.inner
             .read()
             .iter()
             .filter(|(_, e)| age(e.fetched_at, now) >= due_age)
             .map(|(k, _)| k.clone())
-            .collect();
+            .collect()
+    }
+
+    /// Renews one entry from Amazon within the refresh budget. On failure the cached copy
+    /// stays as it was. Not counted as a caller's miss.
+    pub async fn refresh(&self, key: &TagKey) -> Result<(), TagError> {
+        self.fetch(key, Instant::now() + REFRESH_BUDGET)
+            .await
+            .map(|_| ())
+    }
+
+    /// Refreshes, one after the other, the entries due within `refresh_ahead`; returns how
+    /// many were renewed. Whoever owns the cache decides how often (and until when).
+    pub async fn refresh_due(&self) -> usize {
         let mut renewed = 0;
-        for key in due {
-            match self.fetch(&key, Instant::now() + REFRESH_BUDGET).await {
-                Ok(_) => renewed += 1,
+        for key in self.due_for_refresh() {
+            match self.refresh(&key).await {
+                Ok(()) => renewed += 1,
                 Err(e) => {
                     tracing::info!(region = %key.region, advertiser = %key.advertiser_id, error = %e, "tag refresh failed")
                 }
             }
         }
         renewed
-    }
-
-    /// Runs `refresh_due` every `every` until the last clone of the cache is dropped (or the
-    /// handle is aborted).
-    pub fn spawn_refresher(&self, every: Duration) -> tokio::task::JoinHandle<()> {
-        let weak = Arc::downgrade(&self.inner);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                let Some(inner) = weak.upgrade() else { return };
-                TagCache { inner }.refresh_due().await;
-            }
-        })
     }
 
     /// Joins the fetch already running for `key`, or starts one. It runs on its own task so

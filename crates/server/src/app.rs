@@ -21,10 +21,11 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::connections::{self, ConnectionLimits};
+use crate::config::ConnectionLimits;
+use crate::connections;
 use crate::error::{self, ApiError};
+use crate::http;
 use crate::state::AppState;
-use crate::{http, ratelimit};
 
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
@@ -65,7 +66,7 @@ pub fn router(state: AppState) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(middleware::from_fn_with_state(limiter, ratelimit::limit))
+        .layer(middleware::from_fn_with_state(limiter, http::ratelimit::limit))
         .layer(middleware::from_fn(http::metrics::track))
         .layer(cors)
         // gzip or brotli, as the client accepts, for the app's files and JSON alike.

@@ -1,9 +1,13 @@
-//! Runtime configuration: flags, each with its `QUIVER_*` environment variable (spec §8).
+//! Runtime configuration: flags, each with its `QUIVER_*` environment variable (spec §8),
+//! and the settings types the services and background jobs are built from.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Args;
+use quiver_amazon::TagCacheConfig;
+
+use crate::auth::PasswordChecks;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://quiver.db";
 
@@ -65,6 +69,11 @@ pub struct ServeConfig {
     #[arg(long, env = "QUIVER_DEMO")]
     pub demo: Option<String>,
 
+    /// With the demo enabled, also create the demo creator's sample links and their report
+    /// history in the background: 1 or 0.
+    #[arg(long, env = "QUIVER_DEMO_LINKS", default_value = "1")]
+    pub demo_links: String,
+
     /// Total time link creation may spend on Amazon, retries included, in milliseconds.
     #[arg(long, env = "QUIVER_LINK_DEADLINE_MS", default_value_t = 3000)]
     pub link_deadline_ms: u64,
@@ -88,13 +97,13 @@ pub struct ServeConfig {
     pub smtp_url: Option<String>,
 
     #[command(flatten)]
-    pub bulk: crate::jobs::BulkConfig,
+    pub bulk: BulkConfig,
 
     #[command(flatten)]
     pub quotas: Quotas,
 
     #[command(flatten)]
-    pub connections: crate::connections::ConnectionLimits,
+    pub connections: ConnectionLimits,
 
     /// Seconds a cached Amazon tag template is served without asking Amazon again.
     #[arg(long, env = "QUIVER_TAG_TTL_SECS", default_value_t = 24 * 3600)]
@@ -107,10 +116,6 @@ pub struct ServeConfig {
     /// Seconds between report ingestions inside `serve` (one also runs at start); 0 disables.
     #[arg(long, env = "QUIVER_INGEST_INTERVAL_SECS", default_value_t = 3600)]
     pub ingest_interval_secs: u64,
-
-    /// Skip creating the demo creator's links (tests want an empty link list).
-    #[arg(long, hide = true)]
-    pub no_demo_links: bool,
 
     /// Log format: `text` or `json`.
     #[arg(long, env = "QUIVER_LOG_FORMAT", default_value = "text")]
@@ -168,11 +173,181 @@ impl ServeConfig {
     }
 
     pub fn demo_enabled(&self, database_url: &str) -> Result<bool, String> {
-        match self.demo.as_deref().map(str::trim) {
-            Some("1") | Some("true") => Ok(true),
-            Some("0") | Some("false") => Ok(false),
-            Some(other) => Err(format!("QUIVER_DEMO must be 0 or 1, not '{other}'")),
+        match self.demo.as_deref() {
+            Some(v) => switch("QUIVER_DEMO", v),
             None => Ok(database_url == DEFAULT_DATABASE_URL),
+        }
+    }
+
+    /// Whether `serve` creates the demo creator's sample links (only with the demo).
+    pub fn demo_links_enabled(&self, database_url: &str) -> Result<bool, String> {
+        Ok(self.demo_enabled(database_url)? && switch("QUIVER_DEMO_LINKS", &self.demo_links)?)
+    }
+
+    /// Freshness of cached tag templates; they are renewed ahead of expiry by a
+    /// twenty-fourth of their lifetime, at most an hour.
+    pub fn tag_cache(&self) -> TagCacheConfig {
+        TagCacheConfig {
+            ttl: Duration::from_secs(self.tag_ttl_secs),
+            max_stale: Duration::from_secs(self.tag_max_stale_secs),
+            refresh_ahead: Duration::from_secs(self.tag_ttl_secs / 24)
+                .min(Duration::from_secs(3600)),
+        }
+    }
+
+    pub fn ingest_interval(&self) -> Option<Duration> {
+        (self.ingest_interval_secs > 0).then(|| Duration::from_secs(self.ingest_interval_secs))
+    }
+}
+
+/// A 1/0 setting (`true`/`false` too, which is what a TOML boolean becomes).
+fn switch(name: &str, value: &str) -> Result<bool, String> {
+    match value.trim() {
+        "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        other => Err(format!("{name} must be 0 or 1, not '{other}'")),
+    }
+}
+
+/// Tuning of the bulk worker (`quiver serve` flags, each with its `QUIVER_*` variable).
+#[derive(Debug, Clone, Args)]
+pub struct BulkConfig {
+    /// Items one process works on at once (bounded so Amazon's limits hold).
+    #[arg(long, env = "QUIVER_BULK_CONCURRENCY", default_value_t = 8)]
+    pub bulk_concurrency: usize,
+
+    /// Seconds a claimed item stays leased; a crashed worker's items return after this.
+    /// Must exceed the link deadline by a wide margin.
+    #[arg(long, env = "QUIVER_BULK_LEASE_SECS", default_value_t = 60)]
+    pub bulk_lease_secs: u64,
+
+    /// First retry delay for items that failed because Amazon was unavailable (doubles
+    /// each attempt, capped at a minute), also used for e-mail retries.
+    #[arg(long, env = "QUIVER_BULK_RETRY_BASE_MS", default_value_t = 2000)]
+    pub bulk_retry_base_ms: u64,
+
+    /// Attempts per item before "Amazon unavailable" becomes the item's error.
+    #[arg(long, env = "QUIVER_BULK_MAX_ATTEMPTS", default_value_t = 6)]
+    pub bulk_max_attempts: u32,
+
+    /// Attempts to e-mail a job's results before giving up (the CSV stays downloadable).
+    #[arg(long, env = "QUIVER_SMTP_MAX_ATTEMPTS", default_value_t = 5)]
+    pub smtp_max_attempts: u32,
+
+    /// Sender address of bulk-job e-mails.
+    #[arg(
+        long,
+        env = "QUIVER_SMTP_FROM",
+        default_value = "Quiver <quiver@localhost>"
+    )]
+    pub smtp_from: String,
+
+    /// How often an idle worker looks for work other processes queued, in milliseconds.
+    #[arg(long, env = "QUIVER_BULK_POLL_MS", default_value_t = 500)]
+    pub bulk_poll_ms: u64,
+}
+
+impl BulkConfig {
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.bulk_lease_secs.max(1))
+    }
+
+    pub fn poll(&self) -> Duration {
+        Duration::from_millis(self.bulk_poll_ms.max(10))
+    }
+
+    /// Delay before attempt `attempt + 1`: exponential from the base, capped at a minute,
+    /// with up to 25% jitter so retries of many items spread out.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let base = self.bulk_retry_base_ms.max(1);
+        let ms = base.saturating_mul(1u64 << attempt.min(16)).min(60_000);
+        let jitter = rand::random_range(0..=ms / 4);
+        Duration::from_millis(ms + jitter)
+    }
+}
+
+/// How long clients may take, and how many connections one address may hold.
+#[derive(Debug, Clone, Args)]
+pub struct ConnectionLimits {
+    /// Seconds a client has to send a request's headers, counted from when the connection
+    /// is ready for the request (so also how long an idle keep-alive connection is kept);
+    /// 0 disables.
+    #[arg(long, env = "QUIVER_HEADER_READ_TIMEOUT_SECS", default_value_t = 30)]
+    pub header_read_timeout_secs: u64,
+
+    /// Seconds to wait for the next part of a request body before answering 408
+    /// `request_timeout` (a wait between reads, not a limit on the whole upload); 0 disables.
+    #[arg(long, env = "QUIVER_BODY_READ_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_read_timeout_secs: u64,
+
+    /// Seconds a connection may read and write nothing, while no request on it is being
+    /// handled, before it is closed (a client that stops reading its response); 0 disables.
+    #[arg(long, env = "QUIVER_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    pub idle_timeout_secs: u64,
+
+    /// Open connections allowed from one client address; more are closed at once. 0 for
+    /// no cap. Behind a reverse proxy every connection comes from the proxy: raise it.
+    #[arg(long, env = "QUIVER_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 64)]
+    pub max_connections_per_client: usize,
+}
+
+fn secs(n: u64) -> Option<Duration> {
+    (n > 0).then(|| Duration::from_secs(n))
+}
+
+impl ConnectionLimits {
+    pub fn header_read_timeout(&self) -> Option<Duration> {
+        secs(self.header_read_timeout_secs)
+    }
+
+    pub fn body_read_timeout(&self) -> Option<Duration> {
+        secs(self.body_read_timeout_secs)
+    }
+
+    pub fn idle_timeout(&self) -> Option<Duration> {
+        secs(self.idle_timeout_secs)
+    }
+}
+
+/// Failed-login limits. Counted in the database, so they hold across processes.
+#[derive(Debug, Clone)]
+pub struct LoginThrottle {
+    pub per_username: i64,
+    pub per_client: i64,
+    pub window: Duration,
+    /// Concurrent password checks: past it, logins get 503 `server_busy`.
+    pub checks: PasswordChecks,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self {
+            per_username: 10,
+            per_client: 50,
+            window: Duration::from_secs(15 * 60),
+            checks: PasswordChecks::for_this_machine(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let cfg = BulkConfig {
+            bulk_concurrency: 8,
+            bulk_lease_secs: 60,
+            bulk_retry_base_ms: 1000,
+            bulk_max_attempts: 6,
+            smtp_max_attempts: 5,
+            smtp_from: String::new(),
+            bulk_poll_ms: 500,
+        };
+        for (attempt, base) in [(0u32, 1000u64), (1, 2000), (3, 8000), (10, 60_000)] {
+            let d = cfg.backoff(attempt).as_millis() as u64;
+            assert!(d >= base && d <= base + base / 4, "{attempt}: {d}");
         }
     }
 }

@@ -13,7 +13,6 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use clap::Args;
 use hyper::Request;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -24,40 +23,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tower::{Service, ServiceExt};
 
-/// How long clients may take, and how many connections one address may hold.
-#[derive(Debug, Clone, Args)]
-pub struct ConnectionLimits {
-    /// Seconds a client has to send a request's headers, counted from when the connection
-    /// is ready for the request (so also how long an idle keep-alive connection is kept);
-    /// 0 disables.
-    #[arg(long, env = "QUIVER_HEADER_READ_TIMEOUT_SECS", default_value_t = 30)]
-    pub header_read_timeout_secs: u64,
-
-    /// Seconds to wait for the next part of a request body before answering 408
-    /// `request_timeout` (a wait between reads, not a limit on the whole upload); 0 disables.
-    #[arg(long, env = "QUIVER_BODY_READ_TIMEOUT_SECS", default_value_t = 30)]
-    pub body_read_timeout_secs: u64,
-
-    /// Seconds a connection may read and write nothing, while no request on it is being
-    /// handled, before it is closed (a client that stops reading its response); 0 disables.
-    #[arg(long, env = "QUIVER_IDLE_TIMEOUT_SECS", default_value_t = 60)]
-    pub idle_timeout_secs: u64,
-
-    /// Open connections allowed from one client address; more are closed at once. 0 for
-    /// no cap. Behind a reverse proxy every connection comes from the proxy: raise it.
-    #[arg(long, env = "QUIVER_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 64)]
-    pub max_connections_per_client: usize,
-}
-
-fn secs(n: u64) -> Option<Duration> {
-    (n > 0).then(|| Duration::from_secs(n))
-}
-
-impl ConnectionLimits {
-    pub fn body_read_timeout(&self) -> Option<Duration> {
-        secs(self.body_read_timeout_secs)
-    }
-}
+use crate::config::ConnectionLimits;
 
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting and waits
 /// for the open connections to finish their requests. Handlers see the peer address as
@@ -70,11 +36,11 @@ pub async fn serve(
 ) -> io::Result<()> {
     let mut make_service = router.into_make_service_with_connect_info::<SocketAddr>();
     let per_client = PerClient::new(limits.max_connections_per_client);
-    let idle_timeout = secs(limits.idle_timeout_secs);
+    let idle_timeout = limits.idle_timeout();
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(secs(limits.header_read_timeout_secs));
+        .header_read_timeout(limits.header_read_timeout());
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {

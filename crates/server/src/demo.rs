@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use quiver_domain::{AccountKind, Asin, LinkName, Marketplace, Money, ProgramMode, Region};
+use tokio_util::sync::CancellationToken;
 
 use crate::accounts::{AccountsError, create_account};
 use crate::auth::Principal;
-use crate::linking::{Created, NewLink, create_link};
+use crate::linking::{LinkError, NewLink, create_link};
 use crate::state::AppState;
 use crate::store::catalog::{NewBrand, NewProduct};
 use crate::store::commission::beginning;
@@ -252,9 +253,9 @@ pub async fn seed(db: &Db) -> Result<bool, DemoError> {
     Ok(true)
 }
 
-/// The demo creator's links, made through the normal creation path. Amazon may not answer
-/// yet; keep trying in the background until it does.
-pub async fn seed_links(state: AppState) {
+/// The demo creator's links, made through the normal creation path, then their report
+/// history. Amazon may not answer yet; keeps trying until it does or `stop` is cancelled.
+pub async fn seed_links(state: AppState, stop: CancellationToken) {
     let Ok(Some(account)) = state.db.account_by_email(CREATOR).await else {
         return;
     };
@@ -276,6 +277,9 @@ pub async fn seed_links(state: AppState) {
         ("B0PKSPKR02", Es, "altavoz-newsletter"),
     ];
     for (asin, marketplace, name) in wanted {
+        if stop.is_cancelled() {
+            return;
+        }
         let Ok(asin) = Asin::parse(asin) else {
             continue;
         };
@@ -286,10 +290,13 @@ pub async fn seed_links(state: AppState) {
         };
         let mut wait = Duration::from_secs(1);
         loop {
-            match create_link(&state, &who, &req, None, |_| String::new()).await {
-                Ok(Created::New(..)) | Ok(Created::Replayed(_)) => break,
-                Err(crate::error::ApiError::AmazonUnavailable { .. }) => {
-                    tokio::time::sleep(wait).await;
+            match create_link(&state, &who, &req).await {
+                Ok(_) => break,
+                Err(LinkError::AmazonUnavailable { .. }) => {
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => {}
+                        () = stop.cancelled() => return,
+                    }
                     wait = (wait * 2).min(Duration::from_secs(60));
                 }
                 Err(e) => {
@@ -299,8 +306,8 @@ pub async fn seed_links(state: AppState) {
             }
         }
     }
-    if let Some(amazon) = state.amazon.clone() {
-        seed_history(&state, &amazon).await;
+    if !stop.is_cancelled() {
+        seed_history(&state, &stop).await;
     }
 }
 
@@ -320,8 +327,8 @@ pub fn demo_clicks(i: usize, age: i64) -> u64 {
 /// ingestion. Everything goes through the simulator's HTTP controls (`/_sim/*`), so an
 /// in-process and a standalone simulator (`QUIVER_AMAZON=http://...`) give the same
 /// history. Only once, and only when the Amazon host is a simulator.
-pub async fn seed_history(state: &AppState, amazon: &crate::amazon::Amazon) {
-    let Some(base) = &amazon.base_url else {
+async fn seed_history(state: &AppState, stop: &CancellationToken) {
+    let Some(base) = &state.amazon.base_url else {
         return;
     };
     let sim = match SimControls::new(base) {
@@ -391,16 +398,20 @@ pub async fn seed_history(state: &AppState, amazon: &crate::amazon::Amazon) {
     }
     let opts = crate::ingest::Options {
         full_backfill: true,
+        stop: stop.clone(),
         ..crate::ingest::Options::default()
     };
     // A scheduled run may hold the lease for a moment; wait for it.
     for _ in 0..60 {
-        match crate::ingest::run_once(&state.db, &amazon.client, &opts).await {
+        match crate::ingest::run_once(&state.db, &state.amazon.client, &opts).await {
             Ok(crate::ingest::Outcome::Ran(s)) => {
                 tracing::info!(facts = s.inserted, "demo report history ingested");
                 return;
             }
-            Ok(crate::ingest::Outcome::Busy) => tokio::time::sleep(Duration::from_secs(1)).await,
+            Ok(crate::ingest::Outcome::Busy) => tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                () = stop.cancelled() => return,
+            },
             Err(e) => {
                 tracing::warn!(error = %e, "demo history: ingestion failed");
                 return;

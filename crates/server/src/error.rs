@@ -12,6 +12,8 @@ use axum::response::{IntoResponse, Response};
 use quiver_domain::{InvalidAsin, UnsupportedMarketplace};
 use serde::Serialize;
 
+use crate::linking::LinkError;
+use crate::quotas::QuotaError;
 use crate::store::StoreError;
 
 /// One item of a FastAPI-style 422 validation body.
@@ -126,6 +128,36 @@ pub enum ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         ApiError::Internal(e.into())
+    }
+}
+
+impl From<QuotaError> for ApiError {
+    fn from(e: QuotaError) -> Self {
+        ApiError::QuotaExceeded {
+            detail: e.detail,
+            retry_after: e.retry_after,
+        }
+    }
+}
+
+impl From<LinkError> for ApiError {
+    fn from(e: LinkError) -> Self {
+        match e {
+            LinkError::ProductNotFound { asin, marketplace } => {
+                ApiError::ProductNotFound { asin, marketplace }
+            }
+            LinkError::BrandAccessDenied { brand } => ApiError::BrandAccessDenied { brand },
+            LinkError::BrandNotConnected { brand, region } => {
+                ApiError::BrandNotConnected { brand, region }
+            }
+            LinkError::AmazonUnavailable { retry_after } => {
+                ApiError::AmazonUnavailable { retry_after }
+            }
+            LinkError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
+            LinkError::QuotaExceeded(e) => e.into(),
+            LinkError::Store(e) => e.into(),
+            LinkError::Internal(e) => ApiError::Internal(e),
+        }
     }
 }
 

@@ -7,7 +7,6 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
-pub mod config_file;
 pub mod connections;
 pub mod demo;
 pub mod error;

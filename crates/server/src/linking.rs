@@ -1,16 +1,55 @@
 //! Creating an attribution link: the checks of spec §4 in their order, the Amazon tag,
 //! and one transaction that stores the link (and its idempotency key) or nothing.
+//!
+//! An idempotent retry answers with the first response's exact bytes, so creation for an
+//! API caller takes two steps: [`begin`] runs the checks and builds the row, the caller
+//! renders its response from that row, and [`Pending::store`] stores the row together with
+//! that response.
+
+use std::time::Duration;
 
 use quiver_domain::{Asin, LinkName, Marketplace, fill_tag_template};
 use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::error::ApiError;
+use crate::quotas::{self, QuotaError};
 use crate::state::AppState;
 use crate::store::links::{IdempotencyRecord, InsertOutcome, LinkRow};
-use crate::store::now_ms;
+use crate::store::{StoreError, now_ms};
 use crate::tags::{TagFailure, TagRequest};
+
+/// Why a link was not created; `error.rs` gives each its HTTP status and words.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error("ASIN {asin} is not in the catalog for {marketplace}")]
+    ProductNotFound { asin: String, marketplace: String },
+    #[error("brand '{brand}' has not given this account access")]
+    BrandAccessDenied { brand: String },
+    #[error("brand '{brand}' has no Amazon Attribution account in the {region} region")]
+    BrandNotConnected { brand: String, region: String },
+    /// Amazon could not be reached in time and no usable cached tag exists.
+    #[error("Amazon unavailable")]
+    AmazonUnavailable { retry_after: Duration },
+    #[error("the idempotency key was used with another request")]
+    IdempotencyKeyReused,
+    #[error(transparent)]
+    QuotaExceeded(#[from] QuotaError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl LinkError {
+    /// Failures worth another attempt: Amazon could not be reached, or storage hiccuped.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::AmazonUnavailable { .. } | Self::Store(_) | Self::Internal(_)
+        )
+    }
+}
 
 /// A validated creation request.
 #[derive(Debug, Clone)]
@@ -32,50 +71,113 @@ impl NewLink {
     }
 }
 
-/// The outcome of an idempotent creation.
-pub enum Created {
-    New(Box<LinkRow>, String),
-    /// A retry of an earlier success: its original response body.
-    Replayed(String),
+/// An idempotent retry of an earlier success: the link's id and the first response.
+#[derive(Debug)]
+pub struct Replay {
+    pub link_id: String,
+    pub body: String,
 }
 
-/// Runs checks 2–4 of spec §4 (the caller has done 1) and stores the link.
-pub async fn create_link(
+/// The first step of creating a link for an API caller.
+pub enum Begun {
+    /// Every check passed; the row is built but not stored.
+    Ready(Box<Pending>),
+    Replayed(Replay),
+}
+
+/// A link that passed every check, to be stored with the response the caller renders.
+pub struct Pending {
+    link: LinkRow,
+    /// The idempotency key and the request's fingerprint.
+    key: Option<(String, String)>,
+}
+
+/// What storing a pending link came to.
+pub enum Stored {
+    Created(Box<LinkRow>),
+    /// A concurrent request with the same key committed first: answer as it did.
+    Replayed(Replay),
+}
+
+/// Runs checks 2–4 of spec §4 for the caller (who has done 1) and builds the link, unless
+/// `idempotency_key` replays an earlier creation.
+pub async fn begin(
     state: &AppState,
     who: &Principal,
     req: &NewLink,
     idempotency_key: Option<&str>,
-    render: impl Fn(&LinkRow) -> String,
-) -> Result<Created, ApiError> {
-    let fingerprint = req.fingerprint();
-    if let Some(key) = idempotency_key
-        && let Some(replay) = replay(state, who, key, &fingerprint).await?
+) -> Result<Begun, LinkError> {
+    let key = idempotency_key.map(|k| (k.to_owned(), req.fingerprint()));
+    if let Some((key, fingerprint)) = &key
+        && let Some(replay) = replay(state, &who.account_id, key, fingerprint).await?
     {
-        return Ok(Created::Replayed(replay));
+        return Ok(Begun::Replayed(replay));
     }
-
     let link = prepare_link(state, &who.account_id, &who.public_id, req).await?;
     // Once the checks of spec §4 have passed (their errors come first), before storing.
-    crate::quotas::check_link(state, &who.account_id).await?;
-    let body = render(&link);
-    let record = idempotency_key.map(|key| IdempotencyRecord {
-        key,
-        request_hash: &fingerprint,
-        response_body: &body,
-    });
-    match state.db.insert_link(&link, record, link.created_at).await? {
-        InsertOutcome::Created => Ok(Created::New(Box::new(link), body)),
-        // A concurrent request with the same key won: answer as it did.
-        InsertOutcome::KeyTaken => match idempotency_key {
-            Some(key) => replay(state, who, key, &fingerprint)
-                .await?
-                .map(Created::Replayed)
-                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("idempotency key vanished"))),
-            None => Err(ApiError::Internal(anyhow::anyhow!(
-                "key conflict without a key"
-            ))),
-        },
+    check_daily_quota(state, &who.account_id).await?;
+    Ok(Begun::Ready(Box::new(Pending { link, key })))
+}
+
+/// Refuses a single link over the daily quota (one read; none when the quota is off).
+async fn check_daily_quota(state: &AppState, account_id: &str) -> Result<(), LinkError> {
+    let q = &state.settings.quotas;
+    if q.quota_links_per_day == 0 {
+        return Ok(());
     }
+    let now = now_ms();
+    let load = state
+        .db
+        .account_load(account_id, now - quotas::DAY_MS)
+        .await?;
+    Ok(quotas::admit_link(q, &load, now)?)
+}
+
+impl Pending {
+    /// The link as it will be stored.
+    pub fn link(&self) -> &LinkRow {
+        &self.link
+    }
+
+    /// Stores the link, and its idempotency key with `response_body` to replay, in one
+    /// transaction.
+    pub async fn store(self, state: &AppState, response_body: &str) -> Result<Stored, LinkError> {
+        let record = self
+            .key
+            .as_ref()
+            .map(|(key, fingerprint)| IdempotencyRecord {
+                key,
+                request_hash: fingerprint,
+                response_body,
+            });
+        match state
+            .db
+            .insert_link(&self.link, record, self.link.created_at)
+            .await?
+        {
+            InsertOutcome::Created => Ok(Stored::Created(Box::new(self.link))),
+            InsertOutcome::KeyTaken => {
+                let Some((key, fingerprint)) = &self.key else {
+                    return Err(anyhow::anyhow!("key conflict without a key").into());
+                };
+                replay(state, &self.link.account_id, key, fingerprint)
+                    .await?
+                    .map(Stored::Replayed)
+                    .ok_or_else(|| anyhow::anyhow!("idempotency key vanished").into())
+            }
+        }
+    }
+}
+
+/// Creates a link without an idempotency key (the demo's sample links).
+pub async fn create_link(
+    state: &AppState,
+    who: &Principal,
+    req: &NewLink,
+) -> Result<LinkRow, LinkError> {
+    let link = prepare_link(state, &who.account_id, &who.public_id, req).await?;
+    state.db.insert_link(&link, None, link.created_at).await?;
+    Ok(link)
 }
 
 /// Checks 2–4 of spec §4 for `account_id` (whose public id is `public_id`) and builds the
@@ -86,22 +188,22 @@ pub async fn prepare_link(
     account_id: &str,
     public_id: &str,
     req: &NewLink,
-) -> Result<LinkRow, ApiError> {
+) -> Result<LinkRow, LinkError> {
     let region = req.marketplace.region();
     let (product, amazon) = state
         .db
         .link_target(account_id, req.asin.as_str(), req.marketplace, region)
         .await?
-        .ok_or_else(|| ApiError::ProductNotFound {
+        .ok_or_else(|| LinkError::ProductNotFound {
             asin: req.asin.to_string(),
             marketplace: req.marketplace.to_string(),
         })?;
     if !product.can_promote {
-        return Err(ApiError::BrandAccessDenied {
+        return Err(LinkError::BrandAccessDenied {
             brand: product.brand_name.clone(),
         });
     }
-    let (profile_id, advertiser_id) = amazon.ok_or_else(|| ApiError::BrandNotConnected {
+    let (profile_id, advertiser_id) = amazon.ok_or_else(|| LinkError::BrandNotConnected {
         brand: product.brand_name.clone(),
         region: region.to_string(),
     })?;
@@ -112,14 +214,14 @@ pub async fn prepare_link(
         publisher_id: state.settings.publisher_id.clone(),
     };
     let deadline = Instant::now() + state.settings.link_deadline;
-    let template = state.tags.template(&tag_request, deadline).await.map_err(|e| match e {
+    let template = state.amazon.tags.template(&tag_request, deadline).await.map_err(|e| match e {
         TagFailure::Unavailable { retry_after, cause } => {
             tracing::warn!(%cause, "no tag template: Amazon unavailable");
-            ApiError::AmazonUnavailable { retry_after }
+            LinkError::AmazonUnavailable { retry_after }
         }
         TagFailure::Rejected(cause) => {
             tracing::error!(%cause, brand = %product.brand_id, "Amazon refused the tag request");
-            ApiError::AmazonUnavailable { retry_after: std::time::Duration::from_secs(60) }
+            LinkError::AmazonUnavailable { retry_after: Duration::from_secs(60) }
         }
     })?;
 
@@ -134,7 +236,7 @@ pub async fn prepare_link(
         &ad_group_id,
         "quiver",
     )
-    .map_err(|e| ApiError::Internal(e.into()))?;
+    .map_err(anyhow::Error::from)?;
     let link = LinkRow {
         id: id.to_string(),
         account_id: account_id.to_owned(),
@@ -159,17 +261,16 @@ pub async fn prepare_link(
 
 async fn replay(
     state: &AppState,
-    who: &Principal,
+    account_id: &str,
     key: &str,
     fingerprint: &str,
-) -> Result<Option<String>, ApiError> {
-    match state
-        .db
-        .idempotency_key(&who.account_id, key, now_ms())
-        .await?
-    {
-        Some(row) if row.request_hash == fingerprint => Ok(Some(row.response_body)),
-        Some(_) => Err(ApiError::IdempotencyKeyReused),
+) -> Result<Option<Replay>, LinkError> {
+    match state.db.idempotency_key(account_id, key, now_ms()).await? {
+        Some(row) if row.request_hash == fingerprint => Ok(Some(Replay {
+            link_id: row.link_id,
+            body: row.response_body,
+        })),
+        Some(_) => Err(LinkError::IdempotencyKeyReused),
         None => Ok(None),
     }
 }

@@ -5,33 +5,12 @@ use std::time::Duration;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::auth::{ChecksBusy, PasswordChecks, new_token, token_hash};
+use crate::auth::{ChecksBusy, new_token, token_hash};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::accounts::LoginAttempt;
 use crate::store::now_ms;
 use crate::store::tokens::{NewToken, TokenKind};
-
-/// Failed-login limits. Counted in the database, so they hold across processes.
-#[derive(Debug, Clone)]
-pub struct Throttle {
-    pub per_username: i64,
-    pub per_client: i64,
-    pub window: Duration,
-    /// Concurrent password checks: past it, logins get 503 `server_busy`.
-    pub checks: PasswordChecks,
-}
-
-impl Default for Throttle {
-    fn default() -> Self {
-        Self {
-            per_username: 10,
-            per_client: 50,
-            window: Duration::from_secs(15 * 60),
-            checks: PasswordChecks::for_this_machine(),
-        }
-    }
-}
 
 /// How long a login turned away for want of password-check capacity is told to wait.
 const BUSY_RETRY: Duration = Duration::from_secs(1);

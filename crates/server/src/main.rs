@@ -2,8 +2,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use quiver::cli::{Cli, Command, admin, serve};
-use quiver::config_file;
+use quiver::cli::{Cli, Command, admin, config_file, serve};
 use quiver::store::Db;
 use tracing_subscriber::EnvFilter;
 
@@ -48,7 +47,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Ingest(cfg) => quiver::ingest::cli::run(&cli.database_url, &cfg).await,
+        Command::Ingest(cfg) => quiver::cli::ingest::run(&cli.database_url, &cfg).await,
         Command::Bulk(args) => quiver::cli::bulk::run(args).await,
         Command::Admin(args) => {
             let db = open(&cli.database_url).await?;

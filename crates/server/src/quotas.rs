@@ -6,16 +6,22 @@
 use std::time::Duration;
 
 use crate::config::Quotas;
-use crate::error::ApiError;
-use crate::state::AppState;
-use crate::store::now_ms;
 use crate::store::quotas::AccountLoad;
 
 /// The links-per-day window, in milliseconds.
 pub const DAY_MS: i64 = 24 * 3600 * 1000;
 
-fn exceeded(detail: String, retry_after: Option<Duration>) -> ApiError {
-    ApiError::QuotaExceeded {
+/// An account beyond one of its quotas; `error.rs` answers it as 429 `quota_exceeded`.
+#[derive(Debug, thiserror::Error)]
+#[error("{detail}")]
+pub struct QuotaError {
+    pub detail: String,
+    /// When waiting is enough (the daily window moves on).
+    pub retry_after: Option<Duration>,
+}
+
+fn exceeded(detail: String, retry_after: Option<Duration>) -> QuotaError {
+    QuotaError {
         detail,
         retry_after,
     }
@@ -29,7 +35,7 @@ fn window_wait(load: &AccountLoad, now: i64) -> Option<Duration> {
     ))
 }
 
-fn daily(q: &Quotas, load: &AccountLoad, adding: i64, now: i64) -> Result<(), ApiError> {
+fn daily(q: &Quotas, load: &AccountLoad, adding: i64, now: i64) -> Result<(), QuotaError> {
     let limit = i64::from(q.quota_links_per_day);
     let used = load.recent_links + load.waiting_items;
     if limit == 0 || used + adding <= limit {
@@ -46,7 +52,7 @@ fn daily(q: &Quotas, load: &AccountLoad, adding: i64, now: i64) -> Result<(), Ap
 }
 
 /// One more link now.
-pub fn admit_link(q: &Quotas, load: &AccountLoad, now: i64) -> Result<(), ApiError> {
+pub fn admit_link(q: &Quotas, load: &AccountLoad, now: i64) -> Result<(), QuotaError> {
     daily(q, load, 1, now)
 }
 
@@ -56,7 +62,7 @@ pub fn admit_bulk(
     load: &AccountLoad,
     new_items: i64,
     now: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), QuotaError> {
     let jobs = i64::from(q.quota_bulk_jobs);
     if jobs > 0 && load.open_jobs >= jobs {
         return Err(exceeded(
@@ -82,17 +88,6 @@ pub fn admit_bulk(
     daily(q, load, new_items, now)
 }
 
-/// Refuses a single link over the daily quota (one read; none when the quota is off).
-pub async fn check_link(state: &AppState, account_id: &str) -> Result<(), ApiError> {
-    let q = &state.settings.quotas;
-    if q.quota_links_per_day == 0 {
-        return Ok(());
-    }
-    let now = now_ms();
-    let load = state.db.account_load(account_id, now - DAY_MS).await?;
-    admit_link(q, &load, now)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,10 +107,10 @@ mod tests {
         }
     }
 
-    fn retry_after(r: Result<(), ApiError>) -> Option<Duration> {
+    fn retry_after(r: Result<(), QuotaError>) -> Option<Duration> {
         match r {
-            Err(ApiError::QuotaExceeded { retry_after, .. }) => retry_after,
-            other => panic!("{other:?}"),
+            Err(QuotaError { retry_after, .. }) => retry_after,
+            Ok(()) => panic!("admitted"),
         }
     }
 

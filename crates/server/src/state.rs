@@ -11,10 +11,9 @@ use quiver_domain::CursorKey;
 
 use crate::amazon::Amazon;
 use crate::auth::TokenCache;
-use crate::login;
+use crate::config::LoginThrottle;
 use crate::ratelimit::Limiter;
 use crate::store::Db;
-use crate::tags::TagSource;
 
 /// What handlers need, cheap to clone.
 #[derive(Clone)]
@@ -23,11 +22,10 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub db: Db,
     pub tokens: TokenCache,
-    pub tags: Arc<dyn TagSource>,
-    /// The Amazon client and caches, for metrics and background work.
-    pub amazon: Option<Arc<Amazon>>,
+    /// The Amazon client and its tag-template cache.
+    pub amazon: Arc<Amazon>,
     pub settings: Settings,
-    pub login_throttle: login::Throttle,
+    pub login_throttle: LoginThrottle,
     pub limiter: Option<Limiter>,
     /// Signs page cursors; the same on every server sharing the database.
     pub cursor_key: CursorKey,
@@ -56,21 +54,14 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(
-        db: Db,
-        tags: Arc<dyn TagSource>,
-        amazon: Option<Arc<Amazon>>,
-        settings: Settings,
-        cursor_key: CursorKey,
-    ) -> Self {
+    pub fn new(db: Db, amazon: Arc<Amazon>, settings: Settings, cursor_key: CursorKey) -> Self {
         Self(Arc::new(Inner {
             db,
             tokens: TokenCache::new(Duration::from_secs(5)),
-            tags,
             amazon,
             limiter: Limiter::per_minute(settings.rate_limit),
             settings,
-            login_throttle: login::Throttle::default(),
+            login_throttle: LoginThrottle::default(),
             cursor_key,
         }))
     }

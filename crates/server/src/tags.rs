@@ -1,10 +1,15 @@
-//! Where link creation gets Amazon tag templates from.
+//! Amazon tag templates for link creation: the Amazon client's cache, with its failures in
+//! the words link creation needs, and its copy in the database so a restart keeps serving
+//! links through an Amazon outage.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use futures::future::BoxFuture;
+use quiver_amazon::{TagCache, TagError, TagKey};
 use quiver_domain::Region;
 use tokio::time::Instant;
+
+use crate::store::Db;
+use crate::store::tags::TagTemplateRow;
 
 /// Identifies one tag template: a brand's advertiser, in one region, for Quiver's publisher id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -28,11 +33,92 @@ pub enum TagFailure {
     Rejected(String),
 }
 
-/// A source of non-macro tag templates. The real one is the Amazon client's tag cache.
-pub trait TagSource: Send + Sync {
-    fn template<'a>(
-        &'a self,
-        request: &'a TagRequest,
+/// The tag-template cache of a running Quiver. Clones share one cache.
+#[derive(Clone)]
+pub struct Tags {
+    cache: TagCache,
+}
+
+impl Tags {
+    pub fn new(cache: TagCache) -> Self {
+        Self { cache }
+    }
+
+    /// The cache itself, for its counters and its refresh.
+    pub fn cache(&self) -> &TagCache {
+        &self.cache
+    }
+
+    /// The non-macro template for `request`, from the cache or from Amazon by `deadline`.
+    pub async fn template(
+        &self,
+        request: &TagRequest,
         deadline: Instant,
-    ) -> BoxFuture<'a, Result<String, TagFailure>>;
+    ) -> Result<String, TagFailure> {
+        let key = TagKey {
+            region: request.region,
+            profile_id: request.profile_id.clone(),
+            advertiser_id: request.advertiser_id.clone(),
+            publisher_id: request.publisher_id.clone(),
+        };
+        match self.cache.template(&key, deadline).await {
+            Ok(tag) => Ok(tag.template),
+            Err(TagError::Unavailable { retry_after, cause }) => Err(TagFailure::Unavailable {
+                retry_after,
+                cause: cause.to_string(),
+            }),
+            Err(TagError::Rejected(e)) => Err(TagFailure::Rejected(e.to_string())),
+            Err(TagError::Missing) => Err(TagFailure::Rejected(
+                "no tag for this advertiser and publisher".into(),
+            )),
+        }
+    }
+
+    /// Loads the stored templates young enough to be served (at most `max_stale` old).
+    pub async fn load(&self, db: &Db, max_stale: Duration) {
+        let oldest = crate::store::now_ms() - max_stale.as_millis() as i64;
+        let rows = match db.load_tag_templates(oldest).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not load cached tag templates");
+                return;
+            }
+        };
+        for r in rows {
+            let key = TagKey {
+                region: r.region,
+                profile_id: r.profile_id,
+                advertiser_id: r.advertiser_id,
+                publisher_id: r.publisher_id,
+            };
+            let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(r.fetched_at).unwrap_or(0));
+            self.cache.insert(key, r.template, at);
+        }
+    }
+
+    /// Writes the cache's entries to the database (only newer ones replace stored rows).
+    pub async fn persist(&self, db: &Db) {
+        let rows: Vec<TagTemplateRow> = self
+            .cache
+            .snapshot()
+            .into_iter()
+            .map(|(k, template, at)| TagTemplateRow {
+                region: k.region,
+                profile_id: k.profile_id,
+                advertiser_id: k.advertiser_id,
+                publisher_id: k.publisher_id,
+                template,
+                fetched_at: at
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as i64)
+                    .unwrap_or(0),
+            })
+            .collect();
+        if rows.is_empty() {
+            return;
+        }
+        if let Err(e) = db.save_tag_templates(&rows).await {
+            tracing::warn!(error = %e, "could not persist tag templates");
+        }
+    }
 }

@@ -2,7 +2,9 @@
 
 pub mod admin;
 pub mod bulk;
+pub mod config_file;
 pub mod import;
+pub mod ingest;
 pub mod serve;
 
 use clap::{Parser, Subcommand};

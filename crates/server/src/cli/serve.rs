@@ -2,17 +2,19 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use quiver_domain::CursorKey;
-use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use tracing::info;
 
-use crate::amazon::{Amazon, persist_tags, tag_source};
+use crate::amazon::Amazon;
 use crate::app::Server;
 use crate::config::{AmazonMode, ServeConfig};
 use crate::demo;
+use crate::jobs::{self, StopReport, Supervisor};
 use crate::state::{AppState, Settings};
 use crate::store::Db;
 
@@ -25,10 +27,11 @@ pub struct Running {
     pub state: AppState,
     pub amazon: Arc<Amazon>,
     pub seeded: bool,
-    /// The bulk-job worker (and mailer) of this process.
-    pub workers: Option<crate::jobs::Workers>,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<std::io::Result<()>>,
+    /// This process's identity in bulk leases and `processed_by`.
+    pub worker_id: String,
+    jobs: Supervisor,
+    stop_serving: CancellationToken,
+    server: JoinHandle<std::io::Result<()>>,
 }
 
 impl Running {
@@ -36,18 +39,23 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting, finishes in-flight requests, and saves the tag cache.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        (&mut self.task).await??;
-        if let Some(workers) = self.workers.take() {
-            workers.stop().await;
-        }
-        persist_tags(&self.amazon.tags, &self.state.db).await;
+    /// The background jobs running, in the order they started.
+    pub fn job_names(&self) -> Vec<&'static str> {
+        self.jobs.names()
+    }
+
+    /// Stops accepting, finishes in-flight requests, then stops every background job (see
+    /// [`Supervisor::stop`]) and closes the database.
+    pub async fn stop(self) -> anyhow::Result<StopReport> {
+        self.stop_serving.cancel();
+        let served = self.server.await;
+        // Enough for bulk items in flight (each within the link deadline) and one tag
+        // refresh; a job that overruns is aborted and reported.
+        let grace = self.state.settings.link_deadline + Duration::from_secs(12);
+        let report = self.jobs.stop(grace).await;
         self.state.db.close().await;
-        Ok(())
+        served??;
+        Ok(report)
     }
 }
 
@@ -55,6 +63,9 @@ impl Running {
 pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Running> {
     let mode = cfg.amazon_mode(database_url).map_err(anyhow::Error::msg)?;
     let demo_enabled = cfg.demo_enabled(database_url).map_err(anyhow::Error::msg)?;
+    let demo_links = cfg
+        .demo_links_enabled(database_url)
+        .map_err(anyhow::Error::msg)?;
 
     let db = Db::connect(database_url)
         .await
@@ -67,7 +78,7 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
     );
 
     let amazon = Arc::new(Amazon::start(&mode, cfg).await?);
-    amazon.warm_and_maintain(&db).await;
+    amazon.tags.load(&db, amazon.tag_config.max_stale).await;
     if let Some(sim) = &amazon.sim {
         info!(url = %sim.base_url(), "Amazon Attribution simulator running in-process");
     }
@@ -76,14 +87,13 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
     crate::metrics::handle();
     amazon
         .client
-        .set_observer(std::sync::Arc::new(crate::metrics::record_amazon_call));
+        .set_observer(Arc::new(crate::metrics::record_amazon_call));
     let state = AppState::new(
         db,
-        tag_source(&amazon),
-        Some(amazon.clone()),
+        amazon.clone(),
         Settings {
             token_ttl: cfg.token_ttl(),
-            refresh_ttl: std::time::Duration::from_secs(30 * 24 * 3600),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
             link_deadline: cfg.link_deadline(),
             publisher_id: cfg.amazon_publisher_id.clone(),
             rate_limit: cfg.rate_limit,
@@ -92,35 +102,25 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
         },
         cursor_key,
     );
-    if demo_enabled && !cfg.no_demo_links {
-        tokio::spawn(demo::seed_links(state.clone()));
-    }
-    let workers = crate::jobs::start(state.clone(), &cfg.bulk, cfg.smtp_url.as_deref())
-        .context("starting the bulk-job worker")?;
-    if cfg.ingest_interval_secs > 0 {
-        crate::ingest::spawn_schedule(
-            state.db.clone(),
-            amazon.client.clone(),
-            std::time::Duration::from_secs(cfg.ingest_interval_secs),
-        );
-    }
+    let worker_id = jobs::worker_id();
+    let jobs =
+        jobs::start(&state, cfg, &worker_id, demo_links).context("starting the background jobs")?;
     let server = Server::bind(cfg.listen, state.clone(), cfg.connections.clone())
         .await
         .with_context(|| format!("listening on {}", cfg.listen))?;
     let addr = server.local_addr()?;
     info!(%addr, amazon = %mode_label(&mode), "Quiver is listening");
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(server.run(async move {
-        let _ = stopped.await;
-    }));
+    let stop_serving = CancellationToken::new();
+    let server = tokio::spawn(server.run(stop_serving.clone().cancelled_owned()));
     Ok(Running {
         addr,
         state,
         amazon,
         seeded,
-        workers: Some(workers),
-        stop: Some(stop),
-        task,
+        worker_id,
+        jobs,
+        stop_serving,
+        server,
     })
 }
 
@@ -130,7 +130,11 @@ pub async fn run(database_url: &str, cfg: ServeConfig) -> anyhow::Result<()> {
         print_demo_banner(running.addr, running.seeded);
     }
     shutdown_signal().await;
-    running.stop().await
+    let report = running.stop().await?;
+    if report.all_finished() {
+        info!("every background job stopped");
+    }
+    Ok(())
 }
 
 fn mode_label(mode: &AmazonMode) -> String {

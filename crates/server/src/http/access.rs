@@ -48,7 +48,6 @@ pub struct NewAccessRequest {
     request_body = NewAccessRequest,
     responses(
         (status = 201, body = AccessRequest, description = "Requested", headers(("Location" = String, description = "/access_requests/{id}"))),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type`: a seller token"),
         (status = 404, body = Problem, description = "`brand_not_found`"),
         (status = 409, body = Problem, description = "`already_allowed` (open brand or active grant) or `access_request_pending`"),
@@ -140,8 +139,6 @@ pub struct MyRequestsQuery {
 #[utoipa::path(get, path = "/access_requests", tag = "access", params(MyRequestsQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = AccessRequestsPage),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = Unprocessable, description = "Bad `status`, `limit` or `cursor`"),
     ))]
 async fn list_requests(
@@ -167,8 +164,6 @@ async fn list_requests(
     params(("id" = String, Path, description = "The request's id")),
     responses(
         (status = 200, body = AccessRequest),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`access_request_not_found` (also for another account's request)"),
     ))]
 async fn get_request(

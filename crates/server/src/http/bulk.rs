@@ -240,8 +240,6 @@ fn parse_request(body: &Value, default_email: &str) -> Result<(Vec<NewItem>, Str
     responses(
         (status = 202, body = BulkAccepted, description = "Queued"),
         (status = 400, body = Problem, description = "`unsupported_marketplace` in some item; nothing was queued"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 413, body = Problem, description = "`payload_too_large`"),
         (status = 422, body = ValidationProblem, description = "No links, more than 5,000, a malformed body, or an `email` other than the account's own"),
         (status = 429, body = Problem, description = "`quota_exceeded`: too many bulk jobs open, items waiting or links in 24 hours for this account"),
@@ -290,8 +288,6 @@ fn job_not_found(id: &str) -> ApiError {
     params(("job_id" = String, Path, description = "From the submission's answer")),
     responses(
         (status = 200, body = BulkJob),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "No such job of yours"),
     ))]
 async fn job_status(
@@ -313,8 +309,6 @@ async fn job_status(
     params(("job_id" = String, Path, description = "From the submission's answer")),
     responses(
         (status = 200, content_type = "text/csv", body = String),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "No such job of yours"),
     ))]
 async fn job_results(

@@ -254,8 +254,6 @@ pub struct ProductsPage {
     responses(
         (status = 200, body = ProductsPage),
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = Unprocessable, description = "Bad `limit`, `skip`, `page`, `cursor`, `product_available`, `promotable` or `sort`; `search` or `brand_id` over 200 characters"),
     ))]
 async fn get_products(
@@ -339,8 +337,6 @@ pub struct SingleProductQuery {
     responses(
         (status = 200, body = Product),
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`product_not_found`"),
         (status = 422, body = Unprocessable, description = "`invalid_asin`, or a validation body when `asin` is missing"),
     ))]
@@ -411,8 +407,6 @@ pub struct BrandsPage {
 #[utoipa::path(get, path = "/brands", tag = "catalog", params(BrandsQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = BrandsPage),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = Unprocessable),
     ))]
 async fn brands(
@@ -468,8 +462,6 @@ pub struct CheckPassed {
 #[utoipa::path(get, path = "/check_product", tag = "catalog", params(CheckQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = CheckPassed),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 406, body = Problem, description = "`not_available`"),
         (status = 422, body = Unprocessable, description = "`invalid_asin`, or a validation body when `asin` is missing"),
     ))]

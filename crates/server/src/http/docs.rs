@@ -1,8 +1,11 @@
 //! The API describes itself: `GET /openapi.json`, generated from the handlers.
 
 use axum::Router;
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{Flow, OAuth2, Password, Scopes, SecurityScheme};
-use utoipa::openapi::{OpenApi, OpenApiBuilder, RefOr};
+use utoipa::openapi::{
+    ContentBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, Response, ResponseBuilder,
+};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::state::AppState;
@@ -38,15 +41,14 @@ pub fn base_document() -> OpenApi {
 /// `GET /openapi.json` and the reference page at `/docs`, whose assets are compiled into
 /// the binary (no CDN).
 pub fn router(mut document: OpenApi) -> Router<AppState> {
+    add_auth_responses(&mut document);
     describe_every_response(&mut document);
     Router::new().merge(SwaggerUi::new("/docs").url("/openapi.json", document))
 }
 
-/// OpenAPI requires a description on every response; handlers document the ones that need
-/// words, and the rest get the status's reason phrase.
-fn describe_every_response(document: &mut OpenApi) {
-    for item in document.paths.paths.values_mut() {
-        let operations = [
+fn operations(document: &mut OpenApi) -> impl Iterator<Item = &mut Operation> {
+    document.paths.paths.values_mut().flat_map(|item| {
+        [
             &mut item.get,
             &mut item.put,
             &mut item.post,
@@ -55,20 +57,57 @@ fn describe_every_response(document: &mut OpenApi) {
             &mut item.head,
             &mut item.patch,
             &mut item.trace,
-        ];
-        for op in operations.into_iter().flatten() {
-            for (status, response) in op.responses.responses.iter_mut() {
-                if let RefOr::T(r) = response
-                    && r.description.is_empty()
-                {
-                    r.description = status
-                        .parse::<u16>()
-                        .ok()
-                        .and_then(|s| axum::http::StatusCode::from_u16(s).ok())
-                        .and_then(|s| s.canonical_reason())
-                        .unwrap_or("Response")
-                        .to_owned();
-                }
+        ]
+        .into_iter()
+        .flatten()
+    })
+}
+
+/// The two answers of every operation behind a bearer token, declared once here:
+/// handlers document only the responses particular to them, and word these two themselves
+/// only when they say more (which account type a 403 is about).
+fn add_auth_responses(document: &mut OpenApi) {
+    for op in operations(document) {
+        if op.security.as_ref().is_none_or(Vec::is_empty) {
+            continue;
+        }
+        let responses = &mut op.responses.responses;
+        responses
+            .entry("401".to_owned())
+            .or_insert_with(|| problem("`not_authenticated` or `invalid_token`"));
+        responses
+            .entry("403".to_owned())
+            .or_insert_with(|| problem("`wrong_account_type`"));
+    }
+}
+
+fn problem(description: &str) -> RefOr<Response> {
+    let content = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name("Problem")))
+        .build();
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content("application/json", content)
+            .build(),
+    )
+}
+
+/// OpenAPI requires a description on every response; handlers document the ones that need
+/// words, and the rest get the status's reason phrase.
+fn describe_every_response(document: &mut OpenApi) {
+    for op in operations(document) {
+        for (status, response) in op.responses.responses.iter_mut() {
+            if let RefOr::T(r) = response
+                && r.description.is_empty()
+            {
+                r.description = status
+                    .parse::<u16>()
+                    .ok()
+                    .and_then(|s| axum::http::StatusCode::from_u16(s).ok())
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("Response")
+                    .to_owned();
             }
         }
     }

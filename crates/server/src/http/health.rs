@@ -61,8 +61,8 @@ fn iso(t: SystemTime) -> Option<String> {
     time::OffsetDateTime::from(t).format(&Rfc3339).ok()
 }
 
-fn amazon_state(state: &AppState) -> Option<BTreeMap<&'static str, AmazonRegion>> {
-    let client = &state.amazon.as_ref()?.client;
+fn amazon_state(state: &AppState) -> BTreeMap<&'static str, AmazonRegion> {
+    let client = &state.amazon.client;
     let regions = Region::ALL.into_iter().map(|region| {
         let (breaker, retry_in_secs) = match client.breaker_state(region) {
             BreakerState::Closed => ("closed", None),
@@ -81,7 +81,7 @@ fn amazon_state(state: &AppState) -> Option<BTreeMap<&'static str, AmazonRegion>
             },
         )
     });
-    Some(regions.collect())
+    regions.collect()
 }
 
 /// Ready when the database answers. Amazon's state is reported, but does not make Quiver
@@ -100,7 +100,7 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let body = Health {
         status: if db_ok { "ok" } else { "unavailable" },
         database: Some(if db_ok { "ok" } else { "unreachable" }),
-        amazon: amazon_state(&state),
+        amazon: Some(amazon_state(&state)),
     };
     (status, Json(body))
 }

@@ -110,8 +110,6 @@ pub struct ProductReports {
     responses(
         (status = 200, body = ProductReports),
         (status = 400, body = Problem, description = "`unsupported_marketplace` (bad `geo`)"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = ValidationProblem, description = "Bad dates, `page`, `limit` or minimums; `invalid_asin`"),
     ))]
 async fn product_reports_all(
@@ -210,8 +208,6 @@ pub struct LinkData {
 #[utoipa::path(get, path = "/link_data", tag = "reports", params(LinkDataQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = LinkData),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = ValidationProblem, description = "Bad dates, `sort`, `sort_order`, `page`, `limit` or minimums"),
     ))]
 async fn link_data(
@@ -294,8 +290,6 @@ pub struct Aggregated {
     responses(
         (status = 200, body = Aggregated),
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = ValidationProblem, description = "Bad dates"),
     ))]
 async fn aggregated_report(
@@ -370,8 +364,6 @@ pub struct Insights {
 #[utoipa::path(get, path = "/insights", tag = "reports", params(InsightsQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = Insights),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = ValidationProblem, description = "Bad dates, `page` or `limit`; `invalid_asin`"),
     ))]
 async fn insights(
@@ -491,8 +483,6 @@ async fn daily_rows(
 #[utoipa::path(post, path = "/single_asin_data", tag = "reports", request_body = SingleAsinBody, security(("bearer" = [])),
     responses(
         (status = 200, body = DailyRows),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = ValidationProblem, description = "Malformed body or dates; `invalid_asin`"),
     ))]
 async fn single_asin_data(
@@ -517,8 +507,6 @@ async fn single_asin_data(
 #[utoipa::path(post, path = "/single_link_data", tag = "reports", request_body = SingleLinkBody, security(("bearer" = [])),
     responses(
         (status = 200, body = DailyRows),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = ValidationProblem, description = "Malformed body or dates"),
     ))]
 async fn single_link_data(

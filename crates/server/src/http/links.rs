@@ -20,7 +20,7 @@ use crate::http::format::iso_utc;
 use crate::http::objects::new_link::parse_new_link;
 use crate::http::paging::{self, Keyset, Numbered, PaginationInfo};
 use crate::http::params::{self, marketplace_selector, required_asin};
-use crate::linking::{Created, create_link};
+use crate::linking::{self, Begun, Replay, Stored};
 use crate::state::AppState;
 use crate::store::links::{LinkChange, LinkFilter, LinkRow};
 
@@ -87,19 +87,15 @@ impl Link {
     }
 }
 
-fn created_response(body: String) -> Response {
-    let location = serde_json::from_str::<Value>(&body).ok().and_then(|v| {
-        v.get("id")
-            .and_then(Value::as_str)
-            .map(|id| format!("/links/{id}"))
-    });
+/// 201 with the link's JSON as stored for replays, and its `Location`.
+fn created_response(link_id: &str, body: String) -> Response {
     let mut response = (
         StatusCode::CREATED,
         [(header::CONTENT_TYPE, "application/json")],
         body,
     )
         .into_response();
-    if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+    if let Ok(loc) = HeaderValue::from_str(&format!("/links/{link_id}")) {
         response.headers_mut().insert(header::LOCATION, loc);
     }
     response
@@ -141,7 +137,6 @@ pub struct GenerateLinkBody {
     responses(
         (status = 201, body = Link, description = "Created", headers(("Location" = String, description = "/links/{id}"))),
         (status = 400, body = Problem, description = "`unsupported_marketplace` or `geo_retired`"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`brand_access_denied` or `wrong_account_type`"),
         (status = 404, body = Problem, description = "`product_not_found`"),
         (status = 409, body = Problem, description = "**(Quiver)** `brand_not_connected`: the brand has no Amazon Attribution account in that region"),
@@ -171,9 +166,16 @@ async fn generate(
             }
         },
     };
-    let render = |l: &LinkRow| serde_json::to_string(&Link::from_row(l)).unwrap_or_default();
-    match create_link(&state, &who, &req, key.as_deref(), render).await? {
-        Created::New(_, body) | Created::Replayed(body) => Ok(created_response(body)),
+    let pending = match linking::begin(&state, &who, &req, key.as_deref()).await? {
+        Begun::Ready(pending) => *pending,
+        Begun::Replayed(Replay { link_id, body }) => return Ok(created_response(&link_id, body)),
+    };
+    // Rendered once: this is also what a retry with the same key gets back.
+    let body = serde_json::to_string(&Link::from_row(pending.link()))
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    match pending.store(&state, &body).await? {
+        Stored::Created(link) => Ok(created_response(&link.id, body)),
+        Stored::Replayed(Replay { link_id, body }) => Ok(created_response(&link_id, body)),
     }
 }
 
@@ -229,8 +231,6 @@ pub struct LinksPage {
     responses(
         (status = 200, body = LinksPage),
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = Unprocessable, description = "Bad `limit`, `page`, `cursor`, `active`, `link_name` over 200 characters, or `invalid_asin`"),
     ))]
 async fn get_all_links(
@@ -303,8 +303,6 @@ fn link_not_found(id: &str) -> ApiError {
 #[utoipa::path(get, path = "/links/{id}", tag = "links", params(("id" = String, Path)), security(("bearer" = [])),
     responses(
         (status = 200, body = Link),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`not_found`"),
     ))]
 async fn get_link(
@@ -339,8 +337,6 @@ pub struct PatchLinkBody {
     request_body = PatchLinkBody,
     responses(
         (status = 200, body = Link),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`not_found`"),
         (status = 413, body = Problem, description = "`payload_too_large`"),
         (status = 422, body = Unprocessable),
@@ -410,8 +406,6 @@ pub struct SingleLinkQuery {
 #[utoipa::path(get, path = "/get_single_link", tag = "links", params(SingleLinkQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = Link),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`not_found`"),
         (status = 422, body = Unprocessable, description = "`invalid_asin`, or a validation body when `asin` is missing"),
     ))]
@@ -445,8 +439,6 @@ pub struct AffiliateId {
 #[utoipa::path(get, path = "/get_affiliateID", tag = "links", security(("bearer" = [])),
     responses(
         (status = 200, body = AffiliateId),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
     ))]
 async fn get_affiliate_id(Publisher(who): Publisher) -> JsonResponse<AffiliateId> {
     JsonResponse(AffiliateId {

@@ -54,20 +54,20 @@ pub async fn render(State(state): State<AppState>) -> Response {
         )
             .into_response();
     };
-    if let Some(amazon) = &state.amazon {
-        for region in Region::ALL {
-            let open = match amazon.client.breaker_state(region) {
-                BreakerState::Closed => 0.0,
-                BreakerState::HalfOpen => 0.5,
-                BreakerState::Open { .. } => 1.0,
-            };
-            metrics::gauge!("quiver_amazon_breaker_open", "region" => region.as_str()).set(open);
-        }
-        metrics::gauge!("quiver_tag_cache_hits").set(amazon.tags.hits() as f64);
-        metrics::gauge!("quiver_tag_cache_misses").set(amazon.tags.misses() as f64);
-        metrics::gauge!("quiver_tag_cache_stale_served").set(amazon.tags.stale_served() as f64);
-        metrics::gauge!("quiver_tag_cache_entries").set(amazon.tags.len() as f64);
+    let amazon = &state.amazon;
+    for region in Region::ALL {
+        let open = match amazon.client.breaker_state(region) {
+            BreakerState::Closed => 0.0,
+            BreakerState::HalfOpen => 0.5,
+            BreakerState::Open { .. } => 1.0,
+        };
+        metrics::gauge!("quiver_amazon_breaker_open", "region" => region.as_str()).set(open);
     }
+    let tags = amazon.tags.cache();
+    metrics::gauge!("quiver_tag_cache_hits").set(tags.hits() as f64);
+    metrics::gauge!("quiver_tag_cache_misses").set(tags.misses() as f64);
+    metrics::gauge!("quiver_tag_cache_stale_served").set(tags.stale_served() as f64);
+    metrics::gauge!("quiver_tag_cache_entries").set(tags.len() as f64);
     match state.db.ops_gauges().await {
         Ok(g) => {
             metrics::gauge!("quiver_bulk_queue_items").set(g.bulk_pending_items as f64);

@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod objects;
 pub mod paging;
 pub mod params;
+pub mod ratelimit;
 pub mod reports;
 pub mod sellers;
 pub mod summary;

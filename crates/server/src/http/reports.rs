@@ -167,8 +167,6 @@ struct SellerPos {
     responses(
         (status = 200, body = ReportPage),
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = ValidationProblem, description = "Bad dates, range, `limit` or `cursor`, a list over 500 values; `invalid_asin`"),
     ))]
 async fn reports(
@@ -242,8 +240,6 @@ fn parse<P: Serialize + DeserializeOwned>(
     responses(
         (status = 200, body = SellerReportPage),
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = ValidationProblem, description = "Bad dates, range, `limit` or `cursor`, a list over 500 values; `invalid_asin`"),
     ))]
 async fn seller_reports(

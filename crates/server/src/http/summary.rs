@@ -337,8 +337,6 @@ async fn build(
     responses(
         (status = 200, body = ReportSummary),
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = ValidationProblem, description = "Bad dates, range or `group_by`; `invalid_asin`"),
     ))]
 async fn summary(
@@ -380,8 +378,6 @@ async fn summary(
     responses(
         (status = 200, body = ReportSummary),
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = ValidationProblem, description = "Bad dates, range or `group_by`; `invalid_asin`"),
     ))]
 async fn seller_summary(

@@ -8,8 +8,6 @@
 //! a run that fails part-way resumes at the next page on the following run. A lease row
 //! keeps several processes sharing a database from running at once.
 
-pub mod cli;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +17,7 @@ use quiver_amazon::wire::{self, GroupBy, ReportEntry, ReportRequestBody, ReportT
 use quiver_amazon::{AmazonClient, Region};
 use quiver_domain::{Marketplace, RateHistory, format_compact};
 use time::Date;
-use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use crate::clock::{day_number, day_of_number, instant};
 use crate::store::reports::{AdvertiserRow, FactValues, FactWrite, IngestLink, Pull};
@@ -62,6 +60,9 @@ pub struct Options {
     pub progress: Option<ProgressFn>,
     /// Read the whole 90-day backfill window even for advertisers read before.
     pub full_backfill: bool,
+    /// Ends the run early, between pages (each stored page is checkpointed, so the next
+    /// run resumes where this one stopped).
+    pub stop: CancellationToken,
 }
 
 impl Default for Options {
@@ -72,6 +73,7 @@ impl Default for Options {
             page_budget: Duration::from_secs(30),
             progress: None,
             full_backfill: false,
+            stop: CancellationToken::new(),
         }
     }
 }
@@ -298,6 +300,9 @@ impl Run<'_> {
         }
         self.summary.advertisers += 1;
         for report in [PERFORMANCE, PRODUCTS] {
+            if self.opts.stop.is_cancelled() {
+                break;
+            }
             if let Err(e) = self.pull(region, first, report, &ctx).await {
                 tracing::warn!(advertiser = %first.advertiser_id, %region, report, error = %e, "report pull failed; it resumes next run");
                 self.summary
@@ -369,7 +374,12 @@ impl Run<'_> {
             &body,
             self.opts.page_budget
         ));
-        while let Some(page) = pages.next().await {
+        loop {
+            let page = tokio::select! {
+                page = pages.next() => page,
+                () = self.opts.stop.cancelled() => None,
+            };
+            let Some(page) = page else { break };
             let page = page?;
             let mut facts = Vec::with_capacity(page.entries.len());
             for e in &page.entries {
@@ -452,6 +462,9 @@ pub async fn run_once(
             }
         }
         for g in &groups {
+            if opts.stop.is_cancelled() {
+                break;
+            }
             run.advertiser(g).await?;
         }
         Ok::<(), IngestError>(())
@@ -462,28 +475,6 @@ pub async fn run_once(
     }
     result?;
     Ok(Outcome::Ran(run.summary))
-}
-
-/// Runs ingestion now and then every `every`, for `quiver serve`.
-pub fn spawn_schedule(db: Db, client: AmazonClient, every: Duration) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let opts = Options::default();
-        loop {
-            match run_once(&db, &client, &opts).await {
-                Ok(Outcome::Ran(s)) => tracing::info!(
-                    advertisers = s.advertisers,
-                    pages = s.pages,
-                    inserted = s.inserted,
-                    updated = s.updated,
-                    failures = s.failures.len(),
-                    "report ingestion finished"
-                ),
-                Ok(Outcome::Busy) => tracing::debug!("report ingestion running elsewhere"),
-                Err(e) => tracing::warn!(error = %e, "report ingestion failed"),
-            }
-            tokio::time::sleep(every).await;
-        }
-    })
 }
 
 #[cfg(test)]

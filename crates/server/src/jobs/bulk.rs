@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use quiver_domain::{Asin, LinkName, Marketplace};
-use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
+use crate::config::BulkConfig;
 use crate::error::{ApiError, FieldError};
-use crate::jobs::BulkConfig;
 use crate::linking::{NewLink, prepare_link};
 use crate::state::AppState;
 use crate::store::Db;
@@ -76,14 +77,6 @@ fn new_link(item: &ClaimedItem) -> Result<NewLink, ApiError> {
     })
 }
 
-/// Failures worth another attempt: Amazon could not be reached, or storage hiccuped.
-fn is_transient(e: &ApiError) -> bool {
-    matches!(
-        e,
-        ApiError::AmazonUnavailable { .. } | ApiError::Internal(_)
-    )
-}
-
 /// A finished item waiting to be committed, and who to tell the outcome.
 struct Done {
     job_id: String,
@@ -130,113 +123,138 @@ async fn committer(db: Db, worker: Arc<str>, mut rx: mpsc::Receiver<Done>) {
     }
 }
 
-/// The worker loop of one process.
-pub async fn run(
-    state: AppState,
-    cfg: BulkConfig,
-    id: String,
-    can_mail: bool,
-    mail_wake: Arc<Notify>,
-    mut stopped: watch::Receiver<bool>,
-) {
-    let concurrency = cfg.bulk_concurrency.max(1);
-    let permits = Arc::new(Semaphore::new(concurrency));
-    let mut in_flight: JoinSet<()> = JoinSet::new();
-    let email_status = if can_mail {
-        EmailStatus::Pending
-    } else {
-        EmailStatus::None
-    };
-    let mut last_sweep = Instant::now() - cfg.poll();
-    let mut last_lease = 0i64;
-    let mut started: HashSet<String> = HashSet::new();
-    let id: Arc<str> = id.into();
-    let cfg = Arc::new(cfg);
-    let (commit, commits) = mpsc::channel::<Done>(COMMIT_BATCH * 2);
-    let committer = tokio::spawn(committer(state.db.clone(), id.clone(), commits));
-    loop {
-        // Stopped, or the owner is gone without stopping (then `changed()` would never wait).
-        if *stopped.borrow() || stopped.has_changed().is_err() {
-            break;
-        }
-        while in_flight.try_join_next().is_some() {}
-        let free = permits.available_permits();
-        let mut claimed = 0;
-        let mut tried = false;
-        // While busy, claim in batches (half the slots at a time): fewer writes per item.
-        if free > 0 && (in_flight.is_empty() || free * 2 >= concurrency) {
-            tried = true;
-            let now = now_ms();
-            // Unique per claim, so the claim's rows can be read back by it.
-            let lease_until = (now + cfg.lease().as_millis() as i64).max(last_lease + 1);
-            last_lease = lease_until;
-            match state
-                .db
-                .claim_bulk_items(&id, now, lease_until, free as i64)
-                .await
-            {
-                Ok(items) => {
-                    claimed = items.len();
-                    for item in &items {
-                        if !started.contains(&item.job_id) {
-                            if let Err(e) = state.db.start_bulk_job(&item.job_id, now).await {
-                                tracing::warn!(error = %e, "could not mark a bulk job running");
+/// The bulk worker of one process.
+pub struct Worker {
+    pub state: AppState,
+    pub cfg: BulkConfig,
+    /// This process's identity in leases and `processed_by`.
+    pub id: String,
+    /// Whether finished jobs wait for their e-mail (SMTP is configured).
+    pub can_mail: bool,
+    /// Tells the mailer a job finished.
+    pub mail_wake: Arc<Notify>,
+}
+
+impl Worker {
+    /// Works until `stop`: then lets items in flight finish (they take at most the link
+    /// deadline) and hands back every lease still held, so another process continues at
+    /// once instead of when the leases expire.
+    pub async fn run(self, stop: CancellationToken) {
+        let Self {
+            state,
+            cfg,
+            id,
+            can_mail,
+            mail_wake,
+        } = self;
+        let concurrency = cfg.bulk_concurrency.max(1);
+        let permits = Arc::new(Semaphore::new(concurrency));
+        let mut in_flight: JoinSet<()> = JoinSet::new();
+        let email_status = if can_mail {
+            EmailStatus::Pending
+        } else {
+            EmailStatus::None
+        };
+        let mut last_sweep = Instant::now() - cfg.poll();
+        let mut last_lease = 0i64;
+        let mut started: HashSet<String> = HashSet::new();
+        let id: Arc<str> = id.into();
+        let cfg = Arc::new(cfg);
+        let (commit, commits) = mpsc::channel::<Done>(COMMIT_BATCH * 2);
+        let committer = tokio::spawn(committer(state.db.clone(), id.clone(), commits));
+        while !stop.is_cancelled() {
+            while in_flight.try_join_next().is_some() {}
+            let free = permits.available_permits();
+            let mut claimed = 0;
+            let mut tried = false;
+            // While busy, claim in batches (half the slots at a time): fewer writes per item.
+            if free > 0 && (in_flight.is_empty() || free * 2 >= concurrency) {
+                tried = true;
+                let now = now_ms();
+                // Unique per claim, so the claim's rows can be read back by it.
+                let lease_until = (now + cfg.lease().as_millis() as i64).max(last_lease + 1);
+                last_lease = lease_until;
+                match state
+                    .db
+                    .claim_bulk_items(&id, now, lease_until, free as i64)
+                    .await
+                {
+                    Ok(items) => {
+                        claimed = items.len();
+                        for item in &items {
+                            if !started.contains(&item.job_id) {
+                                if let Err(e) = state.db.start_bulk_job(&item.job_id, now).await {
+                                    tracing::warn!(error = %e, "could not mark a bulk job running");
+                                }
+                                if started.len() >= 10_000 {
+                                    started.clear();
+                                }
+                                started.insert(item.job_id.clone());
                             }
-                            if started.len() >= 10_000 {
-                                started.clear();
-                            }
-                            started.insert(item.job_id.clone());
+                        }
+                        for item in items {
+                            let Ok(permit) = permits.clone().acquire_owned().await else {
+                                break;
+                            };
+                            let (state, cfg, id) = (state.clone(), cfg.clone(), id.clone());
+                            let commit = commit.clone();
+                            in_flight.spawn(async move {
+                                process(&state, &cfg, &id, &commit, item).await;
+                                drop(permit);
+                            });
                         }
                     }
-                    for item in items {
-                        let Ok(permit) = permits.clone().acquire_owned().await else {
-                            break;
-                        };
-                        let (state, cfg, id) = (state.clone(), cfg.clone(), id.clone());
-                        let commit = commit.clone();
-                        in_flight.spawn(async move {
-                            process(&state, &cfg, &id, &commit, item).await;
-                            drop(permit);
-                        });
-                    }
+                    Err(e) => tracing::warn!(error = %e, "could not claim bulk items"),
                 }
-                Err(e) => tracing::warn!(error = %e, "could not claim bulk items"),
+            }
+            // Jobs are finished when idle, and at least once per poll interval while busy.
+            if (tried && claimed == 0) || last_sweep.elapsed() >= cfg.poll() {
+                last_sweep = Instant::now();
+                match state.db.finish_bulk_jobs(now_ms(), email_status).await {
+                    Ok(done) => {
+                        for job in &done {
+                            tracing::info!(job = %job, "bulk job done");
+                        }
+                        if !done.is_empty() {
+                            mail_wake.notify_one();
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not finish bulk jobs"),
+                }
+            }
+            if !in_flight.is_empty() && (claimed == free || free * 2 < concurrency) {
+                // Slots are taken: come back as soon as one frees up.
+                tokio::select! {
+                    _ = in_flight.join_next() => {}
+                    () = stop.cancelled() => {}
+                }
+            } else if claimed == 0 {
+                tokio::select! {
+                    Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+                    () = super::WAKE.notified() => {}
+                    () = tokio::time::sleep(cfg.poll()) => {}
+                    () = stop.cancelled() => {}
+                }
             }
         }
-        // Jobs are finished when idle, and at least once per poll interval while busy.
-        if (tried && claimed == 0) || last_sweep.elapsed() >= cfg.poll() {
-            last_sweep = Instant::now();
-            match state.db.finish_bulk_jobs(now_ms(), email_status).await {
-                Ok(done) => {
-                    for job in &done {
-                        tracing::info!(job = %job, "bulk job done");
-                    }
-                    if !done.is_empty() {
-                        mail_wake.notify_one();
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "could not finish bulk jobs"),
-            }
+        // Items in flight finish within the link deadline; their results are worth keeping.
+        let drain = state.settings.link_deadline + Duration::from_secs(1);
+        let drained = tokio::time::timeout(drain, async {
+            while in_flight.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!("bulk items still in flight at shutdown were abandoned");
+            in_flight.shutdown().await;
         }
-        if !in_flight.is_empty() && (claimed == free || free * 2 < concurrency) {
-            // Slots are taken: come back as soon as one frees up.
-            tokio::select! {
-                _ = in_flight.join_next() => {}
-                _ = stopped.changed() => {}
-            }
-        } else if claimed == 0 {
-            tokio::select! {
-                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
-                () = super::WAKE.notified() => {}
-                () = tokio::time::sleep(cfg.poll()) => {}
-                _ = stopped.changed() => {}
-            }
+        drop(commit);
+        let _ = committer.await;
+        match state.db.release_bulk_claims(&id).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(items = n, "released bulk item leases"),
+            Err(e) => tracing::warn!(error = %e, "could not release bulk item leases"),
         }
     }
-    // Items in flight finish within the link deadline; their results are worth keeping.
-    while in_flight.join_next().await.is_some() {}
-    drop(commit);
-    let _ = committer.await;
 }
 
 /// Processes one claimed item: its link and done mark together, a retry, or an error row.
@@ -247,9 +265,12 @@ async fn process(
     commit: &mpsc::Sender<Done>,
     item: ClaimedItem,
 ) {
+    // The error, and whether another attempt may succeed.
     let outcome = match new_link(&item) {
-        Ok(req) => prepare_link(state, &item.account_id, &item.public_id, &req).await,
-        Err(e) => Err(e),
+        Ok(req) => prepare_link(state, &item.account_id, &item.public_id, &req)
+            .await
+            .map_err(|e| (e.is_transient(), ApiError::from(e))),
+        Err(e) => Err((false, e)),
     };
     let result = match outcome {
         Ok(link) => match complete(commit, &item, link).await {
@@ -263,13 +284,10 @@ async fn process(
                 retry(state, cfg, worker, &item).await
             }
         },
-        Err(e)
-            if is_transient(&e)
-                && item.attempts.saturating_add(1) < cfg.bulk_max_attempts as i32 =>
-        {
+        Err((true, _)) if item.attempts.saturating_add(1) < cfg.bulk_max_attempts as i32 => {
             retry(state, cfg, worker, &item).await
         }
-        Err(e) => state
+        Err((_, e)) => state
             .db
             .fail_bulk_item(
                 &item.job_id,
@@ -353,22 +371,5 @@ mod tests {
         let text = error_text(&e);
         assert!(text.starts_with("Couldn't reach Amazon"), "{text}");
         assert!(!text.contains("seconds") && !text.contains('3'), "{text}");
-    }
-
-    #[test]
-    fn backoff_doubles_and_is_capped() {
-        let cfg = BulkConfig {
-            bulk_concurrency: 8,
-            bulk_lease_secs: 60,
-            bulk_retry_base_ms: 1000,
-            bulk_max_attempts: 6,
-            smtp_max_attempts: 5,
-            smtp_from: String::new(),
-            bulk_poll_ms: 500,
-        };
-        for (attempt, base) in [(0u32, 1000u64), (1, 2000), (3, 8000), (10, 60_000)] {
-            let d = cfg.backoff(attempt).as_millis() as u64;
-            assert!(d >= base && d <= base + base / 4, "{attempt}: {d}");
-        }
     }
 }

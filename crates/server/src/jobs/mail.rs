@@ -8,9 +8,10 @@ use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use tokio::sync::{Notify, watch};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
-use crate::jobs::BulkConfig;
+use crate::config::BulkConfig;
 use crate::state::AppState;
 use crate::store::bulk::{EmailClaim, EmailStatus, ItemStatus};
 use crate::store::now_ms;
@@ -96,34 +97,45 @@ impl Mailer {
     }
 }
 
-/// Sends the e-mails of finished jobs, one at a time, until stopped.
-pub async fn run(
-    state: AppState,
-    cfg: BulkConfig,
-    id: String,
-    mailer: Arc<Mailer>,
-    wake: Arc<Notify>,
-    mut stopped: watch::Receiver<bool>,
-) {
-    // Long enough for a slow relay (the transport times out at 20 s per step).
-    const LEASE_MS: i64 = 5 * 60 * 1000;
-    loop {
-        if *stopped.borrow() || stopped.has_changed().is_err() {
-            return;
-        }
-        let now = now_ms();
-        match state.db.claim_bulk_email(&id, now, now + LEASE_MS).await {
-            Ok(Some(job)) => {
-                send_one(&state, &cfg, &id, &mailer, job).await;
-                continue;
+/// The sender of finished jobs' e-mails in one process.
+pub struct Sender {
+    pub state: AppState,
+    pub cfg: BulkConfig,
+    /// This process's identity in e-mail leases.
+    pub id: String,
+    pub mailer: Arc<Mailer>,
+    /// Rung by the bulk worker when a job finishes.
+    pub wake: Arc<Notify>,
+}
+
+impl Sender {
+    /// Sends one e-mail at a time until `stop`; an e-mail being sent is finished first, so
+    /// its outcome is recorded and it is not sent twice.
+    pub async fn run(self, stop: CancellationToken) {
+        // Long enough for a slow relay (the transport times out at 20 s per step).
+        const LEASE_MS: i64 = 5 * 60 * 1000;
+        let Self {
+            state,
+            cfg,
+            id,
+            mailer,
+            wake,
+        } = self;
+        while !stop.is_cancelled() {
+            let now = now_ms();
+            match state.db.claim_bulk_email(&id, now, now + LEASE_MS).await {
+                Ok(Some(job)) => {
+                    send_one(&state, &cfg, &id, &mailer, job).await;
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "could not claim a bulk e-mail"),
             }
-            Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "could not claim a bulk e-mail"),
-        }
-        tokio::select! {
-            () = wake.notified() => {}
-            () = tokio::time::sleep(cfg.poll()) => {}
-            _ = stopped.changed() => {}
+            tokio::select! {
+                () = wake.notified() => {}
+                () = tokio::time::sleep(cfg.poll()) => {}
+                () = stop.cancelled() => {}
+            }
         }
     }
 }

@@ -1,94 +1,36 @@
-//! Background work: the bulk-link job queue (spec §4) and the e-mail of its results.
+//! Background work: every periodic or long-running task of `quiver serve`.
 //!
-//! Every `quiver serve` runs one worker. Workers share the queue through the database:
-//! items are claimed with a lease (see `store::bulk`), processed with bounded
-//! concurrency, and written exactly once. A worker that dies simply lets its leases
-//! expire; a worker that stops cleanly hands them back at once.
+//! Each job is one file here with a `run(.., stop: CancellationToken)` that returns soon
+//! after `stop` is cancelled, and one line in [`start`]. The [`Supervisor`] that `start`
+//! returns owns them all; `quiver serve` stops it on SIGTERM/Ctrl-C (through
+//! `Running::stop`) and it waits for every job to return.
 
 pub mod bulk;
 pub mod csv;
+pub mod ingest_schedule;
+pub mod limiter_sweep;
 pub mod mail;
+pub mod tag_persist;
+pub mod tag_refresh;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Args;
-use tokio::sync::{Notify, watch};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
+use crate::config::ServeConfig;
 use crate::state::AppState;
 
 pub use bulk::MAX_ITEMS;
 pub use mail::Mailer;
 
-/// Tuning of the bulk worker (`quiver serve` flags, each with its `QUIVER_*` variable).
-#[derive(Debug, Clone, Args)]
-pub struct BulkConfig {
-    /// Items one process works on at once (bounded so Amazon's limits hold).
-    #[arg(long, env = "QUIVER_BULK_CONCURRENCY", default_value_t = 8)]
-    pub bulk_concurrency: usize,
-
-    /// Seconds a claimed item stays leased; a crashed worker's items return after this.
-    /// Must exceed the link deadline by a wide margin.
-    #[arg(long, env = "QUIVER_BULK_LEASE_SECS", default_value_t = 60)]
-    pub bulk_lease_secs: u64,
-
-    /// First retry delay for items that failed because Amazon was unavailable (doubles
-    /// each attempt, capped at a minute), also used for e-mail retries.
-    #[arg(long, env = "QUIVER_BULK_RETRY_BASE_MS", default_value_t = 2000)]
-    pub bulk_retry_base_ms: u64,
-
-    /// Attempts per item before "Amazon unavailable" becomes the item's error.
-    #[arg(long, env = "QUIVER_BULK_MAX_ATTEMPTS", default_value_t = 6)]
-    pub bulk_max_attempts: u32,
-
-    /// Attempts to e-mail a job's results before giving up (the CSV stays downloadable).
-    #[arg(long, env = "QUIVER_SMTP_MAX_ATTEMPTS", default_value_t = 5)]
-    pub smtp_max_attempts: u32,
-
-    /// Sender address of bulk-job e-mails.
-    #[arg(
-        long,
-        env = "QUIVER_SMTP_FROM",
-        default_value = "Quiver <quiver@localhost>"
-    )]
-    pub smtp_from: String,
-
-    /// How often an idle worker looks for work other processes queued, in milliseconds.
-    #[arg(long, env = "QUIVER_BULK_POLL_MS", default_value_t = 500, hide = true)]
-    pub bulk_poll_ms: u64,
-}
-
-impl BulkConfig {
-    pub fn lease(&self) -> Duration {
-        Duration::from_secs(self.bulk_lease_secs.max(1))
-    }
-
-    pub fn poll(&self) -> Duration {
-        Duration::from_millis(self.bulk_poll_ms.max(10))
-    }
-
-    /// Delay before attempt `attempt + 1`: exponential from the base, capped at a minute,
-    /// with up to 25% jitter so retries of many items spread out.
-    pub fn backoff(&self, attempt: u32) -> Duration {
-        let base = self.bulk_retry_base_ms.max(1);
-        let ms = base.saturating_mul(1u64 << attempt.min(16)).min(60_000);
-        let jitter = rand::random_range(0..=ms / 4);
-        Duration::from_millis(ms + jitter)
-    }
-}
-
-/// The running background tasks of one process.
-pub struct Workers {
-    /// This process's identity in leases and `processed_by`.
-    pub id: String,
-    stop: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
-    state: AppState,
-}
-
-/// Wakes this process's worker at once instead of at its next poll. Process-wide: tests
-/// run several servers in one process, and a spurious wake-up only costs one empty claim.
+/// Wakes this process's bulk worker at once instead of at its next poll. Process-wide:
+/// tests run several servers in one process, and a spurious wake-up only costs one empty
+/// claim.
 static WAKE: Notify = Notify::const_new();
 
 /// A job was submitted: start on it now.
@@ -96,60 +38,148 @@ pub fn wake() {
     WAKE.notify_one();
 }
 
-/// Starts the bulk worker and, when SMTP is configured, the mailer.
-pub fn start(state: AppState, cfg: &BulkConfig, smtp_url: Option<&str>) -> anyhow::Result<Workers> {
-    let mailer = match smtp_url.map(str::trim).filter(|u| !u.is_empty()) {
-        Some(url) => Some(Arc::new(Mailer::from_url(url, &cfg.smtp_from)?)),
-        None => None,
-    };
-    let id = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
-    let (stop, stopped) = watch::channel(false);
-    let mail_wake = Arc::new(Notify::new());
-    let mut tasks = vec![tokio::spawn(bulk::run(
-        state.clone(),
-        cfg.clone(),
-        id.clone(),
-        mailer.is_some(),
-        mail_wake.clone(),
-        stopped.clone(),
-    ))];
-    if let Some(mailer) = mailer {
-        tasks.push(tokio::spawn(mail::run(
-            state.clone(),
-            cfg.clone(),
-            id.clone(),
-            mailer,
-            mail_wake,
-            stopped,
-        )));
-    }
-    Ok(Workers {
-        id,
-        stop,
-        tasks,
-        state,
-    })
+/// A new identity for this process in bulk leases and `processed_by`.
+pub fn worker_id() -> String {
+    format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple())
 }
 
-impl Workers {
-    /// Stops taking work, waits briefly for items in flight, and hands back any leases
-    /// still held so another process can continue without waiting for them to expire.
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        for task in self.tasks {
-            let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(5), task)
-                .await
-                .is_err()
-            {
-                tracing::warn!("bulk worker did not stop in time");
-                abort.abort();
-            }
+/// Starts every background job of `quiver serve`, in the order they may depend on each
+/// other: the tag-cache jobs first, so they stop last.
+pub fn start(
+    state: &AppState,
+    cfg: &ServeConfig,
+    worker_id: &str,
+    demo_links: bool,
+) -> anyhow::Result<Supervisor> {
+    let mailer = match cfg.smtp_url.as_deref().map(str::trim) {
+        Some(url) if !url.is_empty() => Some(Arc::new(Mailer::from_url(url, &cfg.bulk.smtp_from)?)),
+        _ => None,
+    };
+    let mail_wake = Arc::new(Notify::new());
+    let mut jobs = Supervisor::default();
+    jobs.spawn("tag_persist", |stop| tag_persist::run(state.clone(), stop));
+    jobs.spawn("tag_refresh", |stop| tag_refresh::run(state.clone(), stop));
+    if let Some(limiter) = state.limiter.clone() {
+        jobs.spawn("limiter_sweep", |stop| limiter_sweep::run(limiter, stop));
+    }
+    if let Some(every) = cfg.ingest_interval() {
+        jobs.spawn("ingest_schedule", |stop| {
+            ingest_schedule::run(state.clone(), every, stop)
+        });
+    }
+    let worker = bulk::Worker {
+        state: state.clone(),
+        cfg: cfg.bulk.clone(),
+        id: worker_id.to_owned(),
+        can_mail: mailer.is_some(),
+        mail_wake: mail_wake.clone(),
+    };
+    jobs.spawn("bulk", |stop| worker.run(stop));
+    if let Some(mailer) = mailer {
+        let sender = mail::Sender {
+            state: state.clone(),
+            cfg: cfg.bulk.clone(),
+            id: worker_id.to_owned(),
+            mailer,
+            wake: mail_wake,
+        };
+        jobs.spawn("mail", |stop| sender.run(stop));
+    }
+    if demo_links {
+        jobs.spawn("demo_links", |stop| {
+            crate::demo::seed_links(state.clone(), stop)
+        });
+    }
+    Ok(jobs)
+}
+
+/// The running jobs of one process, each with its own stop signal.
+#[derive(Default)]
+pub struct Supervisor {
+    jobs: Vec<Job>,
+}
+
+struct Job {
+    name: &'static str,
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+/// How a job ended when the supervisor stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Returned by itself (before or after its stop signal).
+    Finished,
+    Panicked,
+    /// Still running when the time to stop was up.
+    Aborted,
+}
+
+/// What [`Supervisor::stop`] found, job by job in the order they were stopped.
+#[derive(Debug, Clone, Default)]
+pub struct StopReport {
+    pub jobs: Vec<(&'static str, Ended)>,
+}
+
+impl StopReport {
+    pub fn all_finished(&self) -> bool {
+        self.jobs.iter().all(|(_, e)| *e == Ended::Finished)
+    }
+}
+
+impl Supervisor {
+    /// Starts `job` on its own task with a fresh stop signal.
+    pub fn spawn<F, Fut>(&mut self, name: &'static str, job: F)
+    where
+        F: FnOnce(CancellationToken) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(job(stop.clone()));
+        self.jobs.push(Job { name, stop, task });
+    }
+
+    /// The names of the jobs, in the order they were started.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.jobs.iter().map(|j| j.name).collect()
+    }
+
+    /// Stops every job and waits for it, the last started first, so a job can rely on the
+    /// ones started before it until it has returned (tag persistence outlives the work that
+    /// fills the cache). Whatever still runs after `grace` in all is aborted.
+    pub async fn stop(mut self, grace: Duration) -> StopReport {
+        let deadline = Instant::now() + grace;
+        let mut report = StopReport::default();
+        for mut job in std::mem::take(&mut self.jobs).into_iter().rev() {
+            job.stop.cancel();
+            // A job stopped after the others took all the time still gets a moment.
+            let until = deadline.max(Instant::now() + LAST_MOMENT);
+            let ended = match tokio::time::timeout_at(until, &mut job.task).await {
+                Ok(Ok(())) => Ended::Finished,
+                Ok(Err(e)) => {
+                    tracing::error!(job = job.name, error = %e, "background job panicked");
+                    Ended::Panicked
+                }
+                Err(_) => {
+                    tracing::warn!(job = job.name, "background job did not stop in time");
+                    job.task.abort();
+                    Ended::Aborted
+                }
+            };
+            report.jobs.push((job.name, ended));
         }
-        match self.state.db.release_bulk_claims(&self.id).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(items = n, "released bulk item leases"),
-            Err(e) => tracing::warn!(error = %e, "could not release bulk item leases"),
+        report
+    }
+}
+
+/// What a job stopped after the grace period is over may still take.
+const LAST_MOMENT: Duration = Duration::from_millis(500);
+
+impl Drop for Supervisor {
+    /// Dropped without [`Supervisor::stop`]: the jobs are still told to stop.
+    fn drop(&mut self) {
+        for job in &self.jobs {
+            job.stop.cancel();
         }
     }
 }

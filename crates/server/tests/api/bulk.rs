@@ -375,10 +375,7 @@ async fn two_servers_on_one_database_share_a_job_without_overlap() {
 
     let db = &a.running.state.db;
     let states = db.bulk_item_states(&job).await.unwrap();
-    let ids = [
-        a.running.workers.as_ref().unwrap().id.clone(),
-        b.running.workers.as_ref().unwrap().id.clone(),
-    ];
+    let ids = [a.running.worker_id.clone(), b.running.worker_id.clone()];
     let by_a = states
         .iter()
         .filter(|s| s.processed_by.as_deref() == Some(&ids[0]))
@@ -424,10 +421,11 @@ async fn spawn_quiver(
         .open(log)
         .unwrap();
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_quiver"));
-    cmd.args(["serve", "--no-demo-links"])
+    cmd.args(["serve"])
         .env("QUIVER_DATABASE_URL", url)
         .env("QUIVER_AMAZON", "sim")
         .env("QUIVER_DEMO", "1")
+        .env("QUIVER_DEMO_LINKS", "0")
         .env("QUIVER_LISTEN", format!("127.0.0.1:{port}"))
         .env("QUIVER_RATE_LIMIT", "0")
         .env("QUIVER_BULK_LEASE_SECS", "5")

@@ -399,3 +399,59 @@ async fn admin_grants_and_revokes_are_in_the_brands_audit_log() {
     assert_eq!(r.body["entries"][0]["actor"], "admin-cli");
     assert_eq!(r.body["entries"][0]["after"]["active"], false);
 }
+
+/// Every `QUIVER_*` variable `serve --help` lists (the global ones included) may be set in
+/// the configuration file, and its value arrives as that variable.
+#[test]
+fn every_variable_serve_lists_is_accepted_in_the_configuration_file() {
+    let help = ok(&quiver("sqlite://unused.db", &["serve", "--help"]));
+    let mut vars: Vec<&str> = help
+        .match_indices("QUIVER_")
+        .map(|(i, _)| {
+            let rest = &help[i..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+                .unwrap_or(rest.len());
+            &rest[..end]
+        })
+        .filter(|v| v.len() > "QUIVER_".len() && *v != "QUIVER_CONFIG")
+        .collect();
+    vars.sort_unstable();
+    vars.dedup();
+    for expected in [
+        "QUIVER_DATABASE_URL",
+        "QUIVER_BULK_CONCURRENCY",
+        "QUIVER_SMTP_FROM",
+    ] {
+        assert!(
+            vars.contains(&expected),
+            "--help lists {expected}: {vars:?}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("quiver.toml");
+    let key = |var: &str| var["QUIVER_".len()..].to_lowercase();
+    let text: String = vars
+        .iter()
+        .map(|v| format!("{} = \"from-file-{}\"\n", key(v), key(v)))
+        .collect();
+    std::fs::write(&file, text).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quiver"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("QUIVER_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd
+        .args(["--config", file.to_str().unwrap(), "serve", "--help"])
+        .output()
+        .unwrap();
+    let shown = ok(&out);
+    for var in vars {
+        // Secrets are listed without their value.
+        if !shown.contains(&format!("env: {var}]")) {
+            let set = format!("env: {var}=from-file-{}]", key(var));
+            assert!(shown.contains(&set), "{var} from the file: {shown}");
+        }
+    }
+}

@@ -29,7 +29,7 @@ impl Served {
     fn start(env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_quiver"));
-        cmd.args(["serve", "--no-demo-links"])
+        cmd.args(["serve"])
             .current_dir(dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -39,6 +39,7 @@ impl Served {
             }
         }
         cmd.env("QUIVER_LISTEN", "127.0.0.1:0");
+        cmd.env("QUIVER_DEMO_LINKS", "0");
         cmd.envs(env.iter().copied());
         let mut child = cmd.spawn().unwrap();
         let stderr = child.stderr.take().unwrap();

@@ -17,6 +17,8 @@ mod cursors;
 mod dos;
 mod files;
 mod hardening;
+mod layers;
+mod lifecycle;
 mod limits;
 mod link_archive;
 mod links;

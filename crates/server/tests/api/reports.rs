@@ -1023,7 +1023,7 @@ async fn legacy_report_endpoints_agree_with_reports() {
 #[tokio::test]
 async fn demo_history_matches_the_simulator() {
     let app = TestApp::with_args(&["--ingest-interval-secs", "0"]).await;
-    quiver::demo::seed_links(app.running.state.clone()).await;
+    quiver::demo::seed_links(app.running.state.clone(), Default::default()).await;
     let token = app.token(CREATOR).await;
     let q = range_query(days_ago(89), today());
     let rows = all_rows(&app, &token, "/reports", &format!("{q}&limit=500")).await;
@@ -1077,7 +1077,7 @@ async fn demo_history_with_a_standalone_simulator_matches_the_in_process_demo() 
     let standalone =
         TestApp::with_args(&["--ingest-interval-secs", "0", "--amazon", &sim_url]).await;
     assert!(standalone.running.amazon.sim.is_none());
-    quiver::demo::seed_links(standalone.running.state.clone()).await;
+    quiver::demo::seed_links(standalone.running.state.clone(), Default::default()).await;
     let token = standalone.token(CREATOR).await;
     let q = format!("{}&limit=500", range_query(days_ago(89), today()));
     let rows = all_rows(&standalone, &token, "/reports", &q).await;
@@ -1104,7 +1104,7 @@ async fn demo_history_with_a_standalone_simulator_matches_the_in_process_demo() 
     );
 
     let in_process = TestApp::with_args(&["--ingest-interval-secs", "0"]).await;
-    quiver::demo::seed_links(in_process.running.state.clone()).await;
+    quiver::demo::seed_links(in_process.running.state.clone(), Default::default()).await;
     let token = in_process.token(CREATOR).await;
     let expected = all_rows(&in_process, &token, "/reports", &q).await;
     assert_eq!(

@@ -23,7 +23,7 @@ fn minor(v: &Value) -> i64 {
 
 async fn seeded() -> TestApp {
     let app = TestApp::with_args(&["--ingest-interval-secs", "0"]).await;
-    quiver::demo::seed_links(app.running.state.clone()).await;
+    quiver::demo::seed_links(app.running.state.clone(), Default::default()).await;
     app
 }
 

@@ -79,15 +79,11 @@ impl TestApp {
     }
 
     async fn start(url: &str, extra: &[&str], dir: tempfile::TempDir) -> Self {
-        let mut args = vec![
-            "quiver",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--demo",
-            "1",
-            "--no-demo-links",
-        ];
+        let mut args = vec!["quiver", "serve", "--listen", "127.0.0.1:0", "--demo", "1"];
+        // Tests want the demo accounts without the sample links.
+        if !extra.contains(&"--demo-links") {
+            args.extend_from_slice(&["--demo-links", "0"]);
+        }
         if !extra.contains(&"--amazon") {
             args.extend_from_slice(&["--amazon", "sim"]);
         }

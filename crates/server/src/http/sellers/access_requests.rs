@@ -43,8 +43,6 @@ pub struct SellerRequestsQuery {
 #[utoipa::path(get, path = "/sellers/access_requests", tag = "sellers", params(SellerRequestsQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = AccessRequestsPage),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = Unprocessable, description = "Bad `status`, `limit` or `cursor`"),
     ))]
 async fn list_access_requests(
@@ -91,8 +89,6 @@ async fn decide(
     params(("id" = String, Path, description = "The request's id")),
     responses(
         (status = 200, body = AccessRequest, description = "Approved; the grant exists"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`access_request_not_found`: no such request on your brands"),
         (status = 409, body = Problem, description = "`access_request_decided`: already approved or declined"),
     ))]
@@ -109,8 +105,6 @@ async fn approve_request(
     params(("id" = String, Path, description = "The request's id")),
     responses(
         (status = 200, body = AccessRequest, description = "Declined"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`access_request_not_found`"),
         (status = 409, body = Problem, description = "`access_request_decided`"),
     ))]

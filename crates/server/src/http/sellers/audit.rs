@@ -7,7 +7,7 @@ use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiResult, Problem, Unprocessable};
+use crate::error::{ApiResult, Unprocessable};
 use crate::http::extract::Query;
 use crate::http::extract::Seller;
 use crate::http::format::iso_utc;
@@ -87,8 +87,6 @@ pub struct AuditPage {
 #[utoipa::path(get, path = "/sellers/audit", tag = "sellers", params(AuditQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = AuditPage),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = Unprocessable, description = "Bad `limit` or `cursor`"),
     ))]
 async fn audit_log(

@@ -80,7 +80,6 @@ pub struct SellerBrandsPage {
 #[utoipa::path(get, path = "/sellers/brands", tag = "sellers", params(BrandsQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = SellerBrandsPage),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type`: a publisher token"),
         (status = 422, body = Unprocessable, description = "Bad `limit` or `cursor`"),
     ))]
@@ -132,8 +131,6 @@ pub struct BrandPatch {
     request_body = BrandPatch,
     responses(
         (status = 200, body = SellerBrand, description = "The brand after the change"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`brand_not_found`: no such brand among yours (another seller's brand is answered the same)"),
         (status = 413, body = Problem, description = "`payload_too_large`"),
         (status = 422, body = Unprocessable, description = "Malformed body, no field given, `program_mode` not open/approval, or commission outside 0–100 / more than 2 decimals"),

@@ -85,8 +85,6 @@ pub struct GrantsPage {
     params(("brand_id" = String, Path, description = "One of your brands"), GrantsQuery),
     responses(
         (status = 200, body = GrantsPage),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`brand_not_found`"),
         (status = 422, body = Unprocessable, description = "Bad `active`, `limit` or `cursor`"),
     ))]
@@ -156,8 +154,6 @@ async fn grantee(state: &AppState, who: &Principal, path: &GrantPath) -> ApiResu
     responses(
         (status = 200, body = Grant, description = "Already granted; unchanged"),
         (status = 201, body = Grant, description = "Granted"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`brand_not_found`, or `creator_not_found` (no publisher has that id)"),
     ))]
 async fn put_grant(
@@ -189,8 +185,6 @@ async fn put_grant(
     params(GrantPath),
     responses(
         (status = 200, body = Grant, description = "The grant, now revoked"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`brand_not_found`, `creator_not_found`, or `grant_not_found` (the creator never had access)"),
     ))]
 async fn delete_grant(

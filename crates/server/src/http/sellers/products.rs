@@ -98,8 +98,6 @@ pub struct SellerProductsPage {
     responses(
         (status = 200, body = SellerProductsPage),
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 422, body = Unprocessable, description = "Bad `limit`, `cursor`, too many `brand_ids`/`asins`, or `invalid_asin` (as `{detail, code}`)"),
     ))]
 async fn list_products(
@@ -162,8 +160,6 @@ pub struct ProductPatch {
     responses(
         (status = 200, body = SellerProduct, description = "The product after the change"),
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
-        (status = 401, body = Problem, description = "`not_authenticated` or `invalid_token`"),
-        (status = 403, body = Problem, description = "`wrong_account_type`"),
         (status = 404, body = Problem, description = "`product_not_found`: not a product of one of your brands"),
         (status = 413, body = Problem, description = "`payload_too_large`"),
         (status = 422, body = Unprocessable, description = "Malformed body, `commission` missing or outside 0–100 / more than 2 decimals, or `invalid_asin` (as `{detail, code}`)"),

@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use super::{Options, Outcome, Progress, run_once};
 use crate::amazon::Amazon;
 use crate::config::ServeConfig;
+use crate::ingest::{Options, Outcome, Progress, run_once};
 use crate::store::Db;
 
 pub async fn run(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<()> {

@@ -5,36 +5,27 @@
 //! file, and flags win over both, so one file can serve several processes that differ
 //! only in, say, `QUIVER_LISTEN`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Every key the file may set.
-pub const KEYS: &[&str] = &[
-    "listen",
-    "database_url",
-    "amazon",
-    "amazon_client_id",
-    "amazon_client_secret",
-    "amazon_refresh_token",
-    "amazon_publisher_id",
-    "demo",
-    "link_deadline_ms",
-    "token_ttl",
-    "rate_limit",
-    "tag_ttl_secs",
-    "tag_max_stale_secs",
-    "cors_origins",
-    "smtp_url",
-    "log_format",
-    "ingest_interval_secs",
-    "quota_bulk_jobs",
-    "quota_bulk_items",
-    "quota_links_per_day",
-    "header_read_timeout_secs",
-    "body_read_timeout_secs",
-    "idle_timeout_secs",
-    "max_connections_per_client",
-];
+use clap::CommandFactory;
+
+use super::Cli;
+
+/// Every key the file may set: each `QUIVER_*` variable of `quiver serve` and of the global
+/// flags, read from the flag definitions themselves so the two cannot drift apart.
+/// `QUIVER_CONFIG` names the file, so it is not one of them.
+pub fn keys() -> BTreeSet<String> {
+    let cli = Cli::command();
+    let serve = cli.find_subcommand("serve");
+    cli.get_arguments()
+        .chain(serve.into_iter().flat_map(|c| c.get_arguments()))
+        .filter_map(|arg| arg.get_env()?.to_str())
+        .filter(|var| *var != "QUIVER_CONFIG")
+        .filter_map(|var| var.strip_prefix("QUIVER_"))
+        .map(str::to_lowercase)
+        .collect()
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigFileError {
@@ -48,8 +39,12 @@ pub enum ConfigFileError {
         path: PathBuf,
         source: toml::de::Error,
     },
-    #[error("{path}: unknown key '{key}' (known: {known})", known = KEYS.join(", "))]
-    UnknownKey { path: PathBuf, key: String },
+    #[error("{path}: unknown key '{key}' (known: {known})")]
+    UnknownKey {
+        path: PathBuf,
+        key: String,
+        known: String,
+    },
     #[error("{path}: '{key}' must be a string, number or boolean")]
     BadValue { path: PathBuf, key: String },
 }
@@ -78,12 +73,18 @@ pub fn read(path: &Path) -> Result<BTreeMap<String, String>, ConfigFileError> {
         path: path.to_owned(),
         source,
     })?;
+    let keys = keys();
     let mut vars = BTreeMap::new();
     for (key, value) in table {
-        if !KEYS.contains(&key.as_str()) {
+        if !keys.contains(&key) {
             return Err(ConfigFileError::UnknownKey {
                 path: path.to_owned(),
                 key,
+                known: keys
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
         let text = match value {
@@ -106,6 +107,28 @@ pub fn read(path: &Path) -> Result<BTreeMap<String, String>, ConfigFileError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_keys_are_the_variables_of_serve_and_the_global_flags() {
+        let keys = keys();
+        for key in [
+            "database_url",
+            "listen",
+            "bulk_concurrency",
+            "smtp_from",
+            "demo_links",
+        ] {
+            assert!(keys.contains(key), "{key}");
+        }
+        assert!(
+            !keys.contains("config"),
+            "the file does not name another file"
+        );
+        assert!(
+            !keys.contains("password"),
+            "only serve's settings, not `bulk`'s"
+        );
+    }
 
     #[test]
     fn keys_become_variables_and_typos_are_refused() {

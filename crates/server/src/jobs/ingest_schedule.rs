@@ -1,0 +1,34 @@
+//! Report ingestion inside `quiver serve`: one run at start, then one every interval.
+//! Stopping ends a run between pages; it resumes from its checkpoint next time.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::ingest::{Options, Outcome, run_once};
+use crate::state::AppState;
+
+pub async fn run(state: AppState, every: Duration, stop: CancellationToken) {
+    let opts = Options {
+        stop: stop.clone(),
+        ..Options::default()
+    };
+    while !stop.is_cancelled() {
+        match run_once(&state.db, &state.amazon.client, &opts).await {
+            Ok(Outcome::Ran(s)) => tracing::info!(
+                advertisers = s.advertisers,
+                pages = s.pages,
+                inserted = s.inserted,
+                updated = s.updated,
+                failures = s.failures.len(),
+                "report ingestion finished"
+            ),
+            Ok(Outcome::Busy) => tracing::debug!("report ingestion running elsewhere"),
+            Err(e) => tracing::warn!(error = %e, "report ingestion failed"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = stop.cancelled() => {}
+        }
+    }
+}
