@@ -251,6 +251,12 @@ test('links: per-link figures for the period, sort, full URL, CSV, rename in pla
   // Rename in place.
   await page.getByLabel('Name contains').fill('e2e-lumen');
   await page.getByRole('button', { name: 'Filter' }).click();
+  // The filtered list replaces the whole table: wait for it, so the row is not re-rendered
+  // (and the rename input detached) under the click.
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('tbody tr')];
+    return rows.length > 0 && rows.every((r) => r.textContent.includes('e2e-lumen'));
+  });
   // The row by its URL: the name itself changes (and is an input while edited).
   const url = await page.locator('tbody tr').filter({ hasText: 'e2e-lumen' }).locator('code.full-url').textContent();
   const row = page.locator('tbody tr').filter({ hasText: url });
