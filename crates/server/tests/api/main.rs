@@ -28,3 +28,4 @@ mod serving;
 mod summary;
 mod support;
 mod web;
+mod writes;
