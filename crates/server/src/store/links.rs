@@ -216,10 +216,27 @@ impl Db {
                     .push(" ESCAPE '\\'");
             }
         };
-        let mut count = Sql::new("SELECT COUNT(*) FROM links");
-        push_where(&mut count);
+        let unfiltered = filter.marketplace.is_none()
+            && filter.asin.is_none()
+            && filter.active.is_none()
+            && filter.name_contains.is_none();
+        let count = if unfiltered {
+            // Kept exact by triggers (migration 0015): no count of the account's links.
+            let mut count = Sql::new(
+                "SELECT CAST(COALESCE(SUM(links), 0) AS BIGINT) FROM link_counts WHERE account_id = ",
+            );
+            count.arg(account_id);
+            count
+        } else {
+            let mut count = Sql::new("SELECT COUNT(*) FROM links");
+            push_where(&mut count);
+            count
+        };
+        // The page's ids come from the index alone (it covers them), skipped rows
+        // included; only the rows shown are read from the table.
         let mut page = Sql::new("SELECT ");
-        page.push(COLUMNS).push(" FROM links");
+        page.push(COLUMNS)
+            .push(" FROM links WHERE id IN (SELECT id FROM links");
         push_where(&mut page);
         if let Some(after) = after {
             page.push(" AND id < ").arg(after);
@@ -227,7 +244,8 @@ impl Db {
         page.push(" ORDER BY id DESC LIMIT ")
             .arg(limit)
             .push(" OFFSET ")
-            .arg(offset);
+            .arg(offset)
+            .push(") ORDER BY id DESC");
         self.count_and_rows(&count, &page).await
     }
 
@@ -256,10 +274,10 @@ impl Db {
     }
 
     pub async fn count_links(&self, account_id: &str) -> StoreResult<i64> {
-        Ok(
-            read_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM links WHERE account_id = $1")
-            .bind(account_id).fetch_one(pool).await)?,
-        )
+        const SQL: &str =
+            "SELECT CAST(COALESCE(SUM(links), 0) AS BIGINT) FROM link_counts WHERE account_id = $1";
+        Ok(read_pool!(self, pool => sqlx::query_scalar(SQL)
+            .bind(account_id).fetch_one(pool).await)?)
     }
 
     pub async fn prune_idempotency_keys(&self, now: i64) -> StoreResult<u64> {
