@@ -39,7 +39,7 @@ pub(crate) struct OwnedKey {
 }
 
 enum Msg {
-    Create(Job),
+    Create(Box<Job>),
     /// Sent by `Db::close`: the queue stays open in the other clones of the `Db`.
     Stop,
 }
@@ -70,7 +70,7 @@ impl Writer {
     ) -> StoreResult<InsertOutcome> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send(Msg::Create(job(reply)))
+            .send(Msg::Create(Box::new(job(reply))))
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
@@ -98,7 +98,7 @@ async fn run(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Msg>) {
         let mut batch = Vec::with_capacity(16);
         for msg in std::iter::once(first).chain(std::iter::from_fn(|| rx.try_recv().ok())) {
             match msg {
-                Msg::Create(job) => batch.push(job),
+                Msg::Create(job) => batch.push(*job),
                 Msg::Stop => {
                     stopping = true;
                     break;

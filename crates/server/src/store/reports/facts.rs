@@ -26,16 +26,10 @@ pub enum FactValues {
 
 /// A fact's figures, in column order: clicks, dpv, atc, purchases, units, sales, brb,
 /// commission.
-type MetricsRow = (i64, i64, i64, i64, i64, i64, i64, i64);
-
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Metrics([i64; 8]);
 
 impl Metrics {
-    fn from_tuple(t: MetricsRow) -> Self {
-        Self([t.0, t.1, t.2, t.3, t.4, t.5, t.6, t.7])
-    }
-
     fn minus(self, o: Self) -> Self {
         let mut r = self.0;
         for (a, b) in r.iter_mut().zip(o.0) {
