@@ -19,6 +19,11 @@ use sqlx::Connection;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use scenarios::{Ctx, Row, print_table, skipped};
+
+mod baseline;
+mod scenarios;
+mod seed;
 mod soak;
 
 #[derive(Debug, Parser)]
@@ -37,10 +42,6 @@ struct Cli {
     /// Concurrent clients.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
-
-    /// Links created before the listing scenarios (the deep page is near their end).
-    #[arg(long, default_value_t = 20_000)]
-    links: usize,
 
     /// Items in the bulk-job scenario.
     #[arg(long, default_value_t = 5_000)]
@@ -126,17 +127,6 @@ async fn start(mut cmd: Command, marker: &str) -> anyhow::Result<Server> {
         }
     }
     bail!("the server did not print '{marker}'")
-}
-
-async fn baseline_server() -> anyhow::Result<()> {
-    let app = axum::Router::new().route(
-        "/",
-        axum::routing::get(|| async { axum::Json(json!({"status": "ok", "service": "baseline"})) }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    println!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app).await?;
-    Ok(())
 }
 
 struct Stats {
@@ -238,41 +228,6 @@ const MARKETPLACES: [&str; 9] = [
     "amazon.nl",
 ];
 
-struct Row {
-    name: String,
-    stats: Option<Stats>,
-    note: String,
-}
-
-fn print_table(rows: &[Row], baseline: &Stats) {
-    println!(
-        "\n{:<48} {:>10} {:>9} {:>9} {:>10} {:>10} {:>7}  note",
-        "scenario", "req/s", "p50 ms", "p99 ms", "rps ratio", "p99 ratio", "errors"
-    );
-    for r in rows {
-        match &r.stats {
-            Some(s) => println!(
-                "{:<48} {:>10.0} {:>9.2} {:>9.2} {:>10.3} {:>10.1} {:>7}  {}",
-                r.name,
-                s.rps(),
-                s.ms(0.5),
-                s.ms(0.99),
-                s.rps() / baseline.rps(),
-                s.ms(0.99) / baseline.ms(0.99).max(0.001),
-                s.errors,
-                r.note
-            ),
-            None => println!(
-                "{:<48} {:>10} {:>9} {:>9} {:>10} {:>10} {:>7}  {}",
-                r.name, "-", "-", "-", "-", "-", "-", r.note
-            ),
-        }
-    }
-    println!(
-        "\nrps ratio = scenario req/s ÷ baseline req/s; p99 ratio = scenario p99 ÷ baseline p99 (same run, same machine)."
-    );
-}
-
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let wanted = |name: &str| {
         cli.only
@@ -295,16 +250,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(c * 2)
         .build()?;
-    eprintln!("bench: baseline");
-    let b = {
+    let mut ctx = Ctx {
+        client: client.clone(),
+        concurrency: c,
+        duration,
+        baseline: baseline.base.clone(),
+        baselines: Default::default(),
+    };
+    eprintln!("bench: baseline fixed JSON");
+    let fixed = {
         let (client, url) = (client.clone(), format!("{}/", baseline.base));
         load(c, duration, 200, move |_| client.get(&url)).await?
     };
-    let mut rows = vec![Row {
-        name: "baseline: fixed JSON (axum)".into(),
-        note: String::new(),
-        stats: None,
-    }];
+    ctx.baselines.insert("fixed GET", fixed);
+    let mut rows: Vec<Row> = Vec::new();
 
     let mut engines = vec![(
         String::new(),
@@ -342,8 +301,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .env("QUIVER_LISTEN", "127.0.0.1:0")
             .env("RUST_LOG", "warn");
         let server = start(q, "Quiver is running at ").await?;
+        let pid = server.child.id();
         let base = server.base.clone();
         let creator = token(&client, &base, "creator@example.com").await?;
+        let creator2 = token(&client, &base, "creator2@example.com").await?;
+        // The bench's own handle on the database, for seeding (the server stays the
+        // only writer while it is under load).
+        let db = quiver::store::Db::connect(db_url).await?;
+        let first_rows = rows.len();
 
         if wanted("token") {
             eprintln!("bench: POST /token");
@@ -358,11 +323,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             rows.push(Row {
                 name: format!("{prefix}POST /token"),
                 stats: Some(s),
+                baseline: "fixed GET",
                 note: "argon2id verify per request".into(),
+                rss: seed::rss_mib(pid),
             });
         }
 
         if wanted("create") {
+            if !ctx.baselines.contains_key("fixed POST") {
+                eprintln!("bench: baseline fixed POST");
+                let (client, url) = (client.clone(), format!("{}/link", baseline.base));
+                let s = load(c, duration, 201, move |i| {
+                    let m = MARKETPLACES[(i % 9) as usize];
+                    client.post(&url).json(
+                        &json!({"asin": "B0D45KS7QM", "marketplace": m, "link_name": format!("bench {i}")}),
+                    )
+                })
+                .await?;
+                ctx.baselines.insert("fixed POST", s);
+            }
             eprintln!("bench: POST /generate_attribution_link");
             let (client, url, t) = (
                 client.clone(),
@@ -379,194 +358,152 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             rows.push(Row {
                 name: format!("{prefix}POST /generate_attribution_link"),
                 stats: Some(s),
+                baseline: "fixed POST",
                 note: "warm tag cache".into(),
+                rss: seed::rss_mib(pid),
             });
         }
 
-        // Enough links for a deep page.
-        let listed: Value = client
-            .get(format!("{base}/get_all_links?marketplace=all&limit=1"))
-            .bearer_auth(&creator)
-            .send()
-            .await?
-            .json()
-            .await?;
-        let mut have = listed["total_count"].as_u64().unwrap_or(0) as usize;
-        if (wanted("links-first") || wanted("links-deep")) && have < cli.links {
-            eprintln!(
-                "bench: creating {} more links for the listing scenarios",
-                cli.links - have
+        // Links of creator2: first 1,000, then 100,000 (seeded with SQL).
+        let links_url = format!("{base}/get_all_links?marketplace=all&limit=100");
+        for (size, tag) in [(1_000_i64, "a"), (100_000, "b")] {
+            let (first, deep) = (
+                format!("links-{}k-first", size / 1000),
+                format!("links-{}k-deep", size / 1000),
             );
-            let url = format!("{base}/generate_attribution_link");
-            let todo = cli.links - have;
-            futures::future::try_join_all((0..c).map(|w| {
-                let (client, url, t) = (client.clone(), url.clone(), creator.clone());
-                async move {
-                    for i in (w..todo).step_by(c) {
-                        client
-                            .post(&url)
-                            .bearer_auth(&t)
-                            .json(
-                                &json!({"asin": "B0NWBOTL03", "marketplace": MARKETPLACES[i % 9]}),
-                            )
-                            .send()
-                            .await?;
-                    }
-                    anyhow::Ok(())
-                }
-            }))
-            .await?;
-            have = cli.links;
-        }
-        if wanted("links-first") {
-            eprintln!("bench: GET /get_all_links first page");
-            let (client, url, t) = (
-                client.clone(),
-                format!("{base}/get_all_links?marketplace=all&limit=100"),
-                creator.clone(),
-            );
-            let s = load(c, duration, 200, move |_| client.get(&url).bearer_auth(&t)).await?;
-            rows.push(Row {
-                name: format!("{prefix}GET /get_all_links (first page)"),
-                stats: Some(s),
-                note: format!("{have} links"),
-            });
-        }
-        if wanted("links-deep") {
-            let deep_page = (have / 100).max(1);
-            eprintln!("bench: GET /get_all_links page {deep_page}");
-            let (client, url, t) = (
-                client.clone(),
-                format!("{base}/get_all_links?marketplace=all&limit=100&page={deep_page}"),
-                creator.clone(),
-            );
-            let s = load(c, duration, 200, move |_| client.get(&url).bearer_auth(&t)).await?;
-            rows.push(Row {
-                name: format!("{prefix}GET /get_all_links (deep page)"),
-                stats: Some(s),
-                note: format!("page {deep_page} of {have} links"),
-            });
-        }
-
-        for (name, deep) in [("reports-first", false), ("reports-deep", true)] {
-            if !wanted(name) {
+            let needed =
+                wanted(&first) || wanted(&deep) || (size == 100_000 && wanted("reports-1m"));
+            if !needed {
                 continue;
             }
-            let probe = client
-                .get(format!("{base}/reports?start=2000-01-01&end=2000-01-02"))
-                .bearer_auth(&creator)
-                .send()
+            let have = ctx.get(&format!("{links_url}&limit=1"), &creator2).await?["total_count"]
+                .as_i64()
+                .unwrap_or(0);
+            if have < size {
+                eprintln!("bench: seeding {} links", size - have);
+                seed::links(&db, "creator2@example.com", size - have, tag).await?;
+            }
+            if wanted(&first) {
+                let mut r = ctx
+                    .list(
+                        format!("{prefix}GET /get_all_links (first page, {size} links)"),
+                        "links",
+                        links_url.clone(),
+                        &creator2,
+                        String::new(),
+                    )
+                    .await?;
+                r.rss = seed::rss_mib(pid);
+                rows.push(r);
+            }
+            if wanted(&deep) {
+                let (last, pages) = ctx.last_page(&links_url, &creator2).await?;
+                let mut r = ctx
+                    .list(
+                        format!("{prefix}GET /get_all_links (last page by cursor, {size})"),
+                        "links",
+                        last,
+                        &creator2,
+                        format!("page {pages}"),
+                    )
+                    .await?;
+                r.rss = seed::rss_mib(pid);
+                rows.push(r);
+                let page_no = (size / 100).max(1);
+                let mut r = ctx
+                    .list(
+                        format!("{prefix}GET /get_all_links (page={page_no}, {size})"),
+                        "links",
+                        format!("{links_url}&page={page_no}"),
+                        &creator2,
+                        "page number: OFFSET on the index".into(),
+                    )
+                    .await?;
+                r.rss = seed::rss_mib(pid);
+                rows.push(r);
+            }
+        }
+
+        if wanted("products") {
+            let mut r = ctx
+                .list(
+                    format!("{prefix}GET /getproducts (first page)"),
+                    "products",
+                    format!("{base}/getproducts?limit=100"),
+                    &creator,
+                    "the demo catalog".into(),
+                )
                 .await?;
-            if probe.status() == reqwest::StatusCode::NOT_FOUND {
-                rows.push(Row {
-                    name: format!(
-                        "{prefix}GET /reports ({})",
-                        if deep { "deep page" } else { "first page" }
-                    ),
-                    stats: None,
-                    note: "not available in this build".into(),
-                });
-                continue;
-            }
-            let (start, end) = report_range();
-            let mut url = format!("{base}/reports?start={start}&end={end}&limit=100");
-            let mut note = "demo history".to_owned();
-            if deep {
-                // Walk to the last page once; its cursor is the deep page.
-                let mut pages = 0;
-                let mut cursor = None;
-                loop {
-                    let page_url = match &cursor {
-                        Some(c) => format!("{url}&cursor={c}"),
-                        None => url.clone(),
-                    };
-                    let r: Value = client
-                        .get(&page_url)
-                        .bearer_auth(&creator)
-                        .send()
-                        .await?
-                        .json()
-                        .await?;
-                    pages += 1;
-                    match r["next_cursor"].as_str() {
-                        Some(c) if pages < 10_000 => cursor = Some(c.to_owned()),
-                        _ => break,
-                    }
-                }
-                if let Some(c) = cursor {
-                    url = format!("{url}&cursor={c}");
-                }
-                note = format!("page {pages} of the demo history");
-            }
-            eprintln!("bench: {name}");
-            let (client2, t) = (client.clone(), creator.clone());
-            let s = load(c, duration, 200, move |_| client2.get(&url).bearer_auth(&t)).await?;
-            rows.push(Row {
-                name: format!(
-                    "{prefix}GET /reports ({})",
-                    if deep { "deep page" } else { "first page" }
-                ),
-                stats: Some(s),
-                note,
-            });
+            r.rss = seed::rss_mib(pid);
+            rows.push(r);
+        }
+
+        let (start_day, end_day) = report_range();
+        let reports_url = format!("{base}/reports?start={start_day}&end={end_day}&limit=100");
+        if wanted("reports-first") {
+            let mut r = ctx
+                .list(
+                    format!("{prefix}GET /reports (first page)"),
+                    "reports",
+                    reports_url.clone(),
+                    &creator,
+                    "demo history".into(),
+                )
+                .await?;
+            r.rss = seed::rss_mib(pid);
+            rows.push(r);
+        }
+        if wanted("reports-deep") {
+            let (last, pages) = ctx.last_page(&reports_url, &creator).await?;
+            let mut r = ctx
+                .list(
+                    format!("{prefix}GET /reports (last page by cursor)"),
+                    "reports",
+                    last,
+                    &creator,
+                    format!("page {pages} of the demo history"),
+                )
+                .await?;
+            r.rss = seed::rss_mib(pid);
+            rows.push(r);
+        }
+        if wanted("reports-1m") {
+            eprintln!("bench: seeding 10 days of facts for 100,000 links");
+            let t = Instant::now();
+            let n = seed::facts(&db, "creator2@example.com", 10).await?;
+            eprintln!("bench: {n} facts in {:.1} s", t.elapsed().as_secs_f64());
+            let mut r = ctx
+                .list(
+                    format!("{prefix}GET /reports (first page, 1M facts)"),
+                    "reports",
+                    reports_url.clone(),
+                    &creator2,
+                    format!("{n} fact rows"),
+                )
+                .await?;
+            r.rss = seed::rss_mib(pid);
+            rows.push(r);
+        }
+
+        if wanted("ingest") {
+            eprintln!("bench: ingestion");
+            let (ins, upd) = seed::ingest(&db, 100_000).await?;
+            rows.push(skipped(
+                format!("{prefix}ingestion, 100,000 facts in pages of 1,000"),
+                format!("{ins:.0} rows/s inserted, {upd:.0} rows/s updated (store batch upsert)"),
+            ));
         }
 
         if wanted("bulk") {
-            eprintln!("bench: bulk job of {} items", cli.bulk_items);
-            let items: Vec<Value> = (0..cli.bulk_items)
-                .map(|i| json!({"asin": "B0D45KS7QM", "marketplace": MARKETPLACES[i % 9], "link_name": format!("bulk {i}")}))
-                .collect();
-            let started = Instant::now();
-            let r = client
-                .post(format!("{base}/bulk_generate_attribution_links"))
-                .bearer_auth(&creator)
-                .json(&json!({"links": items}))
-                .send()
-                .await?;
-            if r.status() == reqwest::StatusCode::ACCEPTED {
-                let job: Value = r.json().await?;
-                let id = job["job_id"].as_str().unwrap_or_default().to_owned();
-                loop {
-                    let s: Value = client
-                        .get(format!("{base}/bulk_jobs/{id}"))
-                        .bearer_auth(&creator)
-                        .send()
-                        .await?
-                        .json()
-                        .await?;
-                    if s["status"] == "done" {
-                        let took = started.elapsed();
-                        let mut latency = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)?;
-                        latency.record(took.as_micros() as u64)?;
-                        let n = s["total"].as_u64().unwrap_or(0);
-                        rows.push(Row {
-                            name: format!("{prefix}bulk job ({n} items)"),
-                            note: format!(
-                                "{:.1} s, {:.0} links/s, {} failed; req/s = links/s",
-                                took.as_secs_f64(),
-                                n as f64 / took.as_secs_f64(),
-                                s["failed"]
-                            ),
-                            stats: Some(Stats {
-                                requests: n,
-                                errors: s["failed"].as_u64().unwrap_or(0),
-                                elapsed: took,
-                                latency,
-                            }),
-                        });
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-            } else {
-                rows.push(Row {
-                    name: format!("{prefix}bulk job"),
-                    stats: None,
-                    note: format!("not available ({})", r.status()),
-                });
+            rows.push(scenarios::bulk(&client, &base, &creator, prefix, cli.bulk_items).await?);
+        }
+        db.close().await;
+        if let Some(rss) = seed::rss_mib(pid) {
+            eprintln!("bench: {prefix}server RSS {rss:.0} MiB");
+            if let Some(last) = rows[first_rows..].last_mut() {
+                last.rss = Some(rss);
             }
         }
-
         drop(server);
     }
     if let Some(mut conn) = pg_admin {
@@ -574,11 +511,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .execute(&mut conn)
             .await?;
     }
-    rows[0].stats = Some(Stats {
-        latency: b.latency.clone(),
-        ..b
-    });
-    print_table(&rows, &b);
+    print_table(&rows, &ctx.baselines);
     drop(baseline);
     Ok(())
 }
@@ -594,7 +527,7 @@ fn report_range() -> (String, String) {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.mode {
-        Some(Mode::Baseline) => baseline_server().await,
+        Some(Mode::Baseline) => baseline::serve().await,
         Some(Mode::Soak { seconds }) => {
             soak::run(&quiver_binary(cli.quiver.as_deref())?, seconds).await
         }

@@ -185,6 +185,11 @@ pub async fn sqlite_to_postgres(
         }
     }
     let mut tx = dst.begin().await?;
+    // The counters (`link_counts`) are copied as they are, so the trigger that keeps them
+    // must not count the copied links a second time.
+    sqlx::query("ALTER TABLE links DISABLE TRIGGER links_count")
+        .execute(&mut *tx)
+        .await?;
     for (table, cols) in &tables {
         let pg = pg_columns(dst, table).await?;
         let mut types = Vec::with_capacity(cols.len());
@@ -247,6 +252,9 @@ pub async fn sqlite_to_postgres(
             }
         }
     }
+    sqlx::query("ALTER TABLE links ENABLE TRIGGER links_count")
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     sums(from).await
 }

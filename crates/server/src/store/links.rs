@@ -3,6 +3,7 @@
 use quiver_domain::Marketplace;
 
 use super::sql::{Arg, Sql};
+use super::writer::{Job, OwnedKey};
 use super::{Db, StoreError, StoreResult, like_contains, read_pool, write_pool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -25,13 +26,23 @@ pub struct LinkRow {
     pub archived_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, account_id, asin, marketplace, brand_id, link_name, url, ad_group_id, campaign_id, \
+pub(crate) const COLUMNS: &str = "id, account_id, asin, marketplace, brand_id, link_name, url, ad_group_id, campaign_id, \
      product_name, active, paused_at, created_at, archived_at";
 
 impl LinkRow {
     /// The INSERT of this link: single creation's and the bulk worker's.
     pub(crate) fn insert(&self) -> Sql {
-        let values: [Arg; 14] = [
+        let mut sql = Sql::new("INSERT INTO links (");
+        sql.push(COLUMNS)
+            .push(") VALUES (")
+            .list(self.values())
+            .push(")");
+        sql
+    }
+
+    /// The values of `COLUMNS`, in order.
+    pub(crate) fn values(&self) -> [Arg; 14] {
+        [
             self.id.as_str().into(),
             self.account_id.as_str().into(),
             self.asin.as_str().into(),
@@ -46,10 +57,7 @@ impl LinkRow {
             self.paused_at.into(),
             self.created_at.into(),
             self.archived_at.into(),
-        ];
-        let mut sql = Sql::new("INSERT INTO links (");
-        sql.push(COLUMNS).push(") VALUES (").list(values).push(")");
-        sql
+        ]
     }
 
     /// The link `id`, only if it belongs to `account_id`.
@@ -99,6 +107,15 @@ pub struct IdempotencyRecord<'a> {
     pub response_body: &'a str,
 }
 
+/// Stores an idempotency key unless a live one (younger than 24 h) holds it: binds
+/// account, key, request hash, link id, now, now − TTL, response body.
+pub(crate) const KEY_SQL: &str = "INSERT INTO idempotency_keys (account_id, idem_key, request_hash, link_id, response_body, created_at) \
+     VALUES ($1, $2, $3, $4, $7, $5) \
+     ON CONFLICT (account_id, idem_key) DO UPDATE SET request_hash = excluded.request_hash, \
+     link_id = excluded.link_id, response_body = excluded.response_body, created_at = excluded.created_at \
+     WHERE idempotency_keys.created_at < $6";
+
+#[derive(Debug)]
 pub enum InsertOutcome {
     Created,
     /// Another request with the same idempotency key committed first.
@@ -107,36 +124,65 @@ pub enum InsertOutcome {
 
 impl Db {
     /// Inserts a link and, when given, the idempotency key that produced it, in one
-    /// transaction: either both exist afterwards or neither does.
+    /// transaction: either both exist afterwards or neither does. Answers once they are
+    /// committed. On SQLite the transaction is shared with the creations queued at the
+    /// same time (group commit, `store::writer`), each in its own savepoint.
     pub async fn insert_link(
         &self,
         link: &LinkRow,
         idempotency: Option<IdempotencyRecord<'_>>,
         now: i64,
     ) -> StoreResult<InsertOutcome> {
+        let pool = match self {
+            Db::Sqlite { writer, .. } => {
+                return writer
+                    .submit(|reply| Job {
+                        link: link.clone(),
+                        key: idempotency.map(|r| OwnedKey {
+                            key: r.key.to_owned(),
+                            request_hash: r.request_hash.to_owned(),
+                            response_body: r.response_body.to_owned(),
+                        }),
+                        now,
+                        reply,
+                    })
+                    .await;
+            }
+            Db::Postgres(pool) => pool,
+        };
         let insert = link.insert();
-        const KEY_SQL: &str = "INSERT INTO idempotency_keys (account_id, idem_key, request_hash, link_id, response_body, created_at) \
-             VALUES ($1, $2, $3, $4, $7, $5) \
-             ON CONFLICT (account_id, idem_key) DO UPDATE SET request_hash = excluded.request_hash, \
-             link_id = excluded.link_id, response_body = excluded.response_body, created_at = excluded.created_at \
-             WHERE idempotency_keys.created_at < $6";
-        let result: Result<InsertOutcome, sqlx::Error> = write_pool!(self, pool => async {
+        let Some(record) = idempotency else {
+            // One statement is its own transaction: one round trip instead of three.
+            insert
+                .query()
+                .execute(pool)
+                .await
+                .map_err(StoreError::from_write)?;
+            return Ok(InsertOutcome::Created);
+        };
+        let result: Result<InsertOutcome, sqlx::Error> = async {
             let mut tx = pool.begin().await?;
             insert.query().execute(&mut *tx).await?;
-            if let Some(record) = idempotency {
-                // An expired key (older than 24 h) is overwritten; a live one wins the race.
-                let n = sqlx::query(KEY_SQL)
-                    .bind(&link.account_id).bind(record.key).bind(record.request_hash).bind(&link.id).bind(now)
-                    .bind(now - IDEMPOTENCY_TTL_MS).bind(record.response_body)
-                    .execute(&mut *tx).await?.rows_affected();
-                if n == 0 {
-                    tx.rollback().await?;
-                    return Ok(InsertOutcome::KeyTaken);
-                }
+            // An expired key (older than 24 h) is overwritten; a live one wins the race.
+            let n = sqlx::query(KEY_SQL)
+                .bind(&link.account_id)
+                .bind(record.key)
+                .bind(record.request_hash)
+                .bind(&link.id)
+                .bind(now)
+                .bind(now - IDEMPOTENCY_TTL_MS)
+                .bind(record.response_body)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                tx.rollback().await?;
+                return Ok(InsertOutcome::KeyTaken);
             }
             tx.commit().await?;
             Ok(InsertOutcome::Created)
-        }.await);
+        }
+        .await;
         result.map_err(StoreError::from_write)
     }
 
@@ -192,10 +238,33 @@ impl Db {
                 None => {}
             }
         };
-        let mut count = Sql::new("SELECT COUNT(*) FROM links");
-        push_where(&mut count);
+        let unfiltered = filter.marketplace.is_none()
+            && filter.asin.is_none()
+            && filter.active.is_none()
+            && filter.name_contains.is_none();
+        let count = if unfiltered {
+            // Kept exact by triggers (migration 0015): no count of the account's links.
+            let counted = match filter.archived {
+                None => "links",
+                Some(false) => "links - archived",
+                Some(true) => "archived",
+            };
+            let mut count = Sql::new("SELECT CAST(COALESCE(SUM(");
+            count
+                .push(counted)
+                .push("), 0) AS BIGINT) FROM link_counts WHERE account_id = ")
+                .arg(account_id);
+            count
+        } else {
+            let mut count = Sql::new("SELECT COUNT(*) FROM links");
+            push_where(&mut count);
+            count
+        };
+        // The page's ids come from the index alone (it covers them), skipped rows
+        // included; only the rows shown are read from the table.
         let mut page = Sql::new("SELECT ");
-        page.push(COLUMNS).push(" FROM links");
+        page.push(COLUMNS)
+            .push(" FROM links WHERE id IN (SELECT id FROM links");
         push_where(&mut page);
         if let Some(after) = after {
             page.push(" AND id < ").arg(after);
@@ -203,7 +272,8 @@ impl Db {
         page.push(" ORDER BY id DESC LIMIT ")
             .arg(limit)
             .push(" OFFSET ")
-            .arg(offset);
+            .arg(offset)
+            .push(") ORDER BY id DESC");
         self.count_and_rows(&count, &page).await
     }
 
@@ -233,10 +303,10 @@ impl Db {
     }
 
     pub async fn count_links(&self, account_id: &str) -> StoreResult<i64> {
-        Ok(
-            read_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM links WHERE account_id = $1")
-            .bind(account_id).fetch_one(pool).await)?,
-        )
+        const SQL: &str =
+            "SELECT CAST(COALESCE(SUM(links), 0) AS BIGINT) FROM link_counts WHERE account_id = $1";
+        Ok(read_pool!(self, pool => sqlx::query_scalar(SQL)
+            .bind(account_id).fetch_one(pool).await)?)
     }
 
     pub async fn prune_idempotency_keys(&self, now: i64) -> StoreResult<u64> {

@@ -33,6 +33,7 @@ pub mod summary;
 pub mod tags;
 mod text_enum;
 pub mod tokens;
+pub mod writer;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -92,7 +93,12 @@ pub enum Engine {
 /// and more predictable than letting them collide on `SQLITE_BUSY`.
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+        /// Group commit of link creation (`writer`), on the `write` pool.
+        writer: std::sync::Arc<writer::Writer>,
+    },
     Postgres(PgPool),
 }
 
@@ -139,7 +145,12 @@ impl Db {
                 .max_connections(8)
                 .connect_with(options)
                 .await?;
-            Db::Sqlite { read, write }
+            let writer = std::sync::Arc::new(writer::Writer::start(write.clone()));
+            Db::Sqlite {
+                read,
+                write,
+                writer,
+            }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -198,7 +209,12 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { read, write } => {
+            Db::Sqlite {
+                read,
+                write,
+                writer,
+            } => {
+                writer.stop().await;
                 read.close().await;
                 write.close().await;
             }

@@ -33,3 +33,4 @@ mod summary;
 mod support;
 mod token_account_type;
 mod web;
+mod writes;

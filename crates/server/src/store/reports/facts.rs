@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use quiver_domain::Marketplace;
 
+use crate::store::sql::{Arg, Sql};
 use crate::store::{Db, StoreResult, write_pool};
 
 /// What one Amazon report row says about one fact.
@@ -25,16 +26,10 @@ pub enum FactValues {
 
 /// A fact's figures, in column order: clicks, dpv, atc, purchases, units, sales, brb,
 /// commission.
-type MetricsRow = (i64, i64, i64, i64, i64, i64, i64, i64);
-
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Metrics([i64; 8]);
 
 impl Metrics {
-    fn from_tuple(t: MetricsRow) -> Self {
-        Self([t.0, t.1, t.2, t.3, t.4, t.5, t.6, t.7])
-    }
-
     fn minus(self, o: Self) -> Self {
         let mut r = self.0;
         for (a, b) in r.iter_mut().zip(o.0) {
@@ -101,121 +96,288 @@ pub struct ApplyOutcome {
     pub unchanged: u64,
 }
 
+/// A fact's key: account, day, link, ASIN.
+type FactKey = (String, i32, String, String);
+/// A seller row's key: seller, day, ASIN, marketplace, account.
+type GroupKey = (String, i32, String, Marketplace, String);
+type CurrentRow = (
+    String,
+    i32,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+);
+
+/// Rows per multi-row statement: far below either engine's limit of bound parameters
+/// (SQLite 32,766; PostgreSQL 65,535) at 16 values a row.
+const CHUNK: usize = 500;
+
+/// `(a, b, ...) IN (VALUES (...), ...)` over `keys`: one statement reads many rows.
+fn push_keys_in<const N: usize>(sql: &mut Sql, cols: &str, keys: impl Iterator<Item = [Arg; N]>) {
+    sql.push("(").push(cols).push(") IN (VALUES ");
+    for (n, k) in keys.enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        sql.push("(").list(k).push(")");
+    }
+    sql.push(")");
+}
+
+/// A multi-row `INSERT INTO head VALUES (...), ... tail`.
+fn multi_insert<const N: usize>(
+    head: &str,
+    rows: impl Iterator<Item = [Arg; N]>,
+    tail: &str,
+) -> Sql {
+    let mut sql = Sql::new(head);
+    sql.push(" VALUES ");
+    for (n, r) in rows.enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        sql.push("(").list(r).push(")");
+    }
+    sql.push(" ").push(tail);
+    sql
+}
+
+fn fact_key(f: &FactWrite) -> FactKey {
+    (
+        f.account_id.clone(),
+        f.day,
+        f.link_id.clone(),
+        f.asin.clone(),
+    )
+}
+
 impl Db {
     /// Upserts a batch of facts in one transaction, and keeps the seller report's
     /// pre-aggregated rows and the row-count rollups exact by adding each fact's change.
     /// A row whose values are unchanged is not written; an all-zero row that does not
     /// exist yet is not created (a halo product nobody bought), but an existing row is
     /// always brought to the new values, zero included.
+    ///
+    /// The batch costs a handful of statements, not a few per fact: the stored rows are
+    /// read with one multi-key SELECT per 500 facts, the facts are applied in memory in
+    /// their order (a key twice in a batch sees its first write), and each table gets
+    /// multi-row upserts of the final values.
     pub async fn apply_facts(&self, facts: &[FactWrite], now: i64) -> StoreResult<ApplyOutcome> {
-        const CURRENT: &str = "SELECT clicks, dpv, atc, purchases, units, sales, brb, commission FROM report_facts \
-             WHERE account_id = $1 AND day = $2 AND link_id = $3 AND asin = $4";
-        const UPDATE: &str = "UPDATE report_facts SET clicks = $5, dpv = $6, atc = $7, purchases = $8, units = $9, \
-             sales = $10, brb = $11, commission = $12, updated_at = $13 \
-             WHERE account_id = $1 AND day = $2 AND link_id = $3 AND asin = $4";
-        const INSERT: &str = "INSERT INTO report_facts (account_id, day, link_id, asin, marketplace, brand_id, seller_id, \
-             clicks, dpv, atc, purchases, units, sales, brb, commission, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
-             ON CONFLICT (account_id, day, link_id, asin) DO NOTHING";
-        const GROUP_EXISTS: &str = "SELECT COUNT(*) FROM seller_report_facts WHERE seller_id = $1 AND day = $2 \
-             AND asin = $3 AND marketplace = $4 AND account_id = $5";
-        const ADD_GROUP: &str = "INSERT INTO seller_report_facts (seller_id, day, asin, marketplace, account_id, brand_id, \
-             clicks, dpv, atc, purchases, units, sales, brb, commission, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-             ON CONFLICT (seller_id, day, asin, marketplace, account_id) DO UPDATE SET \
+        const UPSERT_FACT: &str = "ON CONFLICT (account_id, day, link_id, asin) DO UPDATE SET \
+             clicks = excluded.clicks, dpv = excluded.dpv, atc = excluded.atc, purchases = excluded.purchases, \
+             units = excluded.units, sales = excluded.sales, brb = excluded.brb, commission = excluded.commission, \
+             updated_at = excluded.updated_at";
+        const ADD_GROUP: &str = "ON CONFLICT (seller_id, day, asin, marketplace, account_id) DO UPDATE SET \
              clicks = seller_report_facts.clicks + excluded.clicks, dpv = seller_report_facts.dpv + excluded.dpv, \
              atc = seller_report_facts.atc + excluded.atc, purchases = seller_report_facts.purchases + excluded.purchases, \
              units = seller_report_facts.units + excluded.units, sales = seller_report_facts.sales + excluded.sales, \
              brb = seller_report_facts.brb + excluded.brb, commission = seller_report_facts.commission + excluded.commission, \
              updated_at = excluded.updated_at";
-        const BUMP_ACCOUNT: &str = "INSERT INTO report_day_counts (account_id, day, marketplace, row_count) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (account_id, day, marketplace) DO UPDATE SET row_count = report_day_counts.row_count + excluded.row_count";
-        const BUMP_SELLER: &str = "INSERT INTO seller_day_counts (seller_id, day, marketplace, row_count) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (seller_id, day, marketplace) DO UPDATE SET row_count = seller_day_counts.row_count + excluded.row_count";
 
-        type GroupKey = (String, i32, String, Marketplace, String);
+        // The stored values of every key the batch touches.
+        let mut keys: Vec<FactKey> = facts.iter().map(fact_key).collect();
+        keys.sort();
+        keys.dedup();
+        let reads: Vec<Sql> = keys
+            .chunks(CHUNK)
+            .map(|chunk| {
+                let mut sql = Sql::new(
+                    "SELECT account_id, day, link_id, asin, clicks, dpv, atc, purchases, units, sales, brb, commission \
+                     FROM report_facts WHERE ",
+                );
+                push_keys_in(&mut sql, "account_id, day, link_id, asin", chunk.iter().map(|(a, d, l, s)| {
+                    [a.into(), (*d).into(), l.into(), s.into()]
+                }));
+                sql
+            })
+            .collect();
+
         let result: Result<ApplyOutcome, sqlx::Error> = write_pool!(self, pool => async {
-            let mut out = ApplyOutcome::default();
-            let mut account_bumps: HashMap<(String, i32, Marketplace), i64> = HashMap::new();
-            let mut seller_bumps: HashMap<(String, i32, Marketplace), i64> = HashMap::new();
-            // Seller rows change by the sum of their facts' changes (brand id kept aside).
-            let mut deltas: Vec<(GroupKey, String, Metrics)> = Vec::new();
-            let mut delta_at: HashMap<GroupKey, usize> = HashMap::new();
             let mut tx = pool.begin().await?;
-            for f in facts {
-                let old: Option<MetricsRow> = sqlx::query_as(CURRENT)
-                    .bind(&f.account_id).bind(f.day).bind(&f.link_id).bind(&f.asin)
-                    .fetch_optional(&mut *tx).await?;
-                let old = old.map(Metrics::from_tuple);
-                let new = f.values.apply_to(old.unwrap_or_default());
-                let delta = match old {
-                    Some(old) if old == new => {
-                        out.unchanged += 1;
-                        continue;
-                    }
-                    Some(old) => {
-                        let m = new.0;
-                        sqlx::query(UPDATE)
-                            .bind(&f.account_id).bind(f.day).bind(&f.link_id).bind(&f.asin)
-                            .bind(m[0]).bind(m[1]).bind(m[2]).bind(m[3]).bind(m[4]).bind(m[5]).bind(m[6]).bind(m[7])
-                            .bind(now)
-                            .execute(&mut *tx).await?;
-                        out.updated += 1;
-                        new.minus(old)
-                    }
-                    None if new == Metrics::default() => {
-                        out.unchanged += 1;
-                        continue;
-                    }
-                    None => {
-                        let m = new.0;
-                        let inserted = sqlx::query(INSERT)
-                            .bind(&f.account_id).bind(f.day).bind(&f.link_id).bind(&f.asin).bind(f.marketplace.as_str())
-                            .bind(&f.brand_id).bind(&f.seller_id)
-                            .bind(m[0]).bind(m[1]).bind(m[2]).bind(m[3]).bind(m[4]).bind(m[5]).bind(m[6]).bind(m[7])
-                            .bind(now)
-                            .execute(&mut *tx).await?.rows_affected();
-                        if inserted == 0 {
-                            out.unchanged += 1;
-                            continue;
-                        }
-                        out.inserted += 1;
-                        *account_bumps.entry((f.account_id.clone(), f.day, f.marketplace)).or_default() += 1;
-                        new
-                    }
-                };
-                let key: GroupKey = (f.seller_id.clone(), f.day, f.asin.clone(), f.marketplace, f.account_id.clone());
-                match delta_at.get(&key) {
-                    Some(&i) => deltas[i].2 = deltas[i].2.plus(delta),
-                    None => {
-                        delta_at.insert(key.clone(), deltas.len());
-                        deltas.push((key, f.brand_id.clone(), delta));
+            let mut state: HashMap<FactKey, Metrics> = HashMap::with_capacity(keys.len());
+            for read in &reads {
+                let rows: Vec<CurrentRow> = read.query_as().fetch_all(&mut *tx).await?;
+                for r in rows {
+                    let m = Metrics([r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11]);
+                    state.insert((r.0, r.1, r.2, r.3), m);
+                }
+            }
+            let plan = plan(facts, &mut state);
+
+            // The final value of every fact written, once each.
+            let written: Vec<(&FactWrite, Metrics)> = plan
+                .written
+                .iter()
+                .map(|&i| (&facts[i], state[&fact_key(&facts[i])]))
+                .collect();
+            for chunk in written.chunks(CHUNK) {
+                multi_insert(
+                    "INSERT INTO report_facts (account_id, day, link_id, asin, marketplace, brand_id, seller_id, \
+                     clicks, dpv, atc, purchases, units, sales, brb, commission, updated_at)",
+                    chunk.iter().map(|(f, m)| {
+                        let v = m.0;
+                        let row: [Arg; 16] = [
+                            (&f.account_id).into(), f.day.into(), (&f.link_id).into(), (&f.asin).into(),
+                            f.marketplace.into(), (&f.brand_id).into(), (&f.seller_id).into(),
+                            v[0].into(), v[1].into(), v[2].into(), v[3].into(), v[4].into(), v[5].into(),
+                            v[6].into(), v[7].into(), now.into(),
+                        ];
+                        row
+                    }),
+                    UPSERT_FACT,
+                )
+                .query()
+                .execute(&mut *tx)
+                .await?;
+            }
+
+            // Seller rows: which exist already (a new one adds to the seller's day count).
+            let mut existing: std::collections::HashSet<GroupKey> = std::collections::HashSet::new();
+            for chunk in plan.deltas.chunks(CHUNK) {
+                let mut sql = Sql::new(
+                    "SELECT seller_id, day, asin, marketplace, account_id FROM seller_report_facts WHERE ",
+                );
+                push_keys_in(
+                    &mut sql,
+                    "seller_id, day, asin, marketplace, account_id",
+                    chunk.iter().map(|((s, d, a, m, acc), _, _)| [s.into(), (*d).into(), a.into(), (*m).into(), acc.into()]),
+                );
+                let rows: Vec<(String, i32, String, String, String)> = sql.query_as().fetch_all(&mut *tx).await?;
+                for (s, d, a, m, acc) in rows {
+                    if let Ok(m) = Marketplace::try_from(m) {
+                        existing.insert((s, d, a, m, acc));
                     }
                 }
             }
-            for ((seller, day, asin, m, account), brand, d) in &deltas {
-                let exists: i64 = sqlx::query_scalar(GROUP_EXISTS)
-                    .bind(seller).bind(*day).bind(asin).bind(m.as_str()).bind(account)
-                    .fetch_one(&mut *tx).await?;
-                if exists == 0 {
-                    *seller_bumps.entry((seller.clone(), *day, *m)).or_default() += 1;
+            let mut seller_bumps: HashMap<(String, i32, Marketplace), i64> = HashMap::new();
+            for (key, _, _) in &plan.deltas {
+                if !existing.contains(key) {
+                    *seller_bumps.entry((key.0.clone(), key.1, key.3)).or_default() += 1;
                 }
-                let v = d.0;
-                sqlx::query(ADD_GROUP)
-                    .bind(seller).bind(*day).bind(asin).bind(m.as_str()).bind(account).bind(brand)
-                    .bind(v[0]).bind(v[1]).bind(v[2]).bind(v[3]).bind(v[4]).bind(v[5]).bind(v[6]).bind(v[7])
-                    .bind(now)
-                    .execute(&mut *tx).await?;
             }
-            for ((account, day, m), n) in &account_bumps {
-                sqlx::query(BUMP_ACCOUNT).bind(account).bind(*day).bind(m.as_str()).bind(*n).execute(&mut *tx).await?;
+            for chunk in plan.deltas.chunks(CHUNK) {
+                multi_insert(
+                    "INSERT INTO seller_report_facts (seller_id, day, asin, marketplace, account_id, brand_id, \
+                     clicks, dpv, atc, purchases, units, sales, brb, commission, updated_at)",
+                    chunk.iter().map(|((s, d, a, m, acc), brand, delta)| {
+                        let v = delta.0;
+                        let row: [Arg; 15] = [
+                            s.into(), (*d).into(), a.into(), (*m).into(), acc.into(), brand.into(),
+                            v[0].into(), v[1].into(), v[2].into(), v[3].into(), v[4].into(), v[5].into(),
+                            v[6].into(), v[7].into(), now.into(),
+                        ];
+                        row
+                    }),
+                    ADD_GROUP,
+                )
+                .query()
+                .execute(&mut *tx)
+                .await?;
             }
-            for ((seller, day, m), n) in &seller_bumps {
-                sqlx::query(BUMP_SELLER).bind(seller).bind(*day).bind(m.as_str()).bind(*n).execute(&mut *tx).await?;
+
+            for (table, key_col, bumps) in [
+                ("report_day_counts", "account_id", &plan.account_bumps),
+                ("seller_day_counts", "seller_id", &seller_bumps),
+            ] {
+                let bumps: Vec<_> = bumps.iter().collect();
+                for chunk in bumps.chunks(CHUNK) {
+                    let mut head = Sql::new("INSERT INTO ");
+                    head.push(table).push(" (").push(key_col).push(", day, marketplace, row_count)");
+                    let mut tail = Sql::new("ON CONFLICT (");
+                    tail.push(key_col).push(", day, marketplace) DO UPDATE SET row_count = ")
+                        .push(table).push(".row_count + excluded.row_count");
+                    multi_insert(
+                        head.text(),
+                        chunk.iter().map(|((k, d, m), n)| {
+                            let row: [Arg; 4] = [k.into(), (*d).into(), (*m).into(), (**n).into()];
+                            row
+                        }),
+                        tail.text(),
+                    )
+                    .query()
+                    .execute(&mut *tx)
+                    .await?;
+                }
             }
             tx.commit().await?;
-            Ok(out)
+            Ok(plan.out)
         }.await);
         Ok(result?)
+    }
+}
+
+/// What a batch does, worked out in memory from the stored values in `state` (which it
+/// brings to the batch's final values).
+struct Plan {
+    out: ApplyOutcome,
+    /// Indices of the facts whose row is written, one per key (its last fact).
+    written: Vec<usize>,
+    /// Each seller row's change (and its brand), in first-seen order.
+    deltas: Vec<(GroupKey, String, Metrics)>,
+    account_bumps: HashMap<(String, i32, Marketplace), i64>,
+}
+
+fn plan(facts: &[FactWrite], state: &mut HashMap<FactKey, Metrics>) -> Plan {
+    let mut out = ApplyOutcome::default();
+    let mut account_bumps: HashMap<(String, i32, Marketplace), i64> = HashMap::new();
+    let mut deltas: Vec<(GroupKey, String, Metrics)> = Vec::new();
+    let mut delta_at: HashMap<GroupKey, usize> = HashMap::new();
+    let mut written_at: HashMap<FactKey, usize> = HashMap::new();
+    for (i, f) in facts.iter().enumerate() {
+        let key = fact_key(f);
+        let old = state.get(&key).copied();
+        let new = f.values.apply_to(old.unwrap_or_default());
+        let delta = match old {
+            Some(old) if old == new => {
+                out.unchanged += 1;
+                continue;
+            }
+            Some(old) => {
+                out.updated += 1;
+                new.minus(old)
+            }
+            None if new == Metrics::default() => {
+                out.unchanged += 1;
+                continue;
+            }
+            None => {
+                out.inserted += 1;
+                *account_bumps
+                    .entry((f.account_id.clone(), f.day, f.marketplace))
+                    .or_default() += 1;
+                new
+            }
+        };
+        state.insert(key.clone(), new);
+        written_at.insert(key, i);
+        let group: GroupKey = (
+            f.seller_id.clone(),
+            f.day,
+            f.asin.clone(),
+            f.marketplace,
+            f.account_id.clone(),
+        );
+        match delta_at.get(&group) {
+            Some(&at) => deltas[at].2 = deltas[at].2.plus(delta),
+            None => {
+                delta_at.insert(group.clone(), deltas.len());
+                deltas.push((group, f.brand_id.clone(), delta));
+            }
+        }
+    }
+    let mut written: Vec<usize> = written_at.into_values().collect();
+    written.sort_unstable();
+    Plan {
+        out,
+        written,
+        deltas,
+        account_bumps,
     }
 }
