@@ -366,6 +366,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
         // Links of creator2: first 1,000, then 100,000 (seeded with SQL).
         let links_url = format!("{base}/get_all_links?marketplace=all&limit=100");
+        let count_url = format!("{base}/get_all_links?marketplace=all&limit=1");
         for (size, tag) in [(1_000_i64, "a"), (100_000, "b")] {
             let (first, deep) = (
                 format!("links-{}k-first", size / 1000),
@@ -376,7 +377,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if !needed {
                 continue;
             }
-            let have = ctx.get(&format!("{links_url}&limit=1"), &creator2).await?["total_count"]
+            let have = ctx.get(&count_url, &creator2).await?["total_count"]
                 .as_i64()
                 .unwrap_or(0);
             if have < size {

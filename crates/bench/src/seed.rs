@@ -35,14 +35,14 @@ fn pad(db: &Db, e: &str) -> String {
     }
 }
 
-/// Adds `n` links to the account of `email`, copies of one of its links with their own
+/// Adds `n` links to the account of `email`, copies of the oldest link with their own
 /// ids and ad groups; `tag` keeps the ids of separate calls apart.
 pub async fn links(db: &Db, email: &str, n: i64, tag: &str) -> anyhow::Result<()> {
     let sql = format!(
         "{} INSERT INTO links (id, account_id, asin, marketplace, brand_id, link_name, url, ad_group_id, campaign_id, product_name, active, paused_at, created_at) \
-         SELECT '00000000-{tag}-' || {p}, l.account_id, l.asin, l.marketplace, l.brand_id, 'seeded ' || n.i, l.url, \
+         SELECT '00000000-{tag}-' || {p}, (SELECT id FROM accounts WHERE email = $1), l.asin, l.marketplace, l.brand_id, 'seeded ' || n.i, l.url, \
          'seed-{tag}-' || {p}, l.campaign_id, l.product_name, l.active, NULL, l.created_at \
-         FROM n, (SELECT * FROM links WHERE account_id = (SELECT id FROM accounts WHERE email = $1) LIMIT 1) l",
+         FROM n, (SELECT * FROM links ORDER BY id LIMIT 1) l",
         series(db),
         p = pad(db, "n.i"),
     );

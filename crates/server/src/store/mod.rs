@@ -124,6 +124,28 @@ macro_rules! write_pool {
 
 pub(crate) use {read_pool, write_pool};
 
+/// A transaction that writes after it reads: on SQLite it takes the write lock at BEGIN
+/// (`IMMEDIATE`), since upgrading a read transaction fails at once with
+/// `SQLITE_BUSY_SNAPSHOT` when another process wrote in between.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
 impl Db {
     /// Connects to `url` (`sqlite://PATH` or `postgres://...`) and runs pending migrations.
     pub async fn connect(url: &str) -> StoreResult<Self> {

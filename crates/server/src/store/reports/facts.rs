@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use quiver_domain::Marketplace;
 
 use crate::store::sql::{Arg, Sql};
-use crate::store::{Db, StoreResult, write_pool};
+use crate::store::{BeginWrite, Db, StoreResult, write_pool};
 
 /// What one Amazon report row says about one fact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,16 +119,35 @@ type CurrentRow = (
 /// (SQLite 32,766; PostgreSQL 65,535) at 16 values a row.
 const CHUNK: usize = 500;
 
-/// `(a, b, ...) IN (VALUES (...), ...)` over `keys`: one statement reads many rows.
-fn push_keys_in<const N: usize>(sql: &mut Sql, cols: &str, keys: impl Iterator<Item = [Arg; N]>) {
-    sql.push("(").push(cols).push(") IN (VALUES ");
+/// `WITH k(cols) AS (VALUES (...), ...) SELECT select FROM k JOIN table ON ...`: one
+/// statement reads the rows of many keys, each by an index seek (a row-value `IN` over
+/// `VALUES` makes SQLite scan the table instead).
+fn select_keys<const N: usize>(
+    select: &str,
+    table: &str,
+    cols: [&str; N],
+    keys: impl Iterator<Item = [Arg; N]>,
+) -> Sql {
+    let mut sql = Sql::new("WITH k(");
+    sql.push(&cols.join(", ")).push(") AS (VALUES ");
     for (n, k) in keys.enumerate() {
         if n > 0 {
             sql.push(", ");
         }
         sql.push("(").list(k).push(")");
     }
-    sql.push(")");
+    sql.push(") SELECT ")
+        .push(select)
+        .push(" FROM k JOIN ")
+        .push(table)
+        .push(" t ON ");
+    for (n, c) in cols.iter().enumerate() {
+        if n > 0 {
+            sql.push(" AND ");
+        }
+        sql.push("t.").push(c).push(" = k.").push(c);
+    }
+    sql
 }
 
 /// A multi-row `INSERT INTO head VALUES (...), ... tail`.
@@ -188,19 +207,17 @@ impl Db {
         let reads: Vec<Sql> = keys
             .chunks(CHUNK)
             .map(|chunk| {
-                let mut sql = Sql::new(
-                    "SELECT account_id, day, link_id, asin, clicks, dpv, atc, purchases, units, sales, brb, commission \
-                     FROM report_facts WHERE ",
-                );
-                push_keys_in(&mut sql, "account_id, day, link_id, asin", chunk.iter().map(|(a, d, l, s)| {
-                    [a.into(), (*d).into(), l.into(), s.into()]
-                }));
-                sql
+                select_keys(
+                    "t.account_id, t.day, t.link_id, t.asin, t.clicks, t.dpv, t.atc, t.purchases, t.units, t.sales, t.brb, t.commission",
+                    "report_facts",
+                    ["account_id", "day", "link_id", "asin"],
+                    chunk.iter().map(|(a, d, l, s)| [a.into(), (*d).into(), l.into(), s.into()]),
+                )
             })
             .collect();
 
         let result: Result<ApplyOutcome, sqlx::Error> = write_pool!(self, pool => async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut state: HashMap<FactKey, Metrics> = HashMap::with_capacity(keys.len());
             for read in &reads {
                 let rows: Vec<CurrentRow> = read.query_as().fetch_all(&mut *tx).await?;
@@ -241,12 +258,10 @@ impl Db {
             // Seller rows: which exist already (a new one adds to the seller's day count).
             let mut existing: std::collections::HashSet<GroupKey> = std::collections::HashSet::new();
             for chunk in plan.deltas.chunks(CHUNK) {
-                let mut sql = Sql::new(
-                    "SELECT seller_id, day, asin, marketplace, account_id FROM seller_report_facts WHERE ",
-                );
-                push_keys_in(
-                    &mut sql,
-                    "seller_id, day, asin, marketplace, account_id",
+                let sql = select_keys(
+                    "t.seller_id, t.day, t.asin, t.marketplace, t.account_id",
+                    "seller_report_facts",
+                    ["seller_id", "day", "asin", "marketplace", "account_id"],
                     chunk.iter().map(|((s, d, a, m, acc), _, _)| [s.into(), (*d).into(), a.into(), (*m).into(), acc.into()]),
                 );
                 let rows: Vec<(String, i32, String, String, String)> = sql.query_as().fetch_all(&mut *tx).await?;
