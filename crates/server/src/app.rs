@@ -42,6 +42,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(http::legacy_reports::router())
         .merge(http::summary::router())
         .merge(http::bulk::router())
+        .merge(http::signup::router())
+        .merge(http::account::router())
 }
 
 pub fn router(state: AppState) -> Router {

@@ -23,6 +23,21 @@ pub struct Principal {
     pub email: String,
     pub kind: AccountKind,
     pub token_hash: String,
+    /// False for a self-service account until its address is verified.
+    pub email_verified: bool,
+    /// What the credential may do.
+    pub scope: Scope,
+    /// The API key the request came with, if it did.
+    pub api_key_id: Option<String>,
+}
+
+/// What a credential may do: a login may do anything its account may; an API key is
+/// read-only or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Session,
+    Read,
+    Write,
 }
 
 /// A random 256-bit token, URL-safe.

@@ -87,6 +87,20 @@ pub struct ServeConfig {
     #[arg(long, env = "QUIVER_SMTP_URL")]
     pub smtp_url: Option<String>,
 
+    /// Base of every link Quiver puts in an e-mail, e.g. https://quiver.example.com.
+    /// Default: http:// and the listen address.
+    #[arg(long, env = "QUIVER_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Who may sign up: `open` (anyone), `invite` (only by accepting a brand's
+    /// invitation) or `closed`. Default: `open` with the demo, `invite` otherwise.
+    #[arg(long, env = "QUIVER_SIGNUP")]
+    pub signup: Option<String>,
+
+    /// Whether seller accounts may sign up too: 1 or 0.
+    #[arg(long, env = "QUIVER_SIGNUP_SELLERS", default_value = "0")]
+    pub signup_sellers: String,
+
     #[command(flatten)]
     pub bulk: crate::jobs::BulkConfig,
 

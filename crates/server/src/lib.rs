@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod amazon;
+pub mod api_keys;
 pub mod app;
 pub mod auth;
 pub mod cli;
@@ -14,8 +15,10 @@ pub mod error;
 pub mod http;
 pub mod ingest;
 pub mod jobs;
+pub mod joining;
 pub mod linking;
 pub mod login;
+pub mod mail;
 pub mod metrics;
 pub mod quotas;
 pub mod ratelimit;

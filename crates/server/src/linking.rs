@@ -47,6 +47,9 @@ pub async fn create_link(
     idempotency_key: Option<&str>,
     render: impl Fn(&LinkRow) -> String,
 ) -> Result<Created, ApiError> {
+    if !who.email_verified {
+        return Err(ApiError::EmailNotVerified);
+    }
     let fingerprint = req.fingerprint();
     if let Some(key) = idempotency_key
         && let Some(replay) = replay(state, who, key, &fingerprint).await?

@@ -27,6 +27,8 @@ pub struct Inner {
     pub settings: Settings,
     pub login_throttle: login::Throttle,
     pub limiter: Option<Limiter>,
+    /// Sign-up, e-mailed links and API-key use.
+    pub joining: crate::joining::Joining,
 }
 
 /// Settings handlers read, resolved from the configuration at start.
@@ -57,6 +59,7 @@ impl AppState {
         tags: Arc<dyn TagSource>,
         amazon: Option<Arc<Amazon>>,
         settings: Settings,
+        joining: crate::joining::Joining,
     ) -> Self {
         Self(Arc::new(Inner {
             db,
@@ -66,6 +69,7 @@ impl AppState {
             limiter: Limiter::per_minute(settings.rate_limit),
             settings,
             login_throttle: login::Throttle::default(),
+            joining,
         }))
     }
 }

@@ -23,6 +23,8 @@ pub struct Running {
     pub seeded: bool,
     /// The bulk-job worker (and mailer) of this process.
     pub workers: Option<crate::jobs::Workers>,
+    /// Writes API keys' last use in batches.
+    key_use: Option<crate::api_keys::Flusher>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -40,6 +42,9 @@ impl Running {
         (&mut self.task).await??;
         if let Some(workers) = self.workers.take() {
             workers.stop().await;
+        }
+        if let Some(flusher) = self.key_use.take() {
+            flusher.stop().await;
         }
         persist_tags(&self.amazon.tags, &self.state.db).await;
         self.state.db.close().await;
@@ -62,6 +67,24 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
     if let Some(sim) = &amazon.sim {
         info!(url = %sim.base_url(), "Amazon Attribution simulator running in-process");
     }
+    let join_settings =
+        crate::joining::JoinSettings::from_config(cfg, demo_enabled).map_err(anyhow::Error::msg)?;
+    let account_mailer = match cfg
+        .smtp_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    {
+        Some(url) => Some(Arc::new(
+            crate::jobs::Mailer::from_url(url, &cfg.bulk.smtp_from).context("QUIVER_SMTP_URL")?,
+        )),
+        None => None,
+    };
+    let outbox = crate::mail::Outbox::new(
+        account_mailer,
+        cfg.bulk.smtp_max_attempts,
+        std::time::Duration::from_millis(cfg.bulk.bulk_retry_base_ms),
+    );
     let seeded = demo_enabled && demo::seed(&db).await.context("seeding demo data")?;
 
     crate::metrics::handle();
@@ -81,6 +104,7 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
             cors_origins: cfg.cors_origins(),
             quotas: cfg.quotas,
         },
+        crate::joining::Joining::new(join_settings, outbox),
     );
     if demo_enabled && !cfg.no_demo_links {
         tokio::spawn(demo::seed_links(state.clone()));
@@ -98,6 +122,9 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
         .await
         .with_context(|| format!("listening on {}", cfg.listen))?;
     let addr = server.local_addr()?;
+    state.joining.set_bound(addr);
+    let key_use =
+        crate::api_keys::Flusher::start(state.clone(), std::time::Duration::from_secs(10));
     info!(%addr, amazon = %mode_label(&mode), "Quiver is listening");
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(server.run(async move {
@@ -109,6 +136,7 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
         amazon,
         seeded,
         workers: Some(workers),
+        key_use: Some(key_use),
         stop: Some(stop),
         task,
     })

@@ -251,6 +251,9 @@ async fn submit(
     Publisher(who): Publisher,
     Json(body): Json<Value>,
 ) -> ApiResult<Response> {
+    if !who.email_verified {
+        return Err(ApiError::EmailNotVerified);
+    }
     let (items, email) = parse_request(&body, &who.email)?;
     let job = NewJob {
         id: uuid::Uuid::now_v7().to_string(),

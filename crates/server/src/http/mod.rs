@@ -12,6 +12,7 @@
 //! resource).
 
 pub mod access;
+pub mod account;
 pub mod auth;
 pub mod bulk;
 pub mod catalog;
@@ -29,5 +30,6 @@ pub mod paging;
 pub mod params;
 pub mod reports;
 pub mod sellers;
+pub mod signup;
 pub mod summary;
 pub mod web;

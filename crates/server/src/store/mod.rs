@@ -2,15 +2,18 @@
 //! same SQL text on both wherever the dialects agree. Each file holds one aggregate.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod bulk;
 pub mod catalog;
 pub mod commission;
 pub mod copy;
+pub mod invitations;
 pub mod links;
 pub mod ops;
 pub mod quotas;
 pub mod reports;
 pub mod sellers;
+pub mod signup;
 pub mod summary;
 pub mod tags;
 pub mod tokens;
