@@ -44,6 +44,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(http::bulk::router())
         .merge(http::signup::router())
         .merge(http::account::router())
+        .merge(http::invitations::router())
 }
 
 pub fn router(state: AppState) -> Router {

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod ingest;
+pub mod invitations;
 pub mod jobs;
 pub mod joining;
 pub mod linking;

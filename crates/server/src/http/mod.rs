@@ -22,6 +22,7 @@ pub mod extract;
 pub mod format;
 pub mod head;
 pub mod health;
+pub mod invitations;
 pub mod legacy_reports;
 pub mod links;
 pub mod metrics;

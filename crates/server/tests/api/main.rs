@@ -14,6 +14,7 @@ mod copy;
 mod crash;
 mod dos;
 mod hardening;
+mod invitations;
 mod joining;
 mod links;
 mod mailbox;
