@@ -279,3 +279,64 @@ async fn only_the_brands_seller_sees_and_sends_its_invitations() {
         (StatusCode::TOO_MANY_REQUESTS, "too_many_emails")
     );
 }
+
+/// `quiver admin ...` against the database of a running server.
+pub fn admin(db_url: &str, args: &[&str]) -> String {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_quiver"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("QUIVER_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd
+        .env("QUIVER_DATABASE_URL", db_url)
+        .arg("admin")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn the_operator_invites_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::support::fresh_database_url(&dir).await;
+    let app = TestApp::on_database(&url, &["--signup", "closed"]).await;
+    let out = admin(
+        &url,
+        &[
+            "invite",
+            "--brand",
+            BRAND,
+            "--email",
+            "cli@example.net",
+            "--commission",
+            "9",
+            "--public-url",
+            &app.base,
+        ],
+    );
+    let link = token(&out, "invitation");
+    // Closed sign-up: the invitation is accepted by logging in to an account.
+    let r = accept(
+        &app,
+        None,
+        json!({"token": link, "password": STRONG, "display_name": "Cli"}),
+    )
+    .await;
+    assert_eq!(r.code(), "signup_closed");
+    let t = app.new_publisher("cli@example.net").await;
+    let r = accept(&app, Some(&t), json!({"token": link})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(
+        app.create_link(&t, APPROVAL_ASIN, "amazon.com")
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+}

@@ -602,3 +602,30 @@ async fn e_mails_are_throttled_per_target_and_per_client() {
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn a_disabled_account_loses_its_sessions_and_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::support::fresh_database_url(&dir).await;
+    let app = TestApp::on_database(&url, &[]).await;
+    let t = app.token(CREATOR).await;
+    let key = new_key(&app, &t, "read").await;
+    let k = key["key"].as_str().unwrap();
+    assert_eq!(app.get("/get_all_links", k).await.status, StatusCode::OK);
+    let out = crate::invitations::admin(&url, &["disable-account", "Creator@Example.com"]);
+    assert!(out.contains("disabled creator@example.com"), "{out}");
+    let start = Instant::now();
+    while app.get("/account", &t).await.status == StatusCode::OK
+        || app.get("/get_all_links", k).await.status == StatusCode::OK
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(6),
+            "still accepted after 6 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        login(&app, CREATOR, PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
