@@ -113,7 +113,7 @@ test('a brand invites a creator who accepts and promotes an approval-mode produc
   await page.getByLabel(/Commission for this creator/).fill('14');
   await page.getByRole('button', { name: 'Send invitation' }).click();
   await page.getByText(`Invitation sent to ${email}.`).waitFor();
-  await page.getByRole('cell', { name: email }).waitFor();
+  await page.getByRole('cell', { name: email, exact: true }).waitFor();
 
   await fresh();
   await page.goto(await linkFor(email, 'invitation'));
