@@ -5,6 +5,7 @@
 
 mod abuse;
 mod amazon;
+mod api_keys;
 mod auth;
 mod binary;
 mod bulk;
