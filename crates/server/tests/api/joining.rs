@@ -111,19 +111,35 @@ async fn a_taken_address_answers_like_a_new_one_and_is_told_by_mail() {
     // The demo password still works: nothing changed for the existing account.
     access(&app, CREATOR, PASSWORD).await;
 
-    // Similar timing: both hash the password.
-    let mut times = [Duration::ZERO; 2];
-    for i in 0..3 {
-        for (j, email) in [format!("timing{i}@example.com"), CREATOR.to_owned()]
-            .iter()
-            .enumerate()
-        {
+    // Similar timing: both hash the password and write. Medians of interleaved tries, so a
+    // busy machine slows both alike (each address its own, below the per-address limit).
+    let (mut new, mut dup) = (Vec::new(), Vec::new());
+    for i in 0..7 {
+        let taken = format!("taken{i}@example.com");
+        quiver::accounts::create_account(
+            &app.running.state.db,
+            &taken,
+            STRONG,
+            quiver_domain::AccountKind::Publisher,
+            "Taken",
+            None,
+        )
+        .await
+        .unwrap();
+        for (times, email) in [
+            (&mut new, format!("timing{i}@example.com")),
+            (&mut dup, taken),
+        ] {
             let start = Instant::now();
-            assert_eq!(signup(&app, email).await.status, StatusCode::ACCEPTED);
-            times[j] += start.elapsed();
+            assert_eq!(signup(&app, &email).await.status, StatusCode::ACCEPTED);
+            times.push(start.elapsed().as_secs_f64());
         }
     }
-    let (new, dup) = (times[0].as_secs_f64(), times[1].as_secs_f64());
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (new, dup) = (median(&mut new), median(&mut dup));
     assert!(
         dup > new * 0.5 && dup < new * 2.0,
         "new {new:.3}s, duplicate {dup:.3}s"
