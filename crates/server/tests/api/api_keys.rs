@@ -181,3 +181,29 @@ async fn a_disabled_account_loses_its_sessions_and_keys() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn a_key_stops_at_its_expiry_even_when_cached() {
+    let app = TestApp::spawn().await;
+    let t = app.token(CREATOR).await;
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
+    let soon = soon
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let r = app
+        .post_json(
+            "/account/api_keys",
+            &t,
+            json!({"name": "brief", "scope": "read", "expires_at": soon}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert!(r.body["expires_at"].is_string());
+    let k = r.body["key"].as_str().unwrap();
+    assert_eq!(app.get("/get_all_links", k).await.status, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        app.get("/get_all_links", k).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
