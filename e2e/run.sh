@@ -25,7 +25,11 @@ bin="$root/target/debug/quiver"
 work="$(mktemp -d)"
 port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 server_pid=""
+sink_pid=""
 cleanup() {
+  if [ -n "$sink_pid" ]; then
+    kill "$sink_pid" 2>/dev/null || true
+  fi
   if [ -n "$server_pid" ]; then
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
@@ -36,9 +40,17 @@ trap cleanup EXIT
 # A timeout's TERM still stops the server and removes the database.
 trap 'exit 143' TERM INT
 
+# The e-mails Quiver sends (sign-up, invitations) go to a sink the tests read.
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+smtp_port="$(free_port)"
+mailbox_port="$(free_port)"
+node "$here/mail-sink.mjs" "$smtp_port" "$mailbox_port" >"$work/mail-sink.log" 2>&1 &
+sink_pid=$!
+
 (
   cd "$work"
   QUIVER_DATABASE_URL="sqlite://$work/quiver.db" QUIVER_AMAZON=sim QUIVER_DEMO=1 \
+    QUIVER_SMTP_URL="smtp://127.0.0.1:$smtp_port" \
     exec "$bin" serve --listen "127.0.0.1:$port"
 ) >"$work/server.log" 2>&1 &
 server_pid=$!
@@ -57,7 +69,7 @@ curl -fsS "$base/readyz" >/dev/null
 
 mkdir -p "$root/artifacts/screenshots"
 status=0
-QUIVER_URL="$base" QUIVER_E2E_CHROMIUM="$chromium" QUIVER_E2E_SCREENSHOTS="$root/artifacts/screenshots" \
+QUIVER_URL="$base" QUIVER_E2E_MAILBOX="http://127.0.0.1:$mailbox_port" QUIVER_E2E_CHROMIUM="$chromium" QUIVER_E2E_SCREENSHOTS="$root/artifacts/screenshots" \
   QUIVER_E2E_SERVER_LOG="$work/server.log" QUIVER_E2E_DATABASE="$work/quiver.db" \
   node --test --test-concurrency=1 --test-timeout=120000 --test-reporter=spec "$here"/tests/*.test.js || status=$?
 if [ "$status" -ne 0 ]; then

@@ -46,6 +46,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(http::legacy_reports::router())
         .merge(http::summary::router())
         .merge(http::bulk::router())
+        .merge(http::signup::router())
+        .merge(http::account::router())
+        .merge(http::invitations::router())
 }
 
 pub fn router(state: AppState) -> Router {

@@ -23,6 +23,21 @@ pub struct Principal {
     pub email: String,
     pub kind: AccountKind,
     pub token_hash: String,
+    /// False for a self-service account until its address is verified.
+    pub email_verified: bool,
+    /// What the credential may do.
+    pub scope: Scope,
+    /// The API key the request came with, if it did.
+    pub api_key_id: Option<String>,
+}
+
+/// What a credential may do: a login may do anything its account may; an API key is
+/// read-only or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Session,
+    Read,
+    Write,
 }
 
 /// A random 256-bit token, URL-safe.
@@ -299,5 +314,22 @@ mod tests {
         assert_eq!(URL_SAFE_NO_PAD.decode(&t).unwrap().len(), 32);
         assert_eq!(token_hash("abc"), token_hash("abc"));
         assert_eq!(token_hash("abc").len(), 64);
+    }
+}
+
+/// Keys used since the last flush, with the latest use of each.
+#[derive(Default)]
+pub struct KeyUsage(Mutex<HashMap<String, i64>>);
+
+impl KeyUsage {
+    pub fn record(&self, id: &str, at: i64) {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let e = map.entry(id.to_owned()).or_insert(at);
+        *e = (*e).max(at);
+    }
+
+    pub fn take(&self) -> Vec<(String, i64)> {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.drain().collect()
     }
 }

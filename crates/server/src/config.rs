@@ -96,6 +96,20 @@ pub struct ServeConfig {
     #[arg(long, env = "QUIVER_SMTP_URL")]
     pub smtp_url: Option<String>,
 
+    /// Base of every link Quiver puts in an e-mail, e.g. https://quiver.example.com.
+    /// Default: http:// and the listen address.
+    #[arg(long, env = "QUIVER_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Who may sign up: `open` (anyone), `invite` (only by accepting a brand's
+    /// invitation) or `closed`. Default: `open` with the demo, `invite` otherwise.
+    #[arg(long, env = "QUIVER_SIGNUP")]
+    pub signup: Option<String>,
+
+    /// Whether seller accounts may sign up too: 1 or 0.
+    #[arg(long, env = "QUIVER_SIGNUP_SELLERS", default_value = "0")]
+    pub signup_sellers: String,
+
     #[command(flatten)]
     pub bulk: BulkConfig,
 
@@ -349,5 +363,73 @@ mod tests {
             let d = cfg.backoff(attempt).as_millis() as u64;
             assert!(d >= base && d <= base + base / 4, "{attempt}: {d}");
         }
+    }
+}
+
+/// `QUIVER_SIGNUP`: who may create an account without an operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignupMode {
+    /// Anyone (the demo default).
+    Open,
+    /// Only by accepting a brand's invitation (the default outside the demo).
+    Invite,
+    /// Nobody: accounts come from the CLI; invitations are accepted by existing accounts.
+    Closed,
+}
+
+impl SignupMode {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "open" => Ok(Self::Open),
+            "invite" => Ok(Self::Invite),
+            "closed" => Ok(Self::Closed),
+            other => Err(format!(
+                "QUIVER_SIGNUP must be open, invite or closed, not '{other}'"
+            )),
+        }
+    }
+}
+
+/// The settings of joining, resolved from `quiver serve`'s configuration.
+#[derive(Debug, Clone)]
+pub struct JoinSettings {
+    pub mode: SignupMode,
+    pub sellers: bool,
+    pub public_url: Option<String>,
+}
+
+impl JoinSettings {
+    pub fn from_config(cfg: &ServeConfig, demo: bool) -> Result<Self, String> {
+        let mode = match cfg.signup.as_deref() {
+            Some(s) => SignupMode::parse(s)?,
+            None if demo => SignupMode::Open,
+            None => SignupMode::Invite,
+        };
+        let sellers = match cfg.signup_sellers.trim() {
+            "1" | "true" => true,
+            "0" | "false" | "" => false,
+            other => {
+                return Err(format!(
+                    "QUIVER_SIGNUP_SELLERS must be 0 or 1, not '{other}'"
+                ));
+            }
+        };
+        let public_url = match cfg.public_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(u) => {
+                let parsed = url::Url::parse(u)
+                    .ok()
+                    .filter(|p| matches!(p.scheme(), "http" | "https"))
+                    .ok_or_else(|| {
+                        format!("QUIVER_PUBLIC_URL must be an http(s) URL, not '{u}'")
+                    })?;
+                Some(parsed.as_str().trim_end_matches('/').to_owned())
+            }
+        };
+        Ok(Self {
+            mode,
+            sellers,
+            public_url,
+        })
     }
 }

@@ -268,6 +268,9 @@ pub async fn seed_links(state: AppState, stop: CancellationToken) {
         email: account.email.clone(),
         kind: AccountKind::Publisher,
         token_hash: String::new(),
+        email_verified: true,
+        scope: crate::auth::Scope::Session,
+        api_key_id: None,
     };
     let wanted = [
         (EXAMPLE_ASIN, Us, "backpack-youtube-review"),

@@ -121,6 +121,36 @@ pub enum ApiError {
     RequestTimeout,
     #[error("The server is busy. Try again in {} seconds.", retry_after_secs(*retry_after))]
     ServerBusy { retry_after: Duration },
+    #[error(
+        "Verify your e-mail address before creating links: follow the link we e-mailed you, or ask for a new one with POST /signup/resend"
+    )]
+    EmailNotVerified,
+    #[error("{0}")]
+    WeakPassword(String),
+    #[error(
+        "This API key is read-only: it may only make GET requests; create a write key for changes"
+    )]
+    InsufficientScope,
+    #[error("{0}")]
+    KeyNotAllowed(&'static str),
+    #[error("{0}")]
+    SignupClosed(&'static str),
+    #[error("Too many e-mails asked for. Try again in {} seconds.", retry_after_secs(*retry_after))]
+    TooManyEmails { retry_after: Duration },
+    #[error("{0}")]
+    BadLink(&'static str),
+    #[error("{0}")]
+    LinkExpired(&'static str),
+    #[error("The current password is not correct")]
+    WrongPassword,
+    #[error("{0}")]
+    InvitationGone(&'static str),
+    #[error("{0}")]
+    InvitationUsed(&'static str),
+    #[error("{0}")]
+    AccountExists(&'static str),
+    #[error("{0}")]
+    EmailTaken(&'static str),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -154,6 +184,7 @@ impl From<LinkError> for ApiError {
                 ApiError::AmazonUnavailable { retry_after }
             }
             LinkError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
+            LinkError::EmailNotVerified => ApiError::EmailNotVerified,
             LinkError::QuotaExceeded(e) => e.into(),
             LinkError::Store(e) => e.into(),
             LinkError::Internal(e) => ApiError::Internal(e),
@@ -246,6 +277,18 @@ impl ApiError {
             RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
             ServerBusy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "server_busy"),
+            EmailNotVerified => (StatusCode::FORBIDDEN, "email_not_verified"),
+            WeakPassword(_) => (StatusCode::UNPROCESSABLE_ENTITY, "weak_password"),
+            InsufficientScope | KeyNotAllowed(_) => (StatusCode::FORBIDDEN, "insufficient_scope"),
+            SignupClosed(_) => (StatusCode::FORBIDDEN, "signup_closed"),
+            TooManyEmails { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_emails"),
+            BadLink(_) => (StatusCode::BAD_REQUEST, "invalid_link"),
+            LinkExpired(_) => (StatusCode::GONE, "link_expired"),
+            WrongPassword => (StatusCode::BAD_REQUEST, "wrong_password"),
+            InvitationGone(_) => (StatusCode::GONE, "invitation_unavailable"),
+            InvitationUsed(_) => (StatusCode::BAD_REQUEST, "invitation_used"),
+            AccountExists(_) => (StatusCode::CONFLICT, "account_exists"),
+            EmailTaken(_) => (StatusCode::CONFLICT, "email_taken"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
@@ -255,7 +298,8 @@ impl ApiError {
             ApiError::TooManyAttempts { retry_after }
             | ApiError::AmazonUnavailable { retry_after }
             | ApiError::RateLimited { retry_after }
-            | ApiError::ServerBusy { retry_after } => Some(*retry_after),
+            | ApiError::ServerBusy { retry_after }
+            | ApiError::TooManyEmails { retry_after } => Some(*retry_after),
             ApiError::QuotaExceeded { retry_after, .. } => *retry_after,
             _ => None,
         }

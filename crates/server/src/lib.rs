@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod amazon;
+pub mod api_keys;
 pub mod app;
 pub mod auth;
 pub mod cli;
@@ -12,10 +13,14 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod ingest;
+pub mod invitations;
 pub mod jobs;
+pub mod joining;
 pub mod linking;
 pub mod login;
+pub mod mail;
 pub mod metrics;
+pub mod outbox;
 pub mod quotas;
 pub mod ratelimit;
 pub mod state;

@@ -33,6 +33,9 @@ pub enum LinkError {
     AmazonUnavailable { retry_after: Duration },
     #[error("the idempotency key was used with another request")]
     IdempotencyKeyReused,
+    /// A self-service account whose address is not verified yet.
+    #[error("the account's e-mail address is not verified")]
+    EmailNotVerified,
     #[error(transparent)]
     QuotaExceeded(#[from] QuotaError),
     #[error(transparent)]
@@ -107,6 +110,9 @@ pub async fn begin(
     req: &NewLink,
     idempotency_key: Option<&str>,
 ) -> Result<Begun, LinkError> {
+    if !who.email_verified {
+        return Err(LinkError::EmailNotVerified);
+    }
     let key = idempotency_key.map(|k| (k.to_owned(), req.fingerprint()));
     if let Some((key, fingerprint)) = &key
         && let Some(replay) = replay(state, &who.account_id, key, fingerprint).await?

@@ -37,6 +37,7 @@ pub async fn password_grant(
     username: &str,
     password: &str,
     client_ip: &str,
+    user_agent: &str,
 ) -> Result<TokenResponse, ApiError> {
     let username = normalise_username(username);
     let now = now_ms();
@@ -71,7 +72,12 @@ pub async fn password_grant(
         }
     };
 
-    let account = state.db.account_by_email(&username).await?;
+    // A disabled account is checked like an unknown one: same work, same answer.
+    let account = state
+        .db
+        .account_by_email(&username)
+        .await?
+        .filter(|a| a.disabled_at.is_none());
     let stored = account.as_ref().map(|a| a.password_hash.clone());
     let ok = match ticket.verify(password.to_owned(), stored).await {
         Ok(ok) => ok,
@@ -89,7 +95,17 @@ pub async fn password_grant(
         _ => return Err(ApiError::BadCredentials),
     };
     state.db.clear_login_failures(&username, client_ip).await?;
-    let mut tokens = issue(state, &account.id, &Uuid::now_v7().to_string()).await?;
+    let family = Uuid::now_v7().to_string();
+    let agent: String = user_agent
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(300)
+        .collect();
+    state
+        .db
+        .insert_session(&family, &account.id, client_ip, &agent, now)
+        .await?;
+    let mut tokens = issue(state, &account.id, &family).await?;
     tokens.account_type = Some(account.kind.as_str());
     Ok(tokens)
 }
@@ -115,6 +131,7 @@ pub async fn refresh_grant(
     if !state.db.consume_refresh_token(&hash, now).await? {
         return Err(ApiError::InvalidGrant);
     }
+    state.db.touch_session(&row.family, now).await?;
     issue(state, &row.account_id, &row.family).await
 }
 

@@ -3,15 +3,17 @@
 //! A leaf below the HTTP layer: it imports storage, credentials and settings, and nothing
 //! that imports it.
 
+use std::net::SocketAddr;
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use quiver_domain::CursorKey;
 
 use crate::amazon::Amazon;
-use crate::auth::TokenCache;
-use crate::config::LoginThrottle;
+use crate::auth::{KeyUsage, TokenCache};
+use crate::config::{JoinSettings, LoginThrottle};
+use crate::outbox::Outbox;
 use crate::ratelimit::Limiter;
 use crate::store::Db;
 
@@ -29,6 +31,8 @@ pub struct Inner {
     pub limiter: Option<Limiter>,
     /// Signs page cursors; the same on every server sharing the database.
     pub cursor_key: CursorKey,
+    /// Sign-up, e-mailed links and API-key use.
+    pub joining: Joining,
 }
 
 /// Settings handlers read, resolved from the configuration at start.
@@ -54,7 +58,13 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, amazon: Arc<Amazon>, settings: Settings, cursor_key: CursorKey) -> Self {
+    pub fn new(
+        db: Db,
+        amazon: Arc<Amazon>,
+        settings: Settings,
+        cursor_key: CursorKey,
+        joining: Joining,
+    ) -> Self {
         Self(Arc::new(Inner {
             db,
             tokens: TokenCache::new(Duration::from_secs(5)),
@@ -63,6 +73,46 @@ impl AppState {
             settings,
             login_throttle: LoginThrottle::default(),
             cursor_key,
+            joining,
         }))
+    }
+}
+
+/// What joining Quiver needs at run time: its settings, where links point, the account
+/// e-mails' queue and API keys' last use.
+pub struct Joining {
+    pub settings: JoinSettings,
+    bound: OnceLock<String>,
+    pub outbox: Outbox,
+    pub key_usage: KeyUsage,
+}
+
+impl Joining {
+    pub fn new(settings: JoinSettings, outbox: Outbox) -> Self {
+        Self {
+            settings,
+            bound: OnceLock::new(),
+            outbox,
+            key_usage: KeyUsage::default(),
+        }
+    }
+
+    /// The listen address, once bound: the public URL's default.
+    pub fn set_bound(&self, addr: SocketAddr) {
+        let _ = self.bound.set(format!("http://{addr}"));
+    }
+
+    pub fn public_url(&self) -> &str {
+        self.settings
+            .public_url
+            .as_deref()
+            .or(self.bound.get().map(String::as_str))
+            .unwrap_or("http://127.0.0.1:8080")
+    }
+
+    /// A link into the web app's `screen` carrying `token`. The token is in the fragment,
+    /// which browsers never send, so it stays out of every access log on the way.
+    pub fn app_link(&self, screen: &str, token: &str) -> String {
+        format!("{}/app/#/{screen}?token={token}", self.public_url())
     }
 }

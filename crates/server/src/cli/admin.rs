@@ -91,6 +91,39 @@ pub enum AdminCommand {
         /// The account's e-mail address (any case).
         email: String,
     },
+    /// Invite a creator to a brand: prints the link (single use, 14 days), and e-mails it
+    /// when QUIVER_SMTP_URL is set.
+    Invite {
+        #[arg(long)]
+        brand: String,
+        #[arg(long)]
+        email: String,
+        /// The creator's commission in percent, e.g. 15.
+        #[arg(long)]
+        commission: Option<f64>,
+        #[arg(long, default_value = "")]
+        message: String,
+        /// Base of the link, as `quiver serve` has it.
+        #[arg(
+            long,
+            env = "QUIVER_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+        #[arg(long, env = "QUIVER_SMTP_URL")]
+        smtp_url: Option<String>,
+        #[arg(
+            long,
+            env = "QUIVER_SMTP_FROM",
+            default_value = "Quiver <quiver@localhost>"
+        )]
+        smtp_from: String,
+    },
+    /// Disable an account: it can no longer log in, and its sessions and API keys end.
+    DisableAccount {
+        /// The account's e-mail address (any case).
+        email: String,
+    },
     /// Copy this (SQLite) database into an empty PostgreSQL database, migrating it first,
     /// then compare every table's row count and checksum.
     CopyTo {
@@ -115,6 +148,30 @@ async fn publisher_id(db: &Db, who: &str) -> anyhow::Result<String> {
 
 pub async fn run(db: &Db, args: AdminArgs) -> anyhow::Result<()> {
     match args.command {
+        AdminCommand::Invite {
+            brand,
+            email,
+            commission,
+            message,
+            public_url,
+            smtp_url,
+            smtp_from,
+        } => {
+            let smtp = smtp_url.as_deref().filter(|u| !u.trim().is_empty());
+            crate::cli::accounts::invite(
+                db,
+                &brand,
+                &email,
+                commission,
+                &message,
+                &public_url,
+                smtp.map(|u| (u, smtp_from.as_str())),
+            )
+            .await?;
+        }
+        AdminCommand::DisableAccount { email } => {
+            crate::cli::accounts::disable(db, &email).await?;
+        }
         AdminCommand::CreateAccount {
             email,
             password,

@@ -1,5 +1,6 @@
 //! The `quiver` command line.
 
+pub mod accounts;
 pub mod admin;
 pub mod bulk;
 pub mod config_file;

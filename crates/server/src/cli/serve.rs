@@ -82,6 +82,13 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
     if let Some(sim) = &amazon.sim {
         info!(url = %sim.base_url(), "Amazon Attribution simulator running in-process");
     }
+    let join_settings =
+        crate::joining::JoinSettings::from_config(cfg, demo_enabled).map_err(anyhow::Error::msg)?;
+    let smtp = cfg
+        .smtp_url
+        .as_deref()
+        .is_some_and(|u| !u.trim().is_empty());
+    let outbox = crate::outbox::Outbox::new(smtp);
     let seeded = demo_enabled && demo::seed(&db).await.context("seeding demo data")?;
 
     crate::metrics::handle();
@@ -101,6 +108,7 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
             quotas: cfg.quotas,
         },
         cursor_key,
+        crate::joining::Joining::new(join_settings, outbox),
     );
     let worker_id = jobs::worker_id();
     let jobs =
@@ -109,6 +117,7 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
         .await
         .with_context(|| format!("listening on {}", cfg.listen))?;
     let addr = server.local_addr()?;
+    state.joining.set_bound(addr);
     info!(%addr, amazon = %mode_label(&mode), "Quiver is listening");
     let stop_serving = CancellationToken::new();
     let server = tokio::spawn(server.run(stop_serving.clone().cancelled_owned()));

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -67,9 +67,10 @@ pub struct TokenForm {
 async fn token(
     state: State<AppState>,
     peer: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     form: Form<TokenForm>,
 ) -> ApiResult<Response> {
-    grant(state, peer, form).await.map(uncacheable)
+    grant(state, peer, &headers, form).await.map(uncacheable)
 }
 
 /// The same as `POST /token`, at the path seller clients use.
@@ -86,9 +87,10 @@ async fn token(
 async fn seller_token(
     state: State<AppState>,
     peer: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     form: Form<TokenForm>,
 ) -> ApiResult<Response> {
-    grant(state, peer, form).await.map(uncacheable)
+    grant(state, peer, &headers, form).await.map(uncacheable)
 }
 
 /// Tokens must not be kept by caches on the way (RFC 6749 §5.1).
@@ -106,6 +108,7 @@ fn uncacheable(tokens: TokenResponse) -> Response {
 async fn grant(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: &HeaderMap,
     Form(form): Form<TokenForm>,
 ) -> ApiResult<TokenResponse> {
     match form.grant_type.as_deref().map(str::trim) {
@@ -128,7 +131,11 @@ async fn grant(
             let password =
                 params::at_most_chars("body", "password", &password, params::MAX_SECRET_CHARS)?;
             let ip = peer.ip().to_string();
-            login::password_grant(&state, username, password, &ip).await
+            let agent = headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            login::password_grant(&state, username, password, &ip, agent).await
         }
         Some("refresh_token") => {
             let token = form.refresh_token.ok_or_else(|| {

@@ -240,6 +240,7 @@ fn parse_request(body: &Value, default_email: &str) -> Result<(Vec<NewItem>, Str
     responses(
         (status = 202, body = BulkAccepted, description = "Queued"),
         (status = 400, body = Problem, description = "`unsupported_marketplace` in some item; nothing was queued"),
+        (status = 403, body = Problem, description = "`wrong_account_type`, `email_not_verified` or `insufficient_scope` (a read-only API key)"),
         (status = 413, body = Problem, description = "`payload_too_large`"),
         (status = 422, body = ValidationProblem, description = "No links, more than 5,000, a malformed body, or an `email` other than the account's own"),
         (status = 429, body = Problem, description = "`quota_exceeded`: too many bulk jobs open, items waiting or links in 24 hours for this account"),
@@ -249,6 +250,9 @@ async fn submit(
     Publisher(who): Publisher,
     Json(body): Json<Value>,
 ) -> ApiResult<Response> {
+    if !who.email_verified {
+        return Err(ApiError::EmailNotVerified);
+    }
     let (items, email) = parse_request(&body, &who.email)?;
     let job = NewJob {
         id: uuid::Uuid::now_v7().to_string(),

@@ -21,7 +21,7 @@ pub fn base_document() -> OpenApi {
                 .description(Some(
                     "Affiliate attribution links for Amazon products, with the Archer Affiliates API. \
                      Get a token with `POST /token` (form fields `username`, `password`), then send \
-                     `Authorization: Bearer <access_token>`. Errors are `{\"detail\", \"code\"}`; request \
+                     `Authorization: Bearer <access_token>` (or an API key, `qk_...`, from `POST /account/api_keys`). Errors are `{\"detail\", \"code\"}`; request \
                      validation errors are 422 with `{\"detail\": [{\"loc\", \"msg\", \"type\"}]}`.",
                 ))
                 .build(),

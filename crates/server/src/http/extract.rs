@@ -4,13 +4,13 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
 use quiver_domain::AccountKind;
 use serde::de::DeserializeOwned;
 
-use crate::auth::{Principal, token_hash};
+use crate::auth::{Principal, Scope, token_hash};
 use crate::error::{ApiError, FieldError};
 use crate::http::control;
 use crate::state::AppState;
@@ -172,6 +172,19 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Principal, 
         }
         _ => return Err(ApiError::InvalidToken),
     };
+    let principal = if crate::api_keys::is_key(token) {
+        crate::api_keys::authenticate(state, token).await?
+    } else {
+        access_token(state, token).await?
+    };
+    // A read-only key may look but not change anything.
+    if principal.scope == Scope::Read && !matches!(parts.method, Method::GET | Method::HEAD) {
+        return Err(ApiError::InsufficientScope);
+    }
+    Ok(principal)
+}
+
+async fn access_token(state: &AppState, token: &str) -> Result<Principal, ApiError> {
     let hash = token_hash(token);
     let now = crate::clock::now_ms();
     if let Some(p) = state.tokens.get(&hash, now) {
@@ -187,6 +200,7 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Principal, 
         .db
         .account_by_id(&row.account_id)
         .await?
+        .filter(|a| a.disabled_at.is_none())
         .ok_or(ApiError::InvalidToken)?;
     let principal = Principal {
         kind: account.kind,
@@ -194,6 +208,9 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Principal, 
         public_id: account.public_id,
         email: account.email,
         token_hash: hash,
+        email_verified: account.email_verified,
+        scope: Scope::Session,
+        api_key_id: None,
     };
     state.tokens.put(principal.clone(), row.expires_at);
     Ok(principal)

@@ -137,7 +137,7 @@ pub struct GenerateLinkBody {
     responses(
         (status = 201, body = Link, description = "Created", headers(("Location" = String, description = "/links/{id}"))),
         (status = 400, body = Problem, description = "`unsupported_marketplace` or `geo_retired`"),
-        (status = 403, body = Problem, description = "`brand_access_denied` or `wrong_account_type`"),
+        (status = 403, body = Problem, description = "`brand_access_denied`, `wrong_account_type`, **(Quiver)** `email_not_verified` (verify the address first; `POST /signup/resend` sends a new link) or `insufficient_scope` (a read-only API key)"),
         (status = 404, body = Problem, description = "`product_not_found`"),
         (status = 409, body = Problem, description = "**(Quiver)** `brand_not_connected`: the brand has no Amazon Attribution account in that region"),
         (status = 413, body = Problem, description = "`payload_too_large`"),

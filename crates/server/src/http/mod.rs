@@ -12,6 +12,7 @@
 //! resource).
 
 pub mod access;
+pub mod account;
 pub mod auth;
 pub mod bulk;
 pub mod catalog;
@@ -21,6 +22,7 @@ pub mod extract;
 pub mod format;
 pub mod head;
 pub mod health;
+pub mod invitations;
 pub mod legacy_reports;
 pub mod links;
 pub mod metrics;
@@ -30,5 +32,6 @@ pub mod params;
 pub mod ratelimit;
 pub mod reports;
 pub mod sellers;
+pub mod signup;
 pub mod summary;
 pub mod web;

@@ -61,6 +61,30 @@ impl Mailer {
         })
     }
 
+    /// Sends a message in plain text with an HTML alternative.
+    pub async fn send_alternative(
+        &self,
+        to: &str,
+        subject: &str,
+        text: String,
+        html: String,
+    ) -> Result<(), MailError> {
+        let to: Mailbox = to
+            .parse()
+            .map_err(|_| MailError::Permanent(format!("invalid recipient address '{to}'")))?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .multipart(MultiPart::alternative_plain_html(text, html))
+            .map_err(|e| MailError::Permanent(e.to_string()))?;
+        match self.transport.send(message).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_permanent() => Err(MailError::Permanent(e.to_string())),
+            Err(e) => Err(MailError::Transient(e.to_string())),
+        }
+    }
+
     /// Sends the result CSV as an attachment.
     pub async fn send_results(
         &self,

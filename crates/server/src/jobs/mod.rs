@@ -5,6 +5,8 @@
 //! returns owns them all; `quiver serve` stops it on SIGTERM/Ctrl-C (through
 //! `Running::stop`) and it waits for every job to return.
 
+pub mod account_mail;
+pub mod api_key_flush;
 pub mod bulk;
 pub mod csv;
 pub mod ingest_schedule;
@@ -80,11 +82,23 @@ pub fn start(
             state: state.clone(),
             cfg: cfg.bulk.clone(),
             id: worker_id.to_owned(),
-            mailer,
+            mailer: mailer.clone(),
             wake: mail_wake,
         };
         jobs.spawn("mail", |stop| sender.run(stop));
+        if let Some(queue) = state.joining.outbox.take_queue() {
+            let account_mail = account_mail::AccountMail {
+                queue,
+                mailer,
+                attempts: cfg.bulk.smtp_max_attempts,
+                retry_base: Duration::from_millis(cfg.bulk.bulk_retry_base_ms),
+            };
+            jobs.spawn("account_mail", |stop| account_mail.run(stop));
+        }
     }
+    jobs.spawn("api_key_flush", |stop| {
+        api_key_flush::run(state.clone(), api_key_flush::EVERY, stop)
+    });
     if demo_links {
         jobs.spawn("demo_links", |stop| {
             crate::demo::seed_links(state.clone(), stop)

@@ -26,6 +26,9 @@ pub struct AccountRow {
     pub display_name: String,
     pub password_hash: String,
     pub created_at: i64,
+    /// False for a self-service account until its address is verified.
+    pub email_verified: bool,
+    pub disabled_at: Option<i64>,
 }
 
 pub struct NewAccount<'a> {
@@ -38,7 +41,7 @@ pub struct NewAccount<'a> {
     pub created_at: i64,
 }
 
-const COLUMNS: &str = "id, public_id, email, kind, display_name, password_hash, created_at";
+const COLUMNS: &str = "id, public_id, email, kind, display_name, password_hash, created_at, email_verified, disabled_at";
 
 impl AccountRow {
     /// The account whose `col` is `value`.

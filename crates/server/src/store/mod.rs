@@ -6,7 +6,8 @@
 //! file per sub-resource), `reports/` (facts and report queries, one file per concern),
 //! `bulk` (the bulk job queue), `quotas` (an account's load, for its quotas), `summary`
 //! (report summaries), `leases` (background work's named leases), `tags`, `ops`, `copy`
-//! (SQLite → PostgreSQL).
+//! (SQLite → PostgreSQL), `signup` (sessions, e-mailed tokens, the e-mail throttle),
+//! `api_keys`, `invitations`.
 //!
 //! How to write a query: a constant `&str` with `$1, $2, ...` when its text is fixed;
 //! `sql::Sql` when its text depends on the input (optional filters, `IN` lists, keyset
@@ -17,10 +18,12 @@
 //! `migrations/postgres`, under the same file name (tests/api/schema.rs holds them to it).
 
 pub mod accounts;
+pub mod api_keys;
 pub mod bulk;
 pub mod catalog;
 pub mod commission;
 pub mod copy;
+pub mod invitations;
 pub mod leases;
 pub mod links;
 pub mod ops;
@@ -28,6 +31,7 @@ pub mod quotas;
 pub mod reports;
 pub mod secrets;
 pub mod sellers;
+pub mod signup;
 pub mod sql;
 pub mod summary;
 pub mod tags;

@@ -27,6 +27,8 @@ async fn stopping_ends_every_background_job() {
     assert_eq!(
         started,
         [
+            "account_mail",
+            "api_key_flush",
             "bulk",
             "demo_links",
             "ingest_schedule",
@@ -48,6 +50,8 @@ async fn stopping_ends_every_background_job() {
         stopped,
         [
             "demo_links",
+            "api_key_flush",
+            "account_mail",
             "mail",
             "bulk",
             "ingest_schedule",

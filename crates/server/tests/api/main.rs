@@ -5,6 +5,7 @@
 
 mod abuse;
 mod amazon;
+mod api_keys;
 mod auth;
 mod binary;
 mod bulk;
@@ -17,12 +18,15 @@ mod cursors;
 mod dos;
 mod files;
 mod hardening;
+mod invitations;
+mod joining;
 mod layers;
 mod lifecycle;
 mod limits;
 mod link_archive;
 mod links;
 mod logs;
+mod mailbox;
 mod multiprocess;
 mod ops;
 mod reports;

@@ -6,6 +6,8 @@ import { h, clear, field, notice, describe, heading, busy } from './ui.js';
 import * as creator from './creator.js';
 import * as seller from './seller.js';
 import { creatorReport, sellerReport } from './reports.js';
+import { account, invitations } from './account.js';
+import { PUBLIC } from './join.js';
 
 const ROUTES = {
   publisher: [
@@ -14,12 +16,15 @@ const ROUTES = {
     ['reports', 'Reports', creatorReport],
     ['bulk', 'Bulk upload', creator.bulk],
     ['access', 'Access requests', creator.accessRequests],
+    ['account', 'Account', account],
   ],
   seller: [
     ['brands', 'Brands & products', seller.brands],
     ['requests', 'Access requests', seller.requests],
     ['grants', 'Grants', seller.grants],
     ['seller-report', 'Report', sellerReport],
+    ['invitations', 'Invitations', invitations],
+    ['account', 'Account', account],
   ],
 };
 
@@ -36,6 +41,14 @@ function currentRoute() {
 
 function render() {
   const s = session();
+  const pub = currentRoute();
+  if (PUBLIC[pub.name]) {
+    // Links from e-mails: they work logged in or not.
+    topbar.hidden = true;
+    clear(main);
+    PUBLIC[pub.name](main, pub.params);
+    return;
+  }
   if (!s || !s.kind) {
     topbar.hidden = true;
     renderLogin();
@@ -80,6 +93,7 @@ function renderLogin() {
     field('Password', password),
     msg.el,
     submit,
+    h('p', { class: 'hint' }, h('a', { href: '#/signup' }, 'Create an account'), ' · ', h('a', { href: '#/forgot' }, 'Forgot your password?')),
     h('p', { class: 'hint' }, 'Demo: creator@example.com, creator2@example.com or brand@example.com, password quiver-demo.'));
   // Kept until the next login: a re-render (the address changing) must not lose it.
   if (loginMessage) msg.show(loginMessage, 'info');

@@ -8,6 +8,7 @@ mod access_requests;
 mod audit;
 mod brands;
 mod grants;
+mod invitations;
 mod products;
 mod tenancy;
 
@@ -20,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(brands::router())
         .merge(products::router())
         .merge(grants::router())
+        .merge(invitations::router())
         .merge(access_requests::router())
         .merge(audit::router())
 }
