@@ -119,7 +119,7 @@ type CurrentRow = (
 /// (SQLite 32,766; PostgreSQL 65,535) at 16 values a row.
 const CHUNK: usize = 500;
 
-/// `WITH k(cols) AS (VALUES (...), ...) SELECT select FROM k JOIN table ON ...`: one
+/// `WITH k(cols) AS (VALUES (...), ...) SELECT select FROM k CROSS JOIN table t WHERE ...`: one
 /// statement reads the rows of many keys, each by an index seek (a row-value `IN` over
 /// `VALUES` makes SQLite scan the table instead).
 fn select_keys<const N: usize>(
