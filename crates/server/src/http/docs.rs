@@ -42,6 +42,7 @@ pub fn base_document() -> OpenApi {
 /// the binary (no CDN).
 pub fn router(mut document: OpenApi) -> Router<AppState> {
     add_auth_responses(&mut document);
+    add_validation_responses(&mut document);
     describe_every_response(&mut document);
     Router::new().merge(SwaggerUi::new("/docs").url("/openapi.json", document))
 }
@@ -81,9 +82,35 @@ fn add_auth_responses(document: &mut OpenApi) {
     }
 }
 
+/// Every operation that takes parameters or a body can answer 422: the extractors refuse
+/// undecodable bodies and control characters in any value, path parameters included.
+/// Handlers that say more about their 422 keep their own wording.
+fn add_validation_responses(document: &mut OpenApi) {
+    for op in operations(document) {
+        let takes_input =
+            op.request_body.is_some() || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+        if !takes_input {
+            continue;
+        }
+        op.responses
+            .responses
+            .entry("422".to_owned())
+            .or_insert_with(|| {
+                schema_response(
+                    "ValidationProblem",
+                    "A value that cannot be read, or holds a control character",
+                )
+            });
+    }
+}
+
 fn problem(description: &str) -> RefOr<Response> {
+    schema_response("Problem", description)
+}
+
+fn schema_response(schema: &str, description: &str) -> RefOr<Response> {
     let content = ContentBuilder::new()
-        .schema(Some(Ref::from_schema_name("Problem")))
+        .schema(Some(Ref::from_schema_name(schema)))
         .build();
     RefOr::T(
         ResponseBuilder::new()

@@ -264,6 +264,7 @@ const RESEND_SENT: Accepted = Accepted {
 #[utoipa::path(post, path = "/signup/resend", tag = "accounts", request_body = EmailBody,
     responses(
         (status = 202, body = Accepted),
+        (status = 401, body = Problem, description = "A bearer token was given and is not valid: `invalid_token`"),
         (status = 422, body = Unprocessable, description = "No `email` and no bearer token, or a bad address"),
         (status = 429, body = Problem, description = "`too_many_emails`, with Retry-After"),
     ))]
