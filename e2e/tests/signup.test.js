@@ -43,7 +43,7 @@ async function linkFor(to, screen) {
 
 async function login(email, password) {
   await page.goto(`${BASE}/app`);
-  await page.evaluate(() => sessionStorage.clear());
+  await page.evaluate(() => { sessionStorage.clear(); localStorage.clear(); });
   await page.reload();
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);

@@ -33,8 +33,21 @@ fuzz_target!(|data: &[u8]| {
     let _ = LinkName::parse(s);
     let key = CursorKey::derive(b"fuzz");
     let _ = Cursor::decode::<serde_json::Value>(&key, s);
-    if let Ok(v) = serde_json::from_str::<serde_json::Value>(s) {
+    // serde_json reads floats back only approximately, so the round trip is checked on
+    // positions without them (cursors hold strings and integers).
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(s)
+        && !has_float(&v)
+    {
         let c = Cursor::encode(&key, &v);
         assert_eq!(Cursor::decode::<serde_json::Value>(&key, &c).ok(), Some(v));
     }
 });
+
+fn has_float(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Number(n) => n.is_f64(),
+        serde_json::Value::Array(a) => a.iter().any(has_float),
+        serde_json::Value::Object(o) => o.values().any(has_float),
+        _ => false,
+    }
+}
