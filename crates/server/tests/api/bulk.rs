@@ -3,14 +3,11 @@
 
 use std::collections::HashSet;
 use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
 
 use quiver::store::bulk::ItemStatus;
 
@@ -569,78 +566,6 @@ async fn a_killed_server_resumes_the_job_after_restart_with_every_item_once() {
     assert_eq!(workers.len(), 2, "both processes did part of the job");
 }
 
-/// A minimal SMTP server over TCP: accepts mail (after refusing the first `refuse`
-/// transactions with a transient 451) and keeps each message's envelope and data.
-struct SmtpSink {
-    port: u16,
-    messages: Arc<Mutex<Vec<String>>>,
-}
-
-impl SmtpSink {
-    async fn start(refuse: usize) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let messages = Arc::new(Mutex::new(Vec::new()));
-        let refused = Arc::new(Mutex::new(0usize));
-        let store = messages.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let (store, refused) = (store.clone(), refused.clone());
-                tokio::spawn(async move {
-                    let (read, mut write) = stream.into_split();
-                    let mut lines = BufReader::new(read).lines();
-                    write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
-                    let mut envelope = String::new();
-                    while let Ok(Some(line)) = lines.next_line().await {
-                        let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
-                        let reply: &[u8] = match verb.as_str() {
-                            "EHLO" => b"250-sink\r\n250 8BITMIME\r\n",
-                            "HELO" | "RSET" | "NOOP" => b"250 OK\r\n",
-                            "MAIL" => {
-                                let mut n = refused.lock().unwrap();
-                                if *n < refuse {
-                                    *n += 1;
-                                    b"451 try again later\r\n"
-                                } else {
-                                    envelope = format!("{line}\n");
-                                    b"250 OK\r\n"
-                                }
-                            }
-                            "RCPT" => {
-                                envelope.push_str(&line);
-                                envelope.push('\n');
-                                b"250 OK\r\n"
-                            }
-                            "DATA" => {
-                                write.write_all(b"354 end with .\r\n").await.unwrap();
-                                let mut data = String::new();
-                                while let Ok(Some(l)) = lines.next_line().await {
-                                    if l == "." {
-                                        break;
-                                    }
-                                    data.push_str(l.strip_prefix('.').unwrap_or(&l));
-                                    data.push('\n');
-                                }
-                                store.lock().unwrap().push(format!("{envelope}\n{data}"));
-                                b"250 OK queued\r\n"
-                            }
-                            "QUIT" => {
-                                let _ = write.write_all(b"221 bye\r\n").await;
-                                return;
-                            }
-                            _ => b"502 not implemented\r\n",
-                        };
-                        if write.write_all(reply).await.is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
-        Self { port, messages }
-    }
-}
-
 /// The base64 body of the MIME part whose headers contain `marker`.
 fn attachment(message: &str, marker: &str) -> Vec<u8> {
     let start = message.find(marker).expect("attachment part");
@@ -657,7 +582,7 @@ fn attachment(message: &str, marker: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn results_are_emailed_as_a_csv_attachment_after_a_transient_refusal() {
-    let sink = SmtpSink::start(1).await;
+    let sink = crate::mailbox::Mailbox::refusing(1).await;
     let smtp = format!("smtp://127.0.0.1:{}", sink.port);
     let app = TestApp::with_args(&["--smtp-url", &smtp, "--bulk-retry-base-ms", "50"]).await;
     let t = app.token(CREATOR).await;
@@ -678,7 +603,7 @@ async fn results_are_emailed_as_a_csv_attachment_after_a_transient_refusal() {
     .await;
     assert_eq!(status["status"], "done");
     assert_eq!(status["email_error"], Value::Null, "cleared once sent");
-    let messages = sink.messages.lock().unwrap().clone();
+    let messages = sink.raw();
     assert_eq!(messages.len(), 1, "sent once, after the refusal");
     let m = &messages[0];
     assert!(m.contains(&format!("RCPT TO:<{CREATOR}>")), "{m}");

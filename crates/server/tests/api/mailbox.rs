@@ -6,7 +6,8 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
-/// Accepts every message and keeps its envelope and data.
+/// Accepts messages (after refusing the first few transactions with a transient 451, when
+/// asked to) and keeps each one's envelope and data.
 pub struct Mailbox {
     pub port: u16,
     messages: Arc<Mutex<Vec<String>>>,
@@ -14,13 +15,19 @@ pub struct Mailbox {
 
 impl Mailbox {
     pub async fn start() -> Self {
+        Self::refusing(0).await
+    }
+
+    /// A mailbox that answers the first `refuse` MAIL commands with 451 (try again later).
+    pub async fn refusing(refuse: usize) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let messages = Arc::new(Mutex::new(Vec::new()));
+        let refused = Arc::new(Mutex::new(0usize));
         let store = messages.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let store = store.clone();
+                let (store, refused) = (store.clone(), refused.clone());
                 tokio::spawn(async move {
                     let (read, mut write) = stream.into_split();
                     let mut lines = BufReader::new(read).lines();
@@ -32,8 +39,14 @@ impl Mailbox {
                             "EHLO" => b"250-mailbox\r\n250 8BITMIME\r\n",
                             "HELO" | "RSET" | "NOOP" => b"250 OK\r\n",
                             "MAIL" => {
-                                envelope = format!("{line}\n");
-                                b"250 OK\r\n"
+                                let mut n = refused.lock().unwrap();
+                                if *n < refuse {
+                                    *n += 1;
+                                    b"451 try again later\r\n"
+                                } else {
+                                    envelope = format!("{line}\n");
+                                    b"250 OK\r\n"
+                                }
                             }
                             "RCPT" => {
                                 envelope.push_str(&line);
@@ -71,6 +84,11 @@ impl Mailbox {
 
     pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message so far, raw (envelope, blank line, data).
+    pub fn raw(&self) -> Vec<String> {
+        self.messages.lock().unwrap().clone()
     }
 
     /// Every message to `to` so far.
