@@ -4,6 +4,8 @@
 # in Debian's headless Chromium with node's test runner, and stops the server.
 # Screenshots of each main screen go to artifacts/screenshots/ (repository root).
 #
+# E2E_TESTS="name ..." runs only those files of e2e/tests/.
+#
 # Needs: cargo, node >= 18, /usr/bin/chromium (apt-get install chromium), sqlite3 (the large-report
 # test seeds facts straight into the throwaway database), `npm ci` in e2e/.
 set -euo pipefail
@@ -68,10 +70,17 @@ done
 curl -fsS "$base/readyz" >/dev/null
 
 mkdir -p "$root/artifacts/screenshots"
+# E2E_TESTS="links signup" runs only e2e/tests/links.test.js and signup.test.js.
+tests=()
+if [ -n "${E2E_TESTS:-}" ]; then
+  for t in $E2E_TESTS; do tests+=("$here/tests/$t.test.js"); done
+else
+  tests=("$here"/tests/*.test.js)
+fi
 status=0
 QUIVER_URL="$base" QUIVER_E2E_MAILBOX="http://127.0.0.1:$mailbox_port" QUIVER_E2E_CHROMIUM="$chromium" QUIVER_E2E_SCREENSHOTS="$root/artifacts/screenshots" \
   QUIVER_E2E_SERVER_LOG="$work/server.log" QUIVER_E2E_DATABASE="$work/quiver.db" \
-  node --test --test-concurrency=1 --test-timeout=120000 --test-reporter=spec "$here"/tests/*.test.js || status=$?
+  node --test --test-concurrency=1 --test-timeout=120000 --test-reporter=spec "${tests[@]}" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "e2e: failed; last lines of the server log:" >&2
   tail -n 40 "$work/server.log" >&2
