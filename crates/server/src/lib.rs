@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod quotas;
 pub mod ratelimit;
+pub mod secret_key;
 pub mod state;
 pub mod store;
 pub mod tags;
