@@ -69,8 +69,11 @@ pub struct ClientStats {
     pub errors: BTreeMap<&'static str, u64>,
     /// HTTP attempts, so `attempts - calls` is the number of retries.
     pub attempts: u64,
-    /// Login with Amazon token requests.
+    /// Login with Amazon token requests for the platform token.
     pub token_refreshes: u64,
+    /// Token requests of the authorisation this handle calls with (the platform's on the
+    /// plain client, so then equal to `token_refreshes`).
+    pub authorization_refreshes: u64,
 }
 
 #[derive(Default)]
@@ -101,7 +104,9 @@ struct Inner {
     /// Region hosts without a trailing slash, ready for `format!("{base}{path}")`.
     bases: [String; 3],
     client_id: HeaderValue,
-    tokens: TokenCache,
+    tokens: Arc<TokenCache>,
+    /// One access-token cache per brand authorisation, by the caller's key.
+    authorizations: std::sync::Mutex<std::collections::HashMap<String, Arc<TokenCache>>>,
     breakers: [Breaker; 3],
     counters: Counters,
     /// Shared by every clone, so a cache holding a clone is observed too.
@@ -109,9 +114,12 @@ struct Inner {
 }
 
 /// Cheap to clone: every clone shares the connection pool, token and breakers.
+/// [`AmazonClient::authorized`] gives a handle that calls with a brand's own authorisation.
 #[derive(Clone)]
 pub struct AmazonClient {
     inner: Arc<Inner>,
+    /// The access tokens this handle calls with: the platform's, or one authorisation's.
+    tokens: Arc<TokenCache>,
 }
 
 impl std::fmt::Debug for AmazonClient {
@@ -160,12 +168,12 @@ impl AmazonClient {
                 .to_owned()
         };
         let bases = [base(Region::Na), base(Region::Eu), base(Region::Fe)];
-        let tokens = TokenCache::new(
+        let tokens = Arc::new(TokenCache::new(
             http.clone(),
             cfg.endpoints.lwa_token_url.clone(),
             cfg.credentials.clone(),
             cfg.token_refresh_margin,
-        );
+        ));
         let breakers = [
             Breaker::new(cfg.breaker.clone()),
             Breaker::new(cfg.breaker.clone()),
@@ -176,13 +184,15 @@ impl AmazonClient {
             cfg,
             bases,
             client_id,
-            tokens,
+            tokens: tokens.clone(),
+            authorizations: std::sync::Mutex::new(std::collections::HashMap::new()),
             breakers,
             counters: Counters::default(),
             observer: RwLock::new(None),
         };
         Ok(Self {
             inner: Arc::new(inner),
+            tokens,
         })
     }
 
@@ -229,13 +239,98 @@ impl AmazonClient {
                 .collect(),
             attempts: c.attempts.load(Ordering::Relaxed),
             token_refreshes: self.inner.tokens.refreshes(),
+            authorization_refreshes: self.tokens.refreshes(),
         }
     }
 
     /// Makes the cached access token one Amazon rejects, to exercise the 401 → refresh path.
     #[doc(hidden)]
     pub fn poison_access_token_for_tests(&self) {
-        self.inner.tokens.poison();
+        self.tokens.poison();
+    }
+
+    /// A handle calling with the brand authorisation known as `key` (any stable id, such
+    /// as the connection's row id), refreshed at `region`'s token endpoint with
+    /// `refresh_token`. Handles for the same key share one access-token cache, so
+    /// concurrent callers refresh once; a different refresh token (after a reconnect)
+    /// replaces the cache. Breakers, pool and observer stay shared with the platform.
+    pub fn authorized(&self, key: &str, region: Region, refresh_token: &str) -> AmazonClient {
+        let mut map = self
+            .inner
+            .authorizations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let current = map
+            .get(key)
+            .filter(|c| c.refresh_token() == refresh_token)
+            .cloned();
+        let tokens = current.unwrap_or_else(|| {
+            let creds = crate::config::Credentials {
+                refresh_token: refresh_token.to_owned(),
+                ..self.inner.cfg.credentials.clone()
+            };
+            let cache = Arc::new(TokenCache::new(
+                self.inner.http.clone(),
+                self.inner.cfg.endpoints.token_url(region).clone(),
+                creds,
+                self.inner.cfg.token_refresh_margin,
+            ));
+            map.insert(key.to_owned(), cache.clone());
+            cache
+        });
+        AmazonClient {
+            inner: self.inner.clone(),
+            tokens,
+        }
+    }
+
+    /// Forgets the access-token cache of authorisation `key` (disconnected).
+    pub fn forget_authorization(&self, key: &str) {
+        self.inner
+            .authorizations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(key);
+    }
+
+    /// Login with Amazon's authorisation-code grant at `region`'s token endpoint: the code
+    /// from the consent redirect, and the same `redirect_uri` the consent page was given.
+    /// One attempt, no retry: a code is single use, so a retry after a lost answer would
+    /// fail anyway.
+    pub async fn exchange_code(
+        &self,
+        region: Region,
+        code: &str,
+        redirect_uri: &str,
+        deadline: Instant,
+    ) -> Result<crate::lwa::Grant, AmazonError> {
+        let url = self.inner.cfg.endpoints.token_url(region).clone();
+        let timeout = deadline
+            .saturating_duration_since(Instant::now())
+            .min(self.inner.cfg.call_timeout * 5);
+        let creds = &self.inner.cfg.credentials;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("client_id", creds.client_id.as_str()),
+            ("client_secret", creds.client_secret.as_str()),
+        ];
+        match tokio::time::timeout(
+            timeout,
+            crate::lwa::post_token_form(&self.inner.http, url, &form),
+        )
+        .await
+        {
+            Ok(Ok(tok)) => tok
+                .refresh_token
+                .map(crate::lwa::Grant::new)
+                .ok_or_else(|| {
+                    AmazonError::Decode("LwA code exchange returned no refresh_token".into())
+                }),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(AmazonError::Timeout),
+        }
     }
 
     /// `GET /v2/profiles`.
@@ -487,7 +582,7 @@ impl AmazonClient {
         url: &str,
         refreshed: &AtomicBool,
     ) -> Result<T, AmazonError> {
-        let tokens = &self.inner.tokens;
+        let tokens = &self.tokens;
         let token = tokens.token().await?;
         let mut resp = self.send(req, url, &token).await?;
         if resp.status() == reqwest::StatusCode::UNAUTHORIZED

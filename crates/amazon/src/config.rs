@@ -26,13 +26,27 @@ impl fmt::Debug for Credentials {
     }
 }
 
-/// The token endpoint and the three regional Ads API hosts.
+/// The token endpoint and the three regional Ads API hosts, plus Login with Amazon's
+/// per-region authorisation pages and token endpoints for brands' own authorisations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
+    /// Where the platform refresh token is refreshed.
     pub lwa_token_url: Url,
     pub na: Url,
     pub eu: Url,
     pub fe: Url,
+    /// The consent pages (`/ap/oa`), NA, EU, FE.
+    pub authorize: [Url; 3],
+    /// The token endpoints of the authorisation-code grant and of brands' refreshes.
+    pub token: [Url; 3],
+}
+
+fn region_slot(r: Region) -> usize {
+    match r {
+        Region::Na => 0,
+        Region::Eu => 1,
+        Region::Fe => 2,
+    }
 }
 
 impl Endpoints {
@@ -44,6 +58,17 @@ impl Endpoints {
             na: parse(Region::Na.amazon_api_host()),
             eu: parse(Region::Eu.amazon_api_host()),
             fe: parse(Region::Fe.amazon_api_host()),
+            // Amazon Ads API "Authorization URLs" and "token URLs" per region.
+            authorize: [
+                parse("https://www.amazon.com/ap/oa"),
+                parse("https://eu.account.amazon.com/ap/oa"),
+                parse("https://apac.account.amazon.com/ap/oa"),
+            ],
+            token: [
+                parse("https://api.amazon.com/auth/o2/token"),
+                parse("https://api.amazon.co.uk/auth/o2/token"),
+                parse("https://api.amazon.co.jp/auth/o2/token"),
+            ],
         }
     }
 
@@ -54,12 +79,24 @@ impl Endpoints {
             "{}/auth/o2/token",
             base.path().trim_end_matches('/')
         ));
+        let mut authorize = base.clone();
+        authorize.set_path(&format!("{}/ap/oa", base.path().trim_end_matches('/')));
         Self {
+            authorize: [authorize.clone(), authorize.clone(), authorize],
+            token: [lwa.clone(), lwa.clone(), lwa.clone()],
             lwa_token_url: lwa,
             na: base.clone(),
             eu: base.clone(),
             fe: base.clone(),
         }
+    }
+
+    pub fn authorize_url(&self, r: Region) -> &Url {
+        &self.authorize[region_slot(r)]
+    }
+
+    pub fn token_url(&self, r: Region) -> &Url {
+        &self.token[region_slot(r)]
     }
 
     pub fn for_region(&self, r: Region) -> &Url {
@@ -174,6 +211,14 @@ mod tests {
             a.for_region(Region::Fe).host_str(),
             Some("advertising-api-fe.amazon.com")
         );
+        assert_eq!(
+            a.authorize_url(Region::Eu).as_str(),
+            "https://eu.account.amazon.com/ap/oa"
+        );
+        assert_eq!(
+            a.token_url(Region::Fe).as_str(),
+            "https://api.amazon.co.jp/auth/o2/token"
+        );
         let base = Url::parse("http://127.0.0.1:9090").expect("url");
         let s = Endpoints::single_host(&base);
         assert_eq!(
@@ -181,6 +226,10 @@ mod tests {
             "http://127.0.0.1:9090/auth/o2/token"
         );
         assert_eq!(s.na, base);
+        assert_eq!(
+            s.authorize_url(Region::Fe).as_str(),
+            "http://127.0.0.1:9090/ap/oa"
+        );
         let prefixed = Url::parse("http://h/sim/").expect("url");
         assert_eq!(
             Endpoints::single_host(&prefixed).lwa_token_url.as_str(),

@@ -61,6 +61,16 @@ impl AmazonError {
         }
     }
 
+    /// Login with Amazon said the grant is gone (`invalid_grant`: the user revoked access,
+    /// or the refresh token is unknown): only a new consent can fix it.
+    pub fn is_invalid_grant(&self) -> bool {
+        match self {
+            Self::Auth(d) => d.starts_with("invalid_grant"),
+            Self::DeadlineExceeded { last } => last.is_invalid_grant(),
+            _ => false,
+        }
+    }
+
     /// When to try again, if Amazon or the breaker said so.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {

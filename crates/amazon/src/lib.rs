@@ -17,5 +17,6 @@ pub use breaker::BreakerState;
 pub use client::{AmazonClient, CallEvent, ClientStats, Observer, Operation, ReportPage};
 pub use config::{BreakerConfig, ClientConfig, Credentials, Endpoints, RetryPolicy};
 pub use error::AmazonError;
+pub use lwa::Grant;
 pub use quiver_domain::Region;
 pub use tags::{CachedTag, TagCache, TagCacheConfig, TagError, TagKey};

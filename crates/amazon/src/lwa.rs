@@ -61,6 +61,10 @@ impl TokenCache {
         }
     }
 
+    pub fn refresh_token(&self) -> &str {
+        &self.credentials.refresh_token
+    }
+
     pub fn refreshes(&self) -> u64 {
         self.refreshes.load(Ordering::Relaxed)
     }
@@ -160,34 +164,7 @@ impl TokenCache {
             ("client_secret", self.credentials.client_secret.as_str()),
         ];
         let sent = Instant::now();
-        let resp = self
-            .http
-            .post(self.url.clone())
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| AmazonError::from_reqwest(&e))?;
-        let status = resp.status().as_u16();
-        let retry_after = crate::client::retry_after_header(resp.headers());
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| AmazonError::from_reqwest(&e))?;
-        if !(200..300).contains(&status) {
-            let details = match serde_json::from_slice::<LwaError>(&body) {
-                Ok(e) if e.error_description.is_empty() => e.error,
-                Ok(e) => format!("{}: {}", e.error, e.error_description),
-                Err(_) => crate::client::body_excerpt(&body),
-            };
-            return Err(match status {
-                // OAuth2 reports bad grants and clients with 400/401 (and some servers 403):
-                // the credentials are wrong, no retry can fix that.
-                400 | 401 | 403 => AmazonError::Auth(details),
-                _ => AmazonError::from_status(status, details, retry_after),
-            });
-        }
-        let tok: LwaTokenResponse = serde_json::from_slice(&body)
-            .map_err(|e| AmazonError::Decode(format!("LwA token: {e}")))?;
+        let tok = post_token_form(&self.http, self.url.clone(), &form).await?;
         let mut bearer =
             HeaderValue::from_str(&format!("Bearer {}", tok.access_token)).map_err(|_| {
                 AmazonError::Decode("LwA access token is not a valid header value".into())
@@ -202,4 +179,62 @@ impl TokenCache {
             expires_at: sent + lifetime,
         }))
     }
+}
+
+/// A refresh token from the authorisation-code grant. `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Grant {
+    refresh_token: String,
+}
+
+impl Grant {
+    pub(crate) fn new(refresh_token: String) -> Self {
+        Self { refresh_token }
+    }
+
+    /// The refresh token itself: store it encrypted, never log it.
+    pub fn refresh_token(&self) -> &str {
+        &self.refresh_token
+    }
+}
+
+impl std::fmt::Debug for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Grant(<redacted>)")
+    }
+}
+
+/// POSTs a form to a Login with Amazon token endpoint; maps OAuth2 errors to
+/// [`AmazonError::Auth`] with the `error` code first (`invalid_grant: ...`).
+pub(crate) async fn post_token_form(
+    http: &reqwest::Client,
+    url: url::Url,
+    form: &[(&str, &str)],
+) -> Result<LwaTokenResponse, AmazonError> {
+    let resp = http
+        .post(url)
+        .form(form)
+        .send()
+        .await
+        .map_err(|e| AmazonError::from_reqwest(&e))?;
+    let status = resp.status().as_u16();
+    let retry_after = crate::client::retry_after_header(resp.headers());
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| AmazonError::from_reqwest(&e))?;
+    if !(200..300).contains(&status) {
+        let details = match serde_json::from_slice::<LwaError>(&body) {
+            Ok(e) if e.error_description.is_empty() => e.error,
+            Ok(e) => format!("{}: {}", e.error, e.error_description),
+            Err(_) => crate::client::body_excerpt(&body),
+        };
+        return Err(match status {
+            // OAuth2 reports bad grants and clients with 400/401 (and some servers 403):
+            // the credentials are wrong, no retry can fix that.
+            400 | 401 | 403 => AmazonError::Auth(details),
+            _ => AmazonError::from_status(status, details, retry_after),
+        });
+    }
+    serde_json::from_slice(&body).map_err(|e| AmazonError::Decode(format!("LwA token: {e}")))
 }
