@@ -27,12 +27,48 @@ pub fn router() -> Router<SimState> {
         .route("/truth", get(get_truth))
         .route("/requests", get(get_requests))
         .route("/health", get(|| async { "ok" }))
+        .route("/users", get(get_users))
+        .route("/users/{login}/revoke", post(post_revoke))
+        .route("/oauth/expire-codes", post(post_expire_codes))
 }
 
 /// Parses a JSON body into a 400 MaaSError instead of axum's plain-text rejection.
 fn json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))
+}
+
+/// The simulated Amazon users with their profiles and advertisers.
+async fn get_users(State(state): State<SimState>) -> Json<Vec<crate::users::SimUser>> {
+    Json(crate::users::users(state.seed()))
+}
+
+#[derive(Serialize)]
+struct Revoked {
+    login: String,
+    grants_revoked: usize,
+}
+
+/// The user withdraws Quiver's access (as in Amazon's "Login with Amazon" settings): the
+/// next refresh of any of its tokens is `invalid_grant`.
+async fn post_revoke(
+    State(state): State<SimState>,
+    axum::extract::Path(login): axum::extract::Path<String>,
+) -> Result<Json<Revoked>, ApiError> {
+    if crate::users::user(state.seed(), &login).is_none() {
+        return Err(ApiError::NotFound(format!("No simulated user '{login}'")));
+    }
+    let grants_revoked = state.revoke_user(&login);
+    Ok(Json(Revoked {
+        login,
+        grants_revoked,
+    }))
+}
+
+/// Every authorisation code issued so far now counts as expired (no need to wait 5 min).
+async fn post_expire_codes(State(state): State<SimState>) -> axum::http::StatusCode {
+    state.expire_codes();
+    axum::http::StatusCode::NO_CONTENT
 }
 
 async fn get_faults(State(state): State<SimState>) -> Json<Faults> {

@@ -16,12 +16,14 @@ pub mod config;
 pub mod error;
 pub mod faults;
 mod mix;
+pub mod oauth;
 pub mod profiles;
 pub mod report;
 pub mod state;
 pub mod tags;
 pub mod traffic;
 pub mod truth;
+pub mod users;
 
 use std::net::SocketAddr;
 
@@ -39,6 +41,7 @@ use crate::error::ApiError;
 pub fn router(state: SimState) -> Router {
     let amazon = Router::new()
         .route("/auth/o2/token", post(auth::token))
+        .route("/ap/oa", get(oauth::authorize).post(oauth::decide))
         .route("/v2/profiles", get(profiles::list))
         .route("/attribution/advertisers", get(tags::advertisers))
         .route("/attribution/publishers", get(tags::list_publishers))

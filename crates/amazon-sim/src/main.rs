@@ -8,7 +8,21 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
-#[command(name = "amazon-sim", about = "Amazon Attribution simulator for Quiver")]
+#[command(
+    name = "amazon-sim",
+    about = "Amazon Attribution simulator for Quiver",
+    after_help = "Login with Amazon (authorisation-code grant):\n  \
+        GET  /ap/oa            consent page (client_id, scope=advertising::campaign_management,\n                         \
+        response_type=code, redirect_uri, state); Approve / Deny\n  \
+        POST /auth/o2/token    grant_type=authorization_code (codes single use, 5 min,\n                         \
+        redirect_uri must match) or refresh_token\n\
+        Simulated users alice, bob and carol each have their own profiles and advertisers.\n\
+        Controls (never faulted):\n  \
+        GET  /_sim/users                 users, profiles, advertisers\n  \
+        POST /_sim/users/{login}/revoke  revoke the user's grants (invalid_grant on refresh)\n  \
+        POST /_sim/oauth/expire-codes    expire every code issued so far\n  \
+        PUT  /_sim/faults, /_sim/clock; POST /_sim/visits, /_sim/catalog; GET /_sim/truth"
+)]
 struct Args {
     #[arg(long, env = "AMAZON_SIM_LISTEN", default_value = "127.0.0.1:9090")]
     listen: SocketAddr,

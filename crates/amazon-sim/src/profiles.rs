@@ -52,6 +52,11 @@ pub async fn list(
     State(state): State<SimState>,
     headers: HeaderMap,
 ) -> Result<Json<Vec<Profile>>, ApiError> {
-    auth::check(&state, &headers)?;
-    Ok(Json(profiles(state.seed())))
+    let caller = auth::caller(&state, &headers)?;
+    Ok(Json(match caller.user {
+        None => profiles(state.seed()),
+        Some(login) => crate::users::user(state.seed(), &login)
+            .map(|u| u.profiles.into_iter().map(|p| p.profile).collect())
+            .unwrap_or_default(),
+    }))
 }

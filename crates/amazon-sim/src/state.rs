@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use crate::auth::Tokens;
 use crate::catalog::Catalog;
 use crate::config::{Faults, SimConfig};
+use crate::oauth::OAuth;
 use crate::traffic::Traffic;
 
 /// Cheap to clone: every clone shares the same simulator.
@@ -25,6 +26,7 @@ struct Inner {
     today: RwLock<Option<Date>>,
     fault_rng: Mutex<StdRng>,
     tokens: RwLock<Tokens>,
+    oauth: RwLock<OAuth>,
     traffic: RwLock<Traffic>,
     catalog: RwLock<Catalog>,
     requests: AtomicU64,
@@ -54,6 +56,7 @@ impl SimState {
                 today: RwLock::new(config.today),
                 fault_rng: Mutex::new(fault_rng),
                 tokens: RwLock::new(Tokens::default()),
+                oauth: RwLock::new(OAuth::default()),
                 traffic: RwLock::new(Traffic::default()),
                 catalog: RwLock::new(Catalog::default()),
                 requests: AtomicU64::new(0),
@@ -111,6 +114,27 @@ impl SimState {
 
     pub(crate) fn tokens_mut(&self) -> RwLockWriteGuard<'_, Tokens> {
         write(&self.inner.tokens)
+    }
+
+    pub(crate) fn oauth(&self) -> RwLockReadGuard<'_, OAuth> {
+        read(&self.inner.oauth)
+    }
+
+    pub(crate) fn oauth_mut(&self) -> RwLockWriteGuard<'_, OAuth> {
+        write(&self.inner.oauth)
+    }
+
+    /// Revokes every Login with Amazon grant of simulated user `login`: its refresh tokens
+    /// get `invalid_grant` and its access tokens 401 from now on. Returns the grants ended.
+    pub fn revoke_user(&self, login: &str) -> usize {
+        let n = self.oauth_mut().revoke(login);
+        self.tokens_mut().revoke_user(login);
+        n
+    }
+
+    /// Makes every outstanding authorisation code expired, as 5 minutes passing would.
+    pub fn expire_codes(&self) {
+        self.oauth_mut().expire_codes();
     }
 
     pub(crate) fn traffic(&self) -> RwLockReadGuard<'_, Traffic> {

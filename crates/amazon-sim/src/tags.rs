@@ -101,7 +101,12 @@ pub async fn advertisers(
     State(state): State<SimState>,
     headers: HeaderMap,
 ) -> Result<Json<AdvertiserResponse>, ApiError> {
-    let profile = auth::check_scoped(&state, &headers)?;
+    let (profile, own) = auth::check_scoped_user(&state, &headers)?;
+    if let Some(own) = own {
+        return Ok(Json(AdvertiserResponse {
+            advertisers: own.advertisers,
+        }));
+    }
     Ok(Json(AdvertiserResponse {
         advertisers: vec![Advertiser {
             advertiser_name: advertiser_name(&profile),
@@ -136,9 +141,29 @@ fn query_list(query: Option<&str>, key: &str) -> Vec<String> {
 }
 
 /// The advertiser ids a tag request is about: the listed ones (numeric), else the
-/// profile's own advertiser.
-fn requested_advertisers(query: Option<&str>, profile: &str) -> Result<Vec<String>, ApiError> {
+/// profile's own advertiser(s). A user's token may only name that profile's advertisers.
+fn requested_advertisers(
+    query: Option<&str>,
+    profile: &str,
+    own: Option<&crate::users::UserProfile>,
+) -> Result<Vec<String>, ApiError> {
     let ids = query_list(query, "advertiserIds");
+    if let Some(own) = own {
+        let mine: Vec<String> = own
+            .advertisers
+            .iter()
+            .map(|a| a.advertiser_id.clone())
+            .collect();
+        if ids.is_empty() {
+            return Ok(mine);
+        }
+        if let Some(other) = ids.iter().find(|id| !mine.contains(id)) {
+            return Err(ApiError::bad_request(format!(
+                "Invalid advertiser identifier '{other}'"
+            )));
+        }
+        return Ok(ids);
+    }
     if ids.is_empty() {
         return Ok(vec![profile.to_owned()]);
     }
@@ -165,15 +190,15 @@ pub async fn non_macro_template_tags(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Json<AttributionTagResponse>, ApiError> {
-    let profile = auth::check_scoped(&state, &headers)?;
+    let (profile, own) = auth::check_scoped_user(&state, &headers)?;
     let publishers = requested_publishers(query.as_deref())?;
-    let own = &state.config().publisher_id;
-    if let Some(other) = publishers.iter().find(|p| *p != own) {
+    let own_publisher = &state.config().publisher_id;
+    if let Some(other) = publishers.iter().find(|p| *p != own_publisher) {
         return Err(ApiError::bad_request(format!(
             "Publisher '{other}' is not supported for non-macro tags"
         )));
     }
-    let advertisers = requested_advertisers(query.as_deref(), &profile)?;
+    let advertisers = requested_advertisers(query.as_deref(), &profile, own.as_ref())?;
     let map = advertisers
         .into_iter()
         .map(|a| {
@@ -195,9 +220,9 @@ pub async fn macro_tags(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Json<AttributionTagResponse>, ApiError> {
-    let profile = auth::check_scoped(&state, &headers)?;
+    let (profile, own) = auth::check_scoped_user(&state, &headers)?;
     let publishers = requested_publishers(query.as_deref())?;
-    let advertisers = requested_advertisers(query.as_deref(), &profile)?;
+    let advertisers = requested_advertisers(query.as_deref(), &profile, own.as_ref())?;
     let mut map = BTreeMap::new();
     for a in advertisers {
         let mut per_publisher = BTreeMap::new();
