@@ -96,6 +96,11 @@ pub struct ServeConfig {
     #[arg(long, env = "QUIVER_SMTP_URL")]
     pub smtp_url: Option<String>,
 
+    /// The key that encrypts stored secrets (brands' Amazon refresh tokens): 32 bytes in
+    /// base64. Unset with SQLite: a key file `<database>.key` beside the database.
+    #[arg(long, env = "QUIVER_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
     /// Base of every link Quiver puts in an e-mail, e.g. https://quiver.example.com.
     /// Default: http:// and the listen address.
     #[arg(long, env = "QUIVER_PUBLIC_URL")]

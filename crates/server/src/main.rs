@@ -51,7 +51,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bulk(args) => quiver::cli::bulk::run(args).await,
         Command::Admin(args) => {
             let db = open(&cli.database_url).await?;
-            admin::run(&db, args).await
+            admin::run(&db, &cli.database_url, args).await
         }
     }
 }

@@ -124,6 +124,16 @@ pub enum AdminCommand {
         /// The account's e-mail address (any case).
         email: String,
     },
+    /// Re-encrypt every stored secret (brands' Amazon refresh tokens) under a new secret
+    /// key, in one transaction. With the key file (SQLite) the file is replaced; with
+    /// QUIVER_SECRET_KEY the new key goes to --new-key-file. Keys are never printed.
+    RotateSecretKey {
+        #[arg(long, env = "QUIVER_SECRET_KEY", hide_env_values = true)]
+        secret_key: Option<String>,
+        /// Where to write the new key (owner-only); required with QUIVER_SECRET_KEY.
+        #[arg(long)]
+        new_key_file: Option<PathBuf>,
+    },
     /// Copy this (SQLite) database into an empty PostgreSQL database, migrating it first,
     /// then compare every table's row count and checksum.
     CopyTo {
@@ -146,8 +156,21 @@ async fn publisher_id(db: &Db, who: &str) -> anyhow::Result<String> {
     Ok(account.id)
 }
 
-pub async fn run(db: &Db, args: AdminArgs) -> anyhow::Result<()> {
+pub async fn run(db: &Db, database_url: &str, args: AdminArgs) -> anyhow::Result<()> {
     match args.command {
+        AdminCommand::RotateSecretKey {
+            secret_key,
+            new_key_file,
+        } => {
+            let done = super::secrets::rotate(
+                db,
+                database_url,
+                secret_key.as_deref(),
+                new_key_file.as_deref(),
+            )
+            .await?;
+            println!("{done}");
+        }
         AdminCommand::Invite {
             brand,
             email,

@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod config_file;
 pub mod import;
 pub mod ingest;
+pub mod secrets;
 pub mod serve;
 
 use clap::{Parser, Subcommand};

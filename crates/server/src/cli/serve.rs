@@ -77,6 +77,11 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
             .context("reading the cursor-signing secret")?,
     );
 
+    // Checked before anything starts: with sealed values and no (or the wrong) key the
+    // server must not run. The key itself is used by the Amazon connections (#18).
+    let _secret_key =
+        crate::cli::secrets::open_at_start(&db, database_url, cfg.secret_key.as_deref()).await?;
+
     let amazon = Arc::new(Amazon::start(&mode, cfg).await?);
     amazon.tags.load(&db, amazon.tag_config.max_stale).await;
     if let Some(sim) = &amazon.sim {

@@ -18,6 +18,7 @@
 //! `migrations/postgres`, under the same file name (tests/api/schema.rs holds them to it).
 
 pub mod accounts;
+pub mod amazon_connections;
 pub mod api_keys;
 pub mod bulk;
 pub mod catalog;
