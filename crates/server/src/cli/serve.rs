@@ -79,8 +79,16 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
 
     // Checked before anything starts: with sealed values and no (or the wrong) key the
     // server must not run. The key itself is used by the Amazon connections (#18).
-    let _secret_key =
-        crate::cli::secrets::open_at_start(&db, database_url, cfg.secret_key.as_deref()).await?;
+    let opened =
+        crate::cli::secrets::open_at_start(&db, database_url, cfg.secret_key.as_deref()).await;
+    let _secret_key = match opened {
+        Ok(key) => key,
+        Err(e) => {
+            // Refused: release the database (and SQLite's writer task) before returning.
+            db.close().await;
+            return Err(e);
+        }
+    };
 
     let amazon = Arc::new(Amazon::start(&mode, cfg).await?);
     amazon.tags.load(&db, amazon.tag_config.max_stale).await;
