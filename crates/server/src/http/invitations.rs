@@ -134,11 +134,12 @@ async fn accept(
         if state.db.account_by_email(&row.email).await?.is_some() {
             return Err(exists());
         }
+        let hash = joining::hash(&state, password).await?;
         // The link reached the address: the new account is verified.
-        let id = crate::accounts::create_account(
+        let id = crate::accounts::insert_account(
             &state.db,
-            &row.email,
-            password,
+            &crate::login::normalise_username(&row.email),
+            &hash,
             AccountKind::Publisher,
             &name,
             None,

@@ -111,7 +111,7 @@ async fn signup(
     joining::check_password(&body.password, &[&email, &name])?;
     joining::throttle(&state, "signup", &peer.ip().to_string(), &email).await?;
     // Hashed whether or not the address is taken, so both take the same time.
-    let hash = joining::hash(&body.password).await?;
+    let hash = joining::hash(&state, &body.password).await?;
     if let Some(existing) = state.db.account_by_email(&email).await? {
         // A write, as a new account's insert is one: the timing stays alike on every engine.
         state
@@ -381,6 +381,8 @@ async fn reset(
     params::at_most_chars("body", "password", &body.password, MAX_SECRET_CHARS)?;
     // Judged before the token is spent, so a weak choice can be retried with the same link.
     joining::check_password(&body.password, &[])?;
+    // Hashed before the token is spent: a busy server (503) leaves the link usable.
+    let password_hash = joining::hash(&state, &body.password).await?;
     let hash = crate::auth::token_hash(body.token.trim());
     let now = now_ms();
     let used = state
@@ -393,7 +395,6 @@ async fn reset(
                 "This link has expired: ask for a new one with POST /password/forgot",
             )
         })?;
-    let password_hash = joining::hash(&body.password).await?;
     state
         .db
         .set_password_hash(&used.account_id, &password_hash)
