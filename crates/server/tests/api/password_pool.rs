@@ -98,6 +98,10 @@ async fn a_flood_of_sign_ups_is_bounded_in_memory_and_the_server_keeps_serving()
         }
     }
     let (after_rss, peak) = memory_kib();
+    eprintln!(
+        "sign-up flood: {by_status:?} in {:?}; idle {idle_rss} KiB, peak {peak} KiB, after {after_rss} KiB; healthz {health_took:?}",
+        started.elapsed()
+    );
     // Unbounded, the flood runs 200 argon2 hashes of 19 MiB at once (about 3.8 GiB); on
     // the pool a few run at a time, each thread reusing its memory.
     let budget = idle_rss + 300 * 1024;
