@@ -91,6 +91,7 @@ pub struct Accepted {
         (status = 401, body = Problem, description = "`invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type` (sellers cannot accept), or `signup_closed`: log in to accept"),
         (status = 409, body = Problem, description = "`account_exists`: log in with that account, then accept"),
+        (status = 503, body = Problem, description = "`server_busy`: too many passwords are being checked or hashed at once; with Retry-After"),
         (status = 410, body = Problem, description = "`invitation_unavailable`: expired or withdrawn"),
         (status = 422, body = Unprocessable, description = "`weak_password`, or a missing password or display name"),
     ))]

@@ -91,18 +91,16 @@ impl Db {
         Ok(())
     }
 
-    /// Uses a token of one of `purposes` once: concurrent uses cannot both succeed.
-    pub async fn use_account_token(
+    /// Whether a link would be accepted now, without spending it: a reset checks this
+    /// before the slow hashing, so made-up tokens cost no password-pool time.
+    pub async fn check_account_token(
         &self,
         hash: &str,
         purposes: &[Purpose],
         now: i64,
-    ) -> StoreResult<Result<UsedToken, TokenRefusal>> {
+    ) -> StoreResult<Result<(), TokenRefusal>> {
         const SEL: &str =
             "SELECT purpose, used_at, expires_at FROM account_tokens WHERE token_hash = $1";
-        const USE: &str = "UPDATE account_tokens SET used_at = $2 \
-             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
-             RETURNING account_id, purpose, email";
         let found: Option<(String, Option<i64>, i64)> =
             write_pool!(self, pool => sqlx::query_as(SEL).bind(hash).fetch_optional(pool).await)?;
         let Some((purpose, used_at, expires_at)) = found else {
@@ -116,6 +114,22 @@ impl Db {
         }
         if expires_at <= now {
             return Ok(Err(TokenRefusal::Expired));
+        }
+        Ok(Ok(()))
+    }
+
+    /// Uses a token of one of `purposes` once: concurrent uses cannot both succeed.
+    pub async fn use_account_token(
+        &self,
+        hash: &str,
+        purposes: &[Purpose],
+        now: i64,
+    ) -> StoreResult<Result<UsedToken, TokenRefusal>> {
+        const USE: &str = "UPDATE account_tokens SET used_at = $2 \
+             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
+             RETURNING account_id, purpose, email";
+        if let Err(refused) = self.check_account_token(hash, purposes, now).await? {
+            return Ok(Err(refused));
         }
         let used: Option<UsedToken> = write_pool!(self, pool => sqlx::query_as(USE).bind(hash).bind(now).fetch_optional(pool).await)?;
         Ok(used.ok_or(TokenRefusal::Used))

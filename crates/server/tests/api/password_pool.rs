@@ -6,10 +6,113 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use reqwest::StatusCode;
-use serde_json::json;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
 
-use crate::support::{CREATOR, TestApp};
+use crate::mailbox::{Mailbox, token};
+use crate::support::{CREATOR, PASSWORD, SELLER, TestApp};
+
+const STRONG: &str = "violet-harbour-tangent-42";
+
+async fn post(
+    app: &TestApp,
+    path: &str,
+    bearer: Option<&str>,
+    body: Value,
+) -> crate::support::Reply {
+    app.send(Method::POST, path, bearer, |r| r.json(&body))
+        .await
+}
+
+fn busy(r: &crate::support::Reply, what: &str) {
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::SERVICE_UNAVAILABLE, "server_busy"),
+        "{what}: {:?}",
+        r.body
+    );
+    assert!(r.header("retry-after").is_some(), "{what}: no Retry-After");
+}
+
+/// With every place of the password pool taken (as a burst of logins would), sign-up,
+/// reset, password change and accepting an invitation with a new account are turned
+/// away with 503 instead of hashing beside it; a made-up reset link is refused without
+/// hashing, and a real one stays usable after the busy answer.
+#[tokio::test]
+async fn every_password_hash_waits_for_the_pool_logins_use() {
+    let mailbox = Mailbox::start().await;
+    let url = mailbox.url();
+    let app = TestApp::with_args(&["--smtp-url", &url, "--signup", "open"]).await;
+    let seller = app.token(SELLER).await;
+    let creator = app.token(CREATOR).await;
+    let r = post(&app, "/password/forgot", None, json!({"email": CREATOR})).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    let reset = token(&mailbox.wait(CREATOR, 1).await, "reset");
+    let r = app
+        .post_json(
+            "/sellers/brands/lumen-home/invitations",
+            &seller,
+            json!({"email": "pooled@example.net"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let invitation = token(&mailbox.wait("pooled@example.net", 1).await, "invitation");
+
+    let checks = &app.running.state.login_throttle.checks;
+    let held: Vec<_> = std::iter::from_fn(|| checks.admit()).collect();
+    assert!(!held.is_empty());
+    let signup =
+        json!({"email": "pooled-signup@example.net", "password": STRONG, "display_name": "Pooled"});
+    busy(
+        &post(&app, "/signup", None, signup.clone()).await,
+        "sign-up",
+    );
+    let reset_body = json!({"token": reset, "password": STRONG});
+    busy(
+        &post(&app, "/password/reset", None, reset_body.clone()).await,
+        "reset",
+    );
+    let made_up = post(
+        &app,
+        "/password/reset",
+        None,
+        json!({"token": "made-up", "password": STRONG}),
+    )
+    .await;
+    assert_eq!(made_up.code(), "invalid_link", "{:?}", made_up.body);
+    busy(
+        &post(
+            &app,
+            "/account/password",
+            Some(&creator),
+            json!({"current_password": PASSWORD, "new_password": STRONG}),
+        )
+        .await,
+        "password change",
+    );
+    let accept = json!({"token": invitation, "password": STRONG, "display_name": "Pooled"});
+    busy(
+        &post(&app, "/invitations/accept", None, accept.clone()).await,
+        "invitation",
+    );
+
+    drop(held);
+    let r = post(&app, "/signup", None, signup).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
+    let r = post(&app, "/invitations/accept", None, accept).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = post(&app, "/password/reset", None, reset_body).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "the link outlived the busy answer: {:?}",
+        r.body
+    );
+    let r = app
+        .post_form("/token", &[("username", CREATOR), ("password", STRONG)])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+}
 
 /// The test process's resident memory now and at its peak, in KiB (the server runs in it).
 fn memory_kib() -> (u64, u64) {
@@ -59,7 +162,9 @@ async fn a_flood_of_sign_ups_is_bounded_in_memory_and_the_server_keeps_serving()
                     .post(url)
                     .json(&json!({
                         "email": format!("flood{i}@example.net"),
-                        "password": "violet-harbour-tangent-42",
+                        // Short, so the strength check ahead of the hashing is quick
+                        // and the flood reaches the hashing at full speed.
+                        "password": "Qz8#vL2!pW",
                         "display_name": format!("Flood {i}"),
                     }))
                     .send()
