@@ -229,7 +229,7 @@ async fn verify(
                 "This link has expired: ask for a new one with POST /signup/resend",
             )
         })?;
-    if used.purpose == Purpose::EmailChange.as_str() {
+    if used.purpose == Purpose::EmailChange {
         state
             .db
             .change_email(&used.account_id, &used.email)

@@ -4,23 +4,15 @@
 use sha2::{Digest, Sha256};
 
 use super::accounts::NewAccount;
+use super::text_enum::text_enum;
 use super::{Db, Engine, StoreError, StoreResult, read_pool, write_pool};
 
-/// What a single-use e-mail token is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    Verify,
-    Reset,
-    EmailChange,
-}
-
-impl Purpose {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Verify => "verify",
-            Self::Reset => "reset",
-            Self::EmailChange => "email_change",
-        }
+text_enum! {
+    /// What a single-use e-mail token is for.
+    pub enum Purpose ("token purpose") {
+        Verify = "verify",
+        Reset = "reset",
+        EmailChange = "email_change",
     }
 }
 
@@ -28,7 +20,8 @@ impl Purpose {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UsedToken {
     pub account_id: String,
-    pub purpose: String,
+    #[sqlx(try_from = "String")]
+    pub purpose: Purpose,
     pub email: String,
 }
 
@@ -106,7 +99,8 @@ impl Db {
         let Some((purpose, used_at, expires_at)) = found else {
             return Ok(Err(TokenRefusal::Unknown));
         };
-        if !purposes.iter().any(|p| p.as_str() == purpose) {
+        let purpose = Purpose::try_from(purpose).map_err(|e| super::decode_error("purpose", e))?;
+        if !purposes.contains(&purpose) {
             return Ok(Err(TokenRefusal::Unknown));
         }
         if used_at.is_some() {
