@@ -25,6 +25,16 @@ type Overrides = Vec<(Date, Option<u32>)>;
 pub struct RateHistory {
     brand: Vec<(Date, u32)>,
     products: HashMap<(String, Marketplace), Overrides>,
+    /// Per-creator terms (from an accepted invitation), by account id; `None` ends them.
+    creators: HashMap<String, Overrides>,
+}
+
+/// One recorded per-creator rate: the creator's terms with the brand from `effective` on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatorRateChange {
+    pub account_id: String,
+    pub effective: Date,
+    pub bps: Option<u32>,
 }
 
 /// The first day a change made at `now` applies to.
@@ -56,6 +66,20 @@ impl RateHistory {
         h
     }
 
+    /// Adds the brand's per-creator terms.
+    pub fn with_creators(mut self, changes: impl IntoIterator<Item = CreatorRateChange>) -> Self {
+        for c in changes {
+            self.creators
+                .entry(c.account_id)
+                .or_default()
+                .push((c.effective, c.bps));
+        }
+        for v in self.creators.values_mut() {
+            v.sort_unstable();
+        }
+        self
+    }
+
     fn latest<T: Copy>(entries: &[(Date, T)], day: Date) -> Option<T> {
         let idx = entries.partition_point(|(d, _)| *d <= day);
         idx.checked_sub(1).map(|i| entries[i].1)
@@ -71,6 +95,17 @@ impl RateHistory {
         Bps(product
             .or_else(|| Self::latest(&self.brand, day))
             .unwrap_or(0))
+    }
+
+    /// The rate `account` earned on `day`: its own terms with the brand when they are in
+    /// force (they were agreed with that person, so they apply to every product of the
+    /// brand, overrides included), else [`Self::rate_on`].
+    pub fn rate_for(&self, account: &str, asin: &str, marketplace: Marketplace, day: Date) -> Bps {
+        self.creators
+            .get(account)
+            .and_then(|v| Self::latest(v, day))
+            .flatten()
+            .map_or_else(|| self.rate_on(asin, marketplace, day), Bps)
     }
 }
 
@@ -123,5 +158,50 @@ mod tests {
             Bps(0)
         );
         assert_eq!(effective_from(date!(2026 - 12 - 31)), date!(2027 - 01 - 01));
+    }
+
+    #[test]
+    fn a_creators_terms_apply_from_their_day_to_every_product_until_ended() {
+        let h = RateHistory::new([
+            RateChange {
+                asin: None,
+                marketplace: None,
+                effective: date!(1970 - 01 - 01),
+                bps: Some(1000),
+            },
+            RateChange {
+                asin: Some("A".into()),
+                marketplace: Some(Marketplace::Us),
+                effective: date!(1970 - 01 - 01),
+                bps: Some(1250),
+            },
+        ])
+        .with_creators([
+            CreatorRateChange {
+                account_id: "c".into(),
+                effective: date!(2026 - 05 - 02),
+                bps: Some(1200),
+            },
+            CreatorRateChange {
+                account_id: "c".into(),
+                effective: date!(2026 - 06 - 01),
+                bps: None,
+            },
+        ]);
+        let rate = |acc: &str, asin: &str, day| h.rate_for(acc, asin, Marketplace::Us, day);
+        assert_eq!(
+            rate("c", "B", date!(2026 - 05 - 01)),
+            Bps(1000),
+            "the day before"
+        );
+        assert_eq!(rate("c", "B", date!(2026 - 05 - 02)), Bps(1200));
+        assert_eq!(rate("c", "A", date!(2026 - 05 - 02)), Bps(1200));
+        assert_eq!(rate("other", "B", date!(2026 - 05 - 02)), Bps(1000));
+        assert_eq!(rate("other", "A", date!(2026 - 05 - 02)), Bps(1250));
+        assert_eq!(
+            rate("c", "A", date!(2026 - 06 - 01)),
+            Bps(1250),
+            "terms ended"
+        );
     }
 }

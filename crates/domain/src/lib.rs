@@ -18,7 +18,7 @@ mod unknown;
 pub use account::AccountKind;
 pub use asin::{Asin, InvalidAsin};
 pub use brand::ProgramMode;
-pub use commission::{RateChange, RateHistory, effective_from};
+pub use commission::{CreatorRateChange, RateChange, RateHistory, effective_from};
 pub use cursor::{Cursor, CursorKey, InvalidCursor};
 pub use date::{InvalidDate, format_compact, format_iso, parse_report_date};
 pub use link::{InvalidLinkName, InvalidTemplate, LinkName, fill_tag_template};

@@ -55,20 +55,33 @@ pub async fn create_account(
         return Err(AccountsError::WeakPassword);
     }
     let hash = hash_password(password)?;
+    insert_account(db, &email, &hash, kind, display_name, public_id).await
+}
+
+/// Inserts an account whose password is hashed already (the HTTP paths hash on the
+/// bounded password pool); `email` is normalised and valid.
+pub async fn insert_account(
+    db: &Db,
+    email: &str,
+    hash: &str,
+    kind: AccountKind,
+    display_name: &str,
+    public_id: Option<&str>,
+) -> Result<String, AccountsError> {
     let id = Uuid::now_v7().to_string();
     let public_id = public_id.map_or_else(|| new_public_id(kind), str::to_owned);
     db.insert_account(&NewAccount {
         id: &id,
         public_id: &public_id,
-        email: &email,
+        email,
         kind,
         display_name,
-        password_hash: &hash,
+        password_hash: hash,
         created_at: now_ms(),
     })
     .await
     .map_err(|e| match e {
-        StoreError::Conflict => AccountsError::Exists(email.clone()),
+        StoreError::Conflict => AccountsError::Exists(email.to_owned()),
         other => AccountsError::Store(other),
     })?;
     Ok(id)

@@ -5,6 +5,7 @@
 use crate::auth::{Principal, Scope, new_token, token_hash};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::api_keys::KeyScope;
 
 pub const PREFIX: &str = "qk_";
 
@@ -60,10 +61,9 @@ pub async fn authenticate(state: &AppState, key: &str) -> Result<Principal, ApiE
         email: account.email,
         token_hash: hash,
         email_verified: account.email_verified,
-        scope: if row.scope == "read" {
-            Scope::Read
-        } else {
-            Scope::Write
+        scope: match row.scope {
+            KeyScope::Read => Scope::Read,
+            KeyScope::Write => Scope::Write,
         },
         api_key_id: Some(row.id.clone()),
     };

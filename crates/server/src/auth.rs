@@ -63,6 +63,32 @@ pub fn hash_password(password: &str) -> Result<String, HashError> {
         .map_err(|e| HashError(e.to_string()))
 }
 
+/// [`hash_password`] computing into `memory` (argon2id with the default parameters, a
+/// fresh 128-bit salt), so a password thread reuses its 19 MiB as checks do.
+fn hash_password_in(password: &str, memory: &mut Vec<Block>) -> Result<String, HashError> {
+    use base64::engine::general_purpose::STANDARD_NO_PAD;
+    let params = Params::default();
+    let blocks = params.block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
+    }
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let mut out = [0u8; 32];
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password_into_with_memory(password.as_bytes(), &salt, &mut out, &mut memory[..blocks])
+        .map_err(|e| HashError(e.to_string()))?;
+    // The PHC string format argon2's own hasher writes (B64 without padding).
+    Ok(format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        params.m_cost(),
+        params.t_cost(),
+        params.p_cost(),
+        STANDARD_NO_PAD.encode(salt),
+        STANDARD_NO_PAD.encode(out)
+    ))
+}
+
 /// Verifies in constant work whether or not the account exists: an unknown user is checked
 /// against a fixed hash, so timing does not reveal which usernames are registered.
 pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
@@ -126,12 +152,28 @@ pub struct PasswordChecks {
 }
 
 struct CheckJob {
-    password: String,
-    stored: Option<String>,
+    work: Work,
     start_by: Instant,
-    reply: oneshot::Sender<Result<bool, ChecksBusy>>,
+    reply: oneshot::Sender<Result<Done, ChecksBusy>>,
     // Held until the check is done, even if the caller has gone.
     _admitted: OwnedSemaphorePermit,
+}
+
+/// What a password thread does: check a login's password, or hash a new one (sign-up,
+/// reset, change), which costs the same core and memory.
+enum Work {
+    Verify {
+        password: String,
+        stored: Option<String>,
+    },
+    Hash {
+        password: String,
+    },
+}
+
+enum Done {
+    Verified(bool),
+    Hashed(Result<String, HashError>),
 }
 
 /// A place in the queue of password checks.
@@ -200,8 +242,13 @@ fn check_worker(rx: &Mutex<mpsc::Receiver<CheckJob>>) {
             let _ = job.reply.send(Err(ChecksBusy));
             continue;
         }
-        let ok = verify_password_in(&job.password, job.stored.as_deref(), &mut memory);
-        let _ = job.reply.send(Ok(ok));
+        let done = match &job.work {
+            Work::Verify { password, stored } => {
+                Done::Verified(verify_password_in(password, stored.as_deref(), &mut memory))
+            }
+            Work::Hash { password } => Done::Hashed(hash_password_in(password, &mut memory)),
+        };
+        let _ = job.reply.send(Ok(done));
     }
 }
 
@@ -212,10 +259,24 @@ impl CheckTicket {
         password: String,
         stored: Option<String>,
     ) -> Result<bool, ChecksBusy> {
+        match self.run(Work::Verify { password, stored }).await? {
+            Done::Verified(ok) => Ok(ok),
+            Done::Hashed(_) => Err(ChecksBusy),
+        }
+    }
+
+    /// Queues the hashing of a new password and waits for its PHC string.
+    pub async fn hash(self, password: String) -> Result<Result<String, HashError>, ChecksBusy> {
+        match self.run(Work::Hash { password }).await? {
+            Done::Hashed(h) => Ok(h),
+            Done::Verified(_) => Err(ChecksBusy),
+        }
+    }
+
+    async fn run(self, work: Work) -> Result<Done, ChecksBusy> {
         let (reply, verdict) = oneshot::channel();
         let job = CheckJob {
-            password,
-            stored,
+            work,
             start_by: Instant::now() + self.wait,
             reply,
             _admitted: self.admitted,
@@ -290,6 +351,13 @@ mod tests {
 
     #[test]
     fn passwords_verify_and_unknown_users_never_do() {
+        let mine = hash_password_in("s3cret", &mut Vec::new()).unwrap();
+        assert!(verify_password("s3cret", Some(&mine)), "{mine}");
+        assert!(!verify_password("s3cret!", Some(&mine)));
+        assert!(
+            mine.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{mine}"
+        );
         let h = hash_password("s3cret").unwrap();
         assert!(verify_password("s3cret", Some(&h)));
         assert!(!verify_password("wrong", Some(&h)));

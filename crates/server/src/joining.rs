@@ -133,12 +133,18 @@ pub fn display_name(raw: &str) -> Result<String, ApiError> {
     Ok(name.to_owned())
 }
 
-/// Hashes a password off the async threads (argon2 takes a core for a while).
-pub async fn hash(password: &str) -> Result<String, ApiError> {
-    let password = password.to_owned();
-    tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
+/// Hashes a new password on the bounded pool login's checks use (argon2 takes a core and
+/// 19 MiB for a while), so a flood of sign-ups, resets or changes waits its turn with the
+/// logins instead of running hundreds at once; past the queue: 503 `server_busy`.
+pub async fn hash(state: &AppState, password: &str) -> Result<String, ApiError> {
+    let busy = || ApiError::ServerBusy {
+        retry_after: crate::login::BUSY_RETRY,
+    };
+    let ticket = state.login_throttle.checks.admit().ok_or_else(busy)?;
+    ticket
+        .hash(password.to_owned())
         .await
-        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(|_| busy())?
         .map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))
 }
 

@@ -13,7 +13,7 @@ use crate::store::now_ms;
 use crate::store::tokens::{NewToken, TokenKind};
 
 /// How long a login turned away for want of password-check capacity is told to wait.
-const BUSY_RETRY: Duration = Duration::from_secs(1);
+pub(crate) const BUSY_RETRY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {

@@ -249,7 +249,7 @@ async fn change_password(
     if !ok {
         return Err(ApiError::WrongPassword);
     }
-    let hash = joining::hash(&body.new_password).await?;
+    let hash = joining::hash(&state, &body.new_password).await?;
     state.db.set_password_hash(&who.account_id, &hash).await?;
     let current = state
         .db

@@ -14,7 +14,7 @@ use crate::http::extract::Json;
 use crate::http::format::iso_utc;
 use crate::http::params;
 use crate::state::AppState;
-use crate::store::api_keys::{ApiKeyRow, NewApiKey};
+use crate::store::api_keys::{ApiKeyRow, KeyScope, NewApiKey};
 use crate::store::now_ms;
 
 /// Keys one account may hold at once.
@@ -61,7 +61,7 @@ impl ApiKey {
             id: k.id.clone(),
             name: k.name.clone(),
             prefix: k.prefix.clone(),
-            scope: k.scope.clone(),
+            scope: k.scope.as_str().to_owned(),
             created_at: iso_utc(k.created_at),
             last_used_at: k.last_used_at.map(iso_utc),
             expires_at: k.expires_at.map(iso_utc),
@@ -117,9 +117,9 @@ async fn create_key(
             "value_error",
         ));
     }
-    let scope = match body.scope.trim() {
-        s @ ("read" | "write") => s,
-        _ => {
+    let scope = match KeyScope::parse(body.scope.trim()) {
+        Some(s) => s,
+        None => {
             return Err(ApiError::validation(
                 "body",
                 "scope",
@@ -162,7 +162,7 @@ async fn create_key(
         account_id: who.account_id,
         name: name.to_owned(),
         prefix,
-        scope: scope.to_owned(),
+        scope,
         created_at: now,
         expires_at,
         last_used_at: None,

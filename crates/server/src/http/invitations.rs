@@ -91,6 +91,7 @@ pub struct Accepted {
         (status = 401, body = Problem, description = "`invalid_token`"),
         (status = 403, body = Problem, description = "`wrong_account_type` (sellers cannot accept), or `signup_closed`: log in to accept"),
         (status = 409, body = Problem, description = "`account_exists`: log in with that account, then accept"),
+        (status = 503, body = Problem, description = "`server_busy`: too many passwords are being checked or hashed at once; with Retry-After"),
         (status = 410, body = Problem, description = "`invitation_unavailable`: expired or withdrawn"),
         (status = 422, body = Unprocessable, description = "`weak_password`, or a missing password or display name"),
     ))]
@@ -134,11 +135,12 @@ async fn accept(
         if state.db.account_by_email(&row.email).await?.is_some() {
             return Err(exists());
         }
+        let hash = joining::hash(&state, password).await?;
         // The link reached the address: the new account is verified.
-        let id = crate::accounts::create_account(
+        let id = crate::accounts::insert_account(
             &state.db,
-            &row.email,
-            password,
+            &crate::login::normalise_username(&row.email),
+            &hash,
             AccountKind::Publisher,
             &name,
             None,

@@ -66,6 +66,7 @@ const SIGNUP_SENT: Accepted = Accepted {
         (status = 403, body = Problem, description = "`signup_closed`: sign-up is closed, by invitation only, or not for sellers"),
         (status = 422, body = Unprocessable, description = "`weak_password` (with the reason), or a bad e-mail address or display name"),
         (status = 429, body = Problem, description = "`too_many_emails`, with Retry-After"),
+        (status = 503, body = Problem, description = "`server_busy`: too many passwords are being checked or hashed at once; with Retry-After"),
     ))]
 async fn signup(
     State(state): State<AppState>,
@@ -111,7 +112,7 @@ async fn signup(
     joining::check_password(&body.password, &[&email, &name])?;
     joining::throttle(&state, "signup", &peer.ip().to_string(), &email).await?;
     // Hashed whether or not the address is taken, so both take the same time.
-    let hash = joining::hash(&body.password).await?;
+    let hash = joining::hash(&state, &body.password).await?;
     if let Some(existing) = state.db.account_by_email(&email).await? {
         // A write, as a new account's insert is one: the timing stays alike on every engine.
         state
@@ -228,7 +229,7 @@ async fn verify(
                 "This link has expired: ask for a new one with POST /signup/resend",
             )
         })?;
-    if used.purpose == Purpose::EmailChange.as_str() {
+    if used.purpose == Purpose::EmailChange {
         state
             .db
             .change_email(&used.account_id, &used.email)
@@ -372,6 +373,7 @@ pub struct PasswordSet {
         (status = 400, body = Problem, description = "`invalid_link`: unknown or already used"),
         (status = 410, body = Problem, description = "`link_expired`: ask for a new one with `POST /password/forgot`"),
         (status = 422, body = Unprocessable, description = "`weak_password` (with the reason), or a field is missing"),
+        (status = 503, body = Problem, description = "`server_busy`: too many passwords are being checked or hashed at once; with Retry-After"),
     ))]
 async fn reset(
     State(state): State<AppState>,
@@ -383,17 +385,20 @@ async fn reset(
     joining::check_password(&body.password, &[])?;
     let hash = crate::auth::token_hash(body.token.trim());
     let now = now_ms();
+    let expired = "This link has expired: ask for a new one with POST /password/forgot";
+    // Checked, then hashed, then spent: a made-up link costs no hashing, and a busy
+    // server (503) leaves a real one usable.
+    state
+        .db
+        .check_account_token(&hash, &[Purpose::Reset], now)
+        .await?
+        .map_err(|r| refused(r, expired))?;
+    let password_hash = joining::hash(&state, &body.password).await?;
     let used = state
         .db
-        .use_account_token(&hash, &[Purpose::Reset], now)
+        .use_account_token(&hash, &[Purpose::Reset], now_ms())
         .await?
-        .map_err(|r| {
-            refused(
-                r,
-                "This link has expired: ask for a new one with POST /password/forgot",
-            )
-        })?;
-    let password_hash = joining::hash(&body.password).await?;
+        .map_err(|r| refused(r, expired))?;
     state
         .db
         .set_password_hash(&used.account_id, &password_hash)

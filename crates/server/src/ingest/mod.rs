@@ -203,12 +203,13 @@ impl Mapper<'_> {
             ]
         };
         let sales = e.minor_units(names[4]);
-        // The sold product's own rate on that day: a halo row earns the halo product's rate.
+        // The creator's rate on that day: their own terms with the brand if in force, else
+        // the sold product's rate (a halo row earns the halo product's rate).
         let rate = self
             .ctx
             .rates
             .get(&link.brand_id)
-            .map(|h| h.rate_on(&asin, marketplace, date))
+            .map(|h| h.rate_for(&link.account_id, &asin, marketplace, date))
             .unwrap_or(quiver_domain::Bps(0));
         base(
             asin,

@@ -1,6 +1,15 @@
 //! API keys: long-lived bearer credentials of one account, stored only as SHA-256 hashes.
 
+use super::text_enum::text_enum;
 use super::{Db, StoreResult, read_pool, write_pool};
+
+text_enum! {
+    /// What a key may do: read only, or anything its account may.
+    pub enum KeyScope ("API key scope") {
+        Read = "read",
+        Write = "write",
+    }
+}
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ApiKeyRow {
@@ -8,7 +17,8 @@ pub struct ApiKeyRow {
     pub account_id: String,
     pub name: String,
     pub prefix: String,
-    pub scope: String,
+    #[sqlx(try_from = "String")]
+    pub scope: KeyScope,
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
@@ -21,7 +31,7 @@ pub struct NewApiKey<'a> {
     pub name: &'a str,
     pub prefix: &'a str,
     pub hash: &'a str,
-    pub scope: &'a str,
+    pub scope: KeyScope,
     pub created_at: i64,
     pub expires_at: Option<i64>,
 }
@@ -35,7 +45,7 @@ impl Db {
                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         write_pool!(self, pool => sqlx::query(SQL)
             .bind(k.id).bind(k.account_id).bind(k.name).bind(k.prefix).bind(k.hash)
-            .bind(k.scope).bind(k.created_at).bind(k.expires_at)
+            .bind(k.scope.as_str()).bind(k.created_at).bind(k.expires_at)
             .execute(pool).await.map(|r| r.rows_affected()))?;
         Ok(())
     }

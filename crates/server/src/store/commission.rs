@@ -1,6 +1,6 @@
 //! The commission-rate history reports compute earnings from.
 
-use quiver_domain::{Marketplace, RateChange, RateHistory};
+use quiver_domain::{CreatorRateChange, Marketplace, RateChange, RateHistory};
 use time::Date;
 
 use super::{Db, StoreResult, decode_error, now_ms, read_pool, write_pool};
@@ -31,11 +31,29 @@ impl Db {
         Ok(())
     }
 
-    /// Every recorded rate of a brand.
+    /// Every recorded rate of a brand, its per-creator terms included: the one history
+    /// every commission is computed from (ingestion writes `commission` into each fact
+    /// with it, and every report, summary and statement sums those facts).
     pub async fn commission_history(&self, brand_id: &str) -> StoreResult<RateHistory> {
         const SQL: &str = "SELECT asin, marketplace, effective_day, bps FROM commission_rates WHERE brand_id = $1";
+        const CREATORS: &str = "SELECT account_id, effective_day, bps FROM creator_commission_rates WHERE brand_id = $1";
         let rows: Vec<(String, String, String, Option<i32>)> =
             read_pool!(self, pool => sqlx::query_as(SQL).bind(brand_id).fetch_all(pool).await)?;
+        let creator_rows: Vec<(String, String, Option<i32>)> = read_pool!(self, pool => sqlx::query_as(CREATORS).bind(brand_id).fetch_all(pool).await)?;
+        let creators = creator_rows
+            .into_iter()
+            .map(|(account_id, day, bps)| {
+                Ok(CreatorRateChange {
+                    account_id,
+                    effective: quiver_domain::parse_report_date(&day)
+                        .map_err(|e| decode_error("effective_day", e))?,
+                    bps: bps
+                        .map(u32::try_from)
+                        .transpose()
+                        .map_err(|e| decode_error("bps", e))?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
         let changes = rows.into_iter().map(|(asin, m, day, bps)| {
             // '' is the brand default's marketplace; anything else must be one.
             let marketplace = (!m.is_empty())
@@ -51,7 +69,7 @@ impl Db {
                 bps: bps.and_then(|b| u32::try_from(b).ok()),
             })
         });
-        Ok(RateHistory::new(changes.collect::<StoreResult<Vec<_>>>()?))
+        Ok(RateHistory::new(changes.collect::<StoreResult<Vec<_>>>()?).with_creators(creators))
     }
 }
 

@@ -4,23 +4,15 @@
 use sha2::{Digest, Sha256};
 
 use super::accounts::NewAccount;
+use super::text_enum::text_enum;
 use super::{Db, Engine, StoreError, StoreResult, read_pool, write_pool};
 
-/// What a single-use e-mail token is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    Verify,
-    Reset,
-    EmailChange,
-}
-
-impl Purpose {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Verify => "verify",
-            Self::Reset => "reset",
-            Self::EmailChange => "email_change",
-        }
+text_enum! {
+    /// What a single-use e-mail token is for.
+    pub enum Purpose ("token purpose") {
+        Verify = "verify",
+        Reset = "reset",
+        EmailChange = "email_change",
     }
 }
 
@@ -28,7 +20,8 @@ impl Purpose {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UsedToken {
     pub account_id: String,
-    pub purpose: String,
+    #[sqlx(try_from = "String")]
+    pub purpose: Purpose,
     pub email: String,
 }
 
@@ -91,24 +84,23 @@ impl Db {
         Ok(())
     }
 
-    /// Uses a token of one of `purposes` once: concurrent uses cannot both succeed.
-    pub async fn use_account_token(
+    /// Whether a link would be accepted now, without spending it: a reset checks this
+    /// before the slow hashing, so made-up tokens cost no password-pool time.
+    pub async fn check_account_token(
         &self,
         hash: &str,
         purposes: &[Purpose],
         now: i64,
-    ) -> StoreResult<Result<UsedToken, TokenRefusal>> {
+    ) -> StoreResult<Result<(), TokenRefusal>> {
         const SEL: &str =
             "SELECT purpose, used_at, expires_at FROM account_tokens WHERE token_hash = $1";
-        const USE: &str = "UPDATE account_tokens SET used_at = $2 \
-             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
-             RETURNING account_id, purpose, email";
         let found: Option<(String, Option<i64>, i64)> =
             write_pool!(self, pool => sqlx::query_as(SEL).bind(hash).fetch_optional(pool).await)?;
         let Some((purpose, used_at, expires_at)) = found else {
             return Ok(Err(TokenRefusal::Unknown));
         };
-        if !purposes.iter().any(|p| p.as_str() == purpose) {
+        let purpose = Purpose::try_from(purpose).map_err(|e| super::decode_error("purpose", e))?;
+        if !purposes.contains(&purpose) {
             return Ok(Err(TokenRefusal::Unknown));
         }
         if used_at.is_some() {
@@ -116,6 +108,22 @@ impl Db {
         }
         if expires_at <= now {
             return Ok(Err(TokenRefusal::Expired));
+        }
+        Ok(Ok(()))
+    }
+
+    /// Uses a token of one of `purposes` once: concurrent uses cannot both succeed.
+    pub async fn use_account_token(
+        &self,
+        hash: &str,
+        purposes: &[Purpose],
+        now: i64,
+    ) -> StoreResult<Result<UsedToken, TokenRefusal>> {
+        const USE: &str = "UPDATE account_tokens SET used_at = $2 \
+             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
+             RETURNING account_id, purpose, email";
+        if let Err(refused) = self.check_account_token(hash, purposes, now).await? {
+            return Ok(Err(refused));
         }
         let used: Option<UsedToken> = write_pool!(self, pool => sqlx::query_as(USE).bind(hash).bind(now).fetch_optional(pool).await)?;
         Ok(used.ok_or(TokenRefusal::Used))
