@@ -21,6 +21,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod bulk;
 pub mod catalog;
+pub mod clicks;
 pub mod commission;
 pub mod copy;
 pub mod invitations;

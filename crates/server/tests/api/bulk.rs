@@ -769,6 +769,8 @@ async fn claims_never_overlap_and_a_superseded_worker_cannot_finish_an_item() {
         asin: quiver_domain::Asin::parse(&c.asin).unwrap(),
         marketplace: quiver_domain::Marketplace::parse(&c.marketplace).unwrap(),
         link_name: None,
+        source: None,
+        sub_id: None,
     };
     let state = &app.running.state;
     let stale = quiver::linking::prepare_link(state, &c.account_id, &c.public_id, &req)

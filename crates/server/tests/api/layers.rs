@@ -19,6 +19,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "metrics",
             "ratelimit",
             "outbox",
+            "clicks",
         ],
     ),
     ("state", &["state"]),

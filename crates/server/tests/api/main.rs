@@ -33,6 +33,8 @@ mod reports;
 mod schema;
 mod sellers;
 mod serving;
+mod short_links;
+mod short_links_process;
 mod summary;
 mod support;
 mod token_account_type;
