@@ -76,8 +76,13 @@ impl Clicks {
 
     /// The short URL of `code`, on the short host or else `public_url`.
     pub fn short_url(&self, public_url: &str, code: &str) -> String {
+        format!("{}{code}", self.short_prefix(public_url))
+    }
+
+    /// What every short URL starts with: the base and `/r/`.
+    pub fn short_prefix(&self, public_url: &str) -> String {
         let base = self.settings.short_base.as_deref().unwrap_or(public_url);
-        format!("{}/r/{code}", base.trim_end_matches('/'))
+        format!("{}/r/", base.trim_end_matches('/'))
     }
 
     /// Resolves `raw` (the path after `/r/`, undecoded) and counts the request: a click,

@@ -13,13 +13,14 @@ use quiver::store::bulk::ItemStatus;
 
 use crate::support::*;
 
-const HEADER: [&str; 6] = [
+const HEADER: [&str; 7] = [
     "ASIN",
     "Marketplace",
     "Link Name",
     "Attribution URL",
     "Status",
     "Error",
+    "Short URL",
 ];
 
 fn items(n: usize) -> Vec<Value> {

@@ -582,3 +582,64 @@ async fn a_new_link_redirects_on_another_server_within_5_s_and_their_counts_add_
     // The first click on `a`, the one that found the link on `b`, and 4 × 200.
     assert_eq!(got["total"], 2 + 4 * per_server, "{got}");
 }
+
+#[tokio::test]
+async fn bulk_links_get_short_urls_in_the_last_csv_column() {
+    let app = TestApp::spawn().await;
+    let t = app.token(CREATOR).await;
+    let r = app
+        .post_json(
+            "/bulk_generate_attribution_links",
+            &t,
+            json!({"links": [
+                {"asin": "B0D45KS7QM", "marketplace": "amazon.de", "link_name": "bulk-short"},
+                {"asin": "B0NOTTHERE", "marketplace": "amazon.de"}
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
+    let job = r.body["job_id"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let text = loop {
+        let (status, _, text) = app
+            .get_text(&format!("/bulk_jobs/{job}/results.csv"), &t)
+            .await;
+        if status == StatusCode::OK && text.lines().count() == 3 {
+            break text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "bulk job not done: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        header[..6],
+        [
+            "ASIN",
+            "Marketplace",
+            "Link Name",
+            "Attribution URL",
+            "Status",
+            "Error"
+        ]
+    );
+    assert_eq!(header[6], "Short URL");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(&rows[0][4], "ok");
+    assert_eq!(&rows[1][4], "error");
+    assert_eq!(&rows[1][6], "");
+    let short = &rows[0][6];
+    let path = &short[short.find("/r/").unwrap()..];
+    // Made by the bulk worker in this process: it redirects at once.
+    let r = visit(&app, Method::GET, path, PHONE, &[]).await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    assert_eq!(r.headers()["location"], &rows[0][3]);
+}
