@@ -643,3 +643,39 @@ async fn bulk_links_get_short_urls_in_the_last_csv_column() {
     assert_eq!(r.status(), StatusCode::FOUND);
     assert_eq!(r.headers()["location"], &rows[0][3]);
 }
+
+#[tokio::test]
+async fn reports_filter_by_source() {
+    let app = TestApp::with_args(&["--ingest-interval-secs", "0"]).await;
+    quiver::demo::seed_links(app.running.state.clone(), Default::default()).await;
+    let t = app.token(CREATOR).await;
+    let links = app
+        .get("/get_all_links?marketplace=all&limit=500", &t)
+        .await
+        .body;
+    let first = links["all_links"][0]["id"].as_str().unwrap().to_owned();
+    let r = app
+        .patch_json(&format!("/links/{first}"), &t, json!({"source": "youtube"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let today = time::OffsetDateTime::now_utc().date();
+    let q = format!(
+        "start={}&end={today}&limit=500",
+        today - time::Duration::days(89)
+    );
+    let all = app.get(&format!("/reports?{q}"), &t).await.body;
+    let yt = app.get(&format!("/reports?{q}&source=youtube"), &t).await;
+    assert_eq!(yt.status, StatusCode::OK, "{:?}", yt.body);
+    let rows = yt.body["rows"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r["link"]["id"] == first.as_str()));
+    assert!(yt.body["total_count"].as_i64() < all["total_count"].as_i64());
+    let none = app
+        .get(&format!("/reports?{q}&source=tiktok"), &t)
+        .await
+        .body;
+    assert_eq!(none["total_count"], 0);
+    let bad = app.get(&format!("/reports?{q}&source=no%20way"), &t).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.to_string().contains("source"));
+}
