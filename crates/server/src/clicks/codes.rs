@@ -105,4 +105,39 @@ mod tests {
             assert!(parse(raw.as_bytes()).is_none(), "{raw:?}");
         }
     }
+
+    /// Resident memory of this process in bytes (each nextest test is its own process).
+    #[cfg(target_os = "linux")]
+    fn rss() -> usize {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        let kb: usize = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        kb * 1024
+    }
+
+    /// The redirect's memory per million links, with a typical 250-byte attribution URL.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_million_links_take_about_a_third_of_a_gigabyte() {
+        let map = CodeMap::default();
+        let url = format!("https://www.amazon.de/dp/B0D45KS7QM?{}", "x".repeat(214));
+        let rows: Vec<(String, String)> = (0..1_000_000)
+            .map(|_| (new_code(), Uuid::now_v7().to_string()))
+            .collect();
+        let before = rss();
+        for chunk in rows.chunks(10_000) {
+            map.insert_many(
+                chunk
+                    .iter()
+                    .map(|(c, i)| (c.as_str(), i.as_str(), url.as_str())),
+            );
+        }
+        let per_link = (rss() - before) / 1_000_000;
+        eprintln!(
+            "code map: {per_link} bytes per link, {} MB per million links",
+            per_link
+        );
+        assert_eq!(map.len(), 1_000_000);
+        assert!((250..600).contains(&per_link), "{per_link} bytes per link");
+    }
 }
