@@ -29,8 +29,12 @@ use crate::state::AppState;
 
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
-async fn unknown_path() -> impl IntoResponse {
-    ApiError::UnknownPath
+async fn unknown_path(uri: axum::http::Uri) -> axum::response::Response {
+    // A short URL with more than one segment is a malformed code: the same page as any.
+    if uri.path().starts_with("/r/") {
+        return http::short::not_found();
+    }
+    ApiError::UnknownPath.into_response()
 }
 
 /// Every API route, with the OpenAPI document generated from the same handlers.
@@ -49,11 +53,17 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(http::signup::router())
         .merge(http::account::router())
         .merge(http::invitations::router())
+        .merge(http::clicks::router())
 }
 
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    let (api, document) = api().split_for_parts();
+    let (api, mut document) = api().split_for_parts();
+    // Short URLs are served outside the API's middleware (see http/short.rs), but
+    // described in the same document.
+    let (short, short_doc) = http::short::router().split_for_parts();
+    document.merge(short_doc);
+    let short = short.with_state(state.clone());
     let limiter = (state.limiter.clone(), state.tokens.clone());
     let cors = cors_layer(&state.settings.cors_origins);
     api.merge(http::docs::router(document))
@@ -70,6 +80,7 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(middleware::from_fn_with_state(limiter, http::ratelimit::limit))
+        .merge(short)
         .layer(middleware::from_fn(http::metrics::track))
         .layer(cors)
         // gzip or brotli, as the client accepts, for the app's files and JSON alike.

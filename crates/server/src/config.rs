@@ -124,6 +124,9 @@ pub struct ServeConfig {
     #[command(flatten)]
     pub connections: ConnectionLimits,
 
+    #[command(flatten)]
+    pub clicks: ClickConfig,
+
     /// Seconds a cached Amazon tag template is served without asking Amazon again.
     #[arg(long, env = "QUIVER_TAG_TTL_SECS", default_value_t = 24 * 3600)]
     pub tag_ttl_secs: u64,
@@ -435,6 +438,75 @@ impl JoinSettings {
             mode,
             sellers,
             public_url,
+        })
+    }
+}
+
+/// Short links and click counting (issue #19); each has its `QUIVER_*` variable.
+#[derive(Debug, Clone, Args)]
+pub struct ClickConfig {
+    /// Base of short URLs when they live on their own host, e.g. https://qvr.example;
+    /// default `QUIVER_PUBLIC_URL`.
+    #[arg(long, env = "QUIVER_SHORT_URL")]
+    pub short_url: Option<String>,
+
+    /// A header a trusted proxy sets to the client's country, e.g. `CF-IPCountry`. Unset:
+    /// every click's country is `unknown`. Set it only behind a proxy that overwrites it.
+    #[arg(long, env = "QUIVER_COUNTRY_HEADER")]
+    pub country_header: Option<String>,
+
+    /// A header a trusted proxy sets to the client's address (first value used), e.g.
+    /// `CF-Connecting-IP`, for telling repeat clicks apart. Unset: the peer address.
+    #[arg(long, env = "QUIVER_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<String>,
+
+    /// Seconds within which a second request from the same client to the same link is a
+    /// repeat, not counted; 0 counts every one.
+    #[arg(long, env = "QUIVER_CLICK_REPEAT_SECS", default_value_t = 30)]
+    pub click_repeat_secs: u64,
+
+    /// Milliseconds between writes of the click counts (at least 1000: at most once a
+    /// second); a kill -9 loses at most this much.
+    #[arg(long, env = "QUIVER_CLICK_FLUSH_MS", default_value_t = 1000)]
+    pub click_flush_ms: u64,
+
+    /// Milliseconds between looks for links other processes created (at most 5000).
+    #[arg(long, env = "QUIVER_SHORT_POLL_MS", default_value_t = 1000)]
+    pub short_poll_ms: u64,
+}
+
+impl ClickConfig {
+    /// The settings, or why they are wrong.
+    pub fn settings(&self) -> Result<crate::clicks::ClickSettings, String> {
+        let header = |v: &Option<String>, var: &str| -> Result<Option<String>, String> {
+            match v.as_deref().map(str::trim) {
+                None | Some("") => Ok(None),
+                Some(h) if axum::http::HeaderName::from_bytes(h.as_bytes()).is_ok() => {
+                    Ok(Some(h.to_ascii_lowercase()))
+                }
+                Some(h) => Err(format!("{var} must be a header name, not '{h}'")),
+            }
+        };
+        let short_base = match self.short_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(u) => match url::Url::parse(u) {
+                Ok(p) if matches!(p.scheme(), "http" | "https") => {
+                    Some(u.trim_end_matches('/').to_owned())
+                }
+                _ => {
+                    return Err(format!(
+                        "QUIVER_SHORT_URL must be an http(s) URL, not '{u}'"
+                    ));
+                }
+            },
+        };
+        Ok(crate::clicks::ClickSettings {
+            short_base,
+            country_header: header(&self.country_header, "QUIVER_COUNTRY_HEADER")?,
+            client_ip_header: header(&self.client_ip_header, "QUIVER_CLIENT_IP_HEADER")?,
+            repeat_window: Duration::from_secs(self.click_repeat_secs),
+            flush_every: Duration::from_millis(self.click_flush_ms.max(1000)),
+            poll_every: Duration::from_millis(self.short_poll_ms.clamp(100, 5000)),
         })
     }
 }

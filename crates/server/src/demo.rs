@@ -290,6 +290,8 @@ pub async fn seed_links(state: AppState, stop: CancellationToken) {
             asin,
             marketplace,
             link_name: LinkName::parse(name).ok(),
+            source: None,
+            sub_id: None,
         };
         let mut wait = Duration::from_secs(1);
         loop {

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod clicks;
 pub mod clock;
 pub mod config;
 pub mod connections;

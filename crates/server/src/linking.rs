@@ -60,6 +60,9 @@ pub struct NewLink {
     pub asin: Asin,
     pub marketplace: Marketplace,
     pub link_name: Option<LinkName>,
+    /// **(Quiver)** Where the link is posted, and the creator's sub-identifier; validated.
+    pub source: Option<String>,
+    pub sub_id: Option<String>,
 }
 
 impl NewLink {
@@ -67,10 +70,17 @@ impl NewLink {
     /// case, or the same name with other padding, is the same request.
     pub fn fingerprint(&self) -> String {
         let name = self.link_name.as_ref().map(LinkName::as_str).unwrap_or("");
-        crate::auth::token_hash(&format!(
-            "{}\u{1f}{}\u{1f}{}",
-            self.asin, self.marketplace, name
-        ))
+        let mut meaning = format!("{}\u{1f}{}\u{1f}{}", self.asin, self.marketplace, name);
+        // Only when given, so keys stored before sources existed still replay.
+        if self.source.is_some() || self.sub_id.is_some() {
+            let (s, i) = (self.source.as_deref(), self.sub_id.as_deref());
+            meaning.push_str(&format!(
+                "\u{1f}{}\u{1f}{}",
+                s.unwrap_or(""),
+                i.unwrap_or("")
+            ));
+        }
+        crate::auth::token_hash(&meaning)
     }
 }
 
@@ -161,7 +171,12 @@ impl Pending {
             .insert_link(&self.link, record, self.link.created_at)
             .await?
         {
-            InsertOutcome::Created => Ok(Stored::Created(Box::new(self.link))),
+            InsertOutcome::Created => {
+                state
+                    .clicks
+                    .add_links([short_entry(&self.link)].into_iter().flatten());
+                Ok(Stored::Created(Box::new(self.link)))
+            }
             InsertOutcome::KeyTaken => {
                 let Some((key, fingerprint)) = &self.key else {
                     return Err(anyhow::anyhow!("key conflict without a key").into());
@@ -183,7 +198,19 @@ pub async fn create_link(
 ) -> Result<LinkRow, LinkError> {
     let link = prepare_link(state, &who.account_id, &who.public_id, req).await?;
     state.db.insert_link(&link, None, link.created_at).await?;
+    state
+        .clicks
+        .add_links([short_entry(&link)].into_iter().flatten());
     Ok(link)
+}
+
+/// The link's entry in the short-code map: its short URL redirects at once.
+fn short_entry(link: &LinkRow) -> Option<(&str, &str, &str)> {
+    Some((
+        link.short_code.as_deref()?,
+        link.id.as_str(),
+        link.url.as_str(),
+    ))
 }
 
 /// Checks 2–4 of spec §4 for `account_id` (whose public id is `public_id`) and builds the
@@ -261,6 +288,9 @@ pub async fn prepare_link(
         paused_at: None,
         created_at: now_ms(),
         archived_at: None,
+        short_code: Some(crate::clicks::codes::new_code()),
+        source: req.source.clone(),
+        sub_id: req.sub_id.clone(),
     };
     Ok(link)
 }

@@ -12,6 +12,7 @@ use quiver_domain::CursorKey;
 
 use crate::amazon::Amazon;
 use crate::auth::{KeyUsage, TokenCache};
+use crate::clicks::Clicks;
 use crate::config::{JoinSettings, LoginThrottle};
 use crate::outbox::Outbox;
 use crate::ratelimit::Limiter;
@@ -33,6 +34,8 @@ pub struct Inner {
     pub cursor_key: CursorKey,
     /// Sign-up, e-mailed links and API-key use.
     pub joining: Joining,
+    /// Short codes and the click counts not yet written (issue #19).
+    pub clicks: Arc<Clicks>,
 }
 
 /// Settings handlers read, resolved from the configuration at start.
@@ -64,6 +67,7 @@ impl AppState {
         settings: Settings,
         cursor_key: CursorKey,
         joining: Joining,
+        clicks: Clicks,
     ) -> Self {
         Self(Arc::new(Inner {
             db,
@@ -74,6 +78,7 @@ impl AppState {
             login_throttle: LoginThrottle::default(),
             cursor_key,
             joining,
+            clicks: Arc::new(clicks),
         }))
     }
 }

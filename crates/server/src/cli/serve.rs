@@ -122,7 +122,12 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
         },
         cursor_key,
         crate::joining::Joining::new(join_settings, outbox),
+        crate::clicks::Clicks::new(cfg.clicks.settings().map_err(anyhow::Error::msg)?),
     );
+    // Every link has a short code and every code is in memory before the first request.
+    jobs::short_codes::load_all(&state)
+        .await
+        .context("loading the short codes")?;
     let worker_id = jobs::worker_id();
     let jobs =
         jobs::start(&state, cfg, &worker_id, demo_links).context("starting the background jobs")?;

@@ -326,7 +326,8 @@ async fn job_results(
         .await?
         .ok_or_else(|| job_not_found(&job_id))?;
     let rows = state.db.bulk_results(&job_id).await?;
-    let csv = jobs::csv::results_csv(&rows).map_err(|e| ApiError::Internal(e.into()))?;
+    let prefix = state.clicks.short_prefix(state.joining.public_url());
+    let csv = jobs::csv::results_csv(&rows, &prefix).map_err(|e| ApiError::Internal(e.into()))?;
     let disposition = format!("attachment; filename=\"quiver-bulk-{job_id}.csv\"");
     Ok((
         [

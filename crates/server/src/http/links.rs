@@ -18,6 +18,7 @@ use crate::http::extract::Publisher;
 use crate::http::extract::{Json, Query};
 use crate::http::format::iso_utc;
 use crate::http::objects::new_link::parse_new_link;
+use crate::http::objects::source::{body_label, query_label};
 use crate::http::paging::{self, Keyset, Numbered, PaginationInfo};
 use crate::http::params::{self, marketplace_selector, required_asin};
 use crate::linking::{self, Begun, Replay, Stored};
@@ -64,10 +65,25 @@ pub struct Link {
     /// **(Quiver)** True once the creator archived the link: it still works and reports, but
     /// `/get_all_links` leaves it out unless asked with `archived=true` or `all`.
     pub archived: bool,
+    /// **(Quiver)** Quiver's own short URL for the link: it redirects (302) to `url` and
+    /// counts the click. Share it instead of `url` to see clicks in real time.
+    #[schema(example = "https://quiver.example.com/r/aB3dE5gH")]
+    pub short_url: Option<String>,
+    /// **(Quiver)** Where the link is posted, as the creator labelled it.
+    #[schema(example = "youtube")]
+    pub source: Option<String>,
+    /// **(Quiver)** The creator's own sub-identifier.
+    pub sub_id: Option<String>,
+    /// **(Quiver)** Clicks on the short URL Quiver counted (bots, previews, prefetches
+    /// and repeats left out), a few seconds behind at most. Not Amazon's `clicks`.
+    pub clicks_total: i64,
+    /// **(Quiver)** The same over the current UTC hour and the 23 before it.
+    pub clicks_24h: i64,
 }
 
 impl Link {
-    pub fn from_row(l: &LinkRow) -> Self {
+    /// The link object of a row, with its click totals `(all time, 24 h)`.
+    pub fn from_row(l: &LinkRow, state: &AppState, clicks: (i64, i64)) -> Self {
         let m = l.marketplace;
         Self {
             id: l.id.clone(),
@@ -83,7 +99,35 @@ impl Link {
             brand_id: l.brand_id.clone(),
             created_date_time: iso_utc(l.created_at),
             archived: l.archived_at.is_some(),
+            short_url: l
+                .short_code
+                .as_deref()
+                .map(|c| state.clicks.short_url(state.joining.public_url(), c)),
+            source: l.source.clone(),
+            sub_id: l.sub_id.clone(),
+            clicks_total: clicks.0,
+            clicks_24h: clicks.1,
         }
+    }
+
+    /// Link objects of rows, with their click totals (one query).
+    pub async fn from_rows(rows: &[LinkRow], state: &AppState) -> ApiResult<Vec<Self>> {
+        let ids: Vec<String> = rows.iter().map(|l| l.id.clone()).collect();
+        let totals = state
+            .db
+            .click_totals(&ids, crate::store::clicks::day_ago(now_ms()))
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|l| Self::from_row(l, state, totals.get(&l.id).copied().unwrap_or_default()))
+            .collect())
+    }
+
+    async fn one(row: &LinkRow, state: &AppState) -> ApiResult<Self> {
+        let mut links = Self::from_rows(std::slice::from_ref(row), state).await?;
+        links
+            .pop()
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no link rendered")))
     }
 }
 
@@ -122,6 +166,20 @@ pub struct GenerateLinkBody {
         pattern = "^amazon\\.(com|ca|com\\.mx|co\\.uk|de|fr|it|es|nl)$"
     )]
     pub marketplace: Option<String>,
+    /// **(Quiver)** Where the link is posted: 1–64 letters, digits, `.`, `_`, `-`.
+    #[schema(
+        example = "youtube",
+        max_length = 64,
+        pattern = "^[A-Za-z0-9._-]{1,64}$"
+    )]
+    pub source: Option<String>,
+    /// **(Quiver)** Your own sub-identifier, same rule as `source`.
+    #[schema(
+        example = "video-2026-12",
+        max_length = 64,
+        pattern = "^[A-Za-z0-9._-]{1,64}$"
+    )]
+    pub sub_id: Option<String>,
 }
 
 /// Create an attribution link for one ASIN on one marketplace.
@@ -171,7 +229,7 @@ async fn generate(
         Begun::Replayed(Replay { link_id, body }) => return Ok(created_response(&link_id, body)),
     };
     // Rendered once: this is also what a retry with the same key gets back.
-    let body = serde_json::to_string(&Link::from_row(pending.link()))
+    let body = serde_json::to_string(&Link::from_row(pending.link(), &state, (0, 0)))
         .map_err(|e| ApiError::Internal(e.into()))?;
     match pending.store(&state, &body).await? {
         Stored::Created(link) => Ok(created_response(&link.id, body)),
@@ -207,6 +265,9 @@ pub struct LinksQuery {
     /// **(Quiver)** `false` (default): links in use; `true`: archived links only; `all`: both.
     #[param(pattern = "^(true|false|all)$")]
     archived: Option<String>,
+    /// **(Quiver)** Links with this `source` only.
+    #[param(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    source: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -243,7 +304,9 @@ async fn get_all_links(
     let asin = params::text(q.asin.as_deref())
         .map(Asin::parse)
         .transpose()?;
+    let source = query_label("source", q.source.as_deref())?;
     let filter = LinkFilter {
+        source: source.as_deref(),
         marketplace: params::only(selector),
         asin: asin.as_ref().map(Asin::as_str),
         active: params::boolean("active", q.active.as_deref())?,
@@ -280,7 +343,7 @@ async fn get_all_links(
     Ok(JsonResponse(LinksPage {
         total_count: total,
         fetched_count: rows.len(),
-        all_links: rows.iter().map(Link::from_row).collect(),
+        all_links: Link::from_rows(&rows, &state).await?,
         pagination_info: Numbered { limit, offset }.info(rows.len(), total),
         next_cursor,
     }))
@@ -315,7 +378,7 @@ async fn get_link(
         .link_of(&who.account_id, &id)
         .await?
         .ok_or_else(|| link_not_found(&id))?;
-    Ok(JsonResponse(Link::from_row(&link)))
+    Ok(JsonResponse(Link::one(&link, &state).await?))
 }
 
 /// Give at least one of the three.
@@ -329,10 +392,17 @@ pub struct PatchLinkBody {
     /// `true` archives the link (hidden from `/get_all_links` by default; it keeps working
     /// and reporting), `false` restores it.
     pub archived: Option<bool>,
+    /// **(Quiver)** Sets the link's source (1–64 letters, digits, `.`, `_`, `-`); `null`
+    /// clears it.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    pub source: Option<String>,
+    /// **(Quiver)** Sets or (`null`) clears the sub-identifier.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    pub sub_id: Option<String>,
 }
 
-/// **(Quiver)** Pause or resume a link, rename it, or archive and restore it. The URL never
-/// changes.
+/// **(Quiver)** Pause or resume a link, rename it, archive and restore it, or set its
+/// `source` and `sub_id`. The URL and the short URL never change.
 #[utoipa::path(patch, path = "/links/{id}", tag = "links", params(("id" = String, Path)), security(("bearer" = [])),
     request_body = PatchLinkBody,
     responses(
@@ -374,11 +444,25 @@ async fn patch_link(
             ));
         }
     };
-    if active.is_none() && link_name.is_none() && archived.is_none() {
+    // Present (even null) means change: null clears the label.
+    let source = obj
+        .contains_key("source")
+        .then(|| body_label(obj, "source"))
+        .transpose()?;
+    let sub_id = obj
+        .contains_key("sub_id")
+        .then(|| body_label(obj, "sub_id"))
+        .transpose()?;
+    if active.is_none()
+        && link_name.is_none()
+        && archived.is_none()
+        && source.is_none()
+        && sub_id.is_none()
+    {
         return Err(ApiError::validation(
             "body",
             "__root__",
-            "Give at least one of active, link_name, archived",
+            "Give at least one of active, link_name, archived, source, sub_id",
             "missing",
         ));
     }
@@ -386,13 +470,15 @@ async fn patch_link(
         active,
         link_name: link_name.as_ref().map(LinkName::as_str),
         archived,
+        source: source.as_ref().map(Option::as_deref),
+        sub_id: sub_id.as_ref().map(Option::as_deref),
     };
     let link = state
         .db
         .update_link(&who.account_id, &id, &change, now_ms())
         .await?
         .ok_or_else(|| link_not_found(&id))?;
-    Ok(JsonResponse(Link::from_row(&link)))
+    Ok(JsonResponse(Link::one(&link, &state).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -426,7 +512,7 @@ async fn get_single_link(
     let link = rows
         .first()
         .ok_or_else(|| ApiError::NotFound(format!("No link found for ASIN {asin}")))?;
-    Ok(JsonResponse(Link::from_row(link)))
+    Ok(JsonResponse(Link::one(link, &state).await?))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -48,6 +48,9 @@ pub struct ReportsQuery {
     cursor: Option<String>,
     /// Legacy: `US`, `NA`, `EU` or `FE` (nothing).
     geo: Option<String>,
+    /// **(Quiver)** Rows of links with this `source` only.
+    #[param(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    source: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -88,6 +91,8 @@ impl SellerReportsQuery {
             limit: self.limit,
             cursor: self.cursor,
             geo: self.geo,
+            // Seller rows are per creator and product, not per link.
+            source: None,
         };
         (shared, self.creators)
     }
@@ -223,6 +228,7 @@ fn parse<P: Serialize + DeserializeOwned>(
         asins: asins(list("asins", q.asins.as_deref(), MAX_LIST_ITEMS)?)?,
         link_ids: list("link_ids", q.link_ids.as_deref(), MAX_LIST_ITEMS)?,
         brand_ids: list("brand_ids", q.brand_ids.as_deref(), MAX_LIST_ITEMS)?,
+        source: crate::http::objects::source::query_label("source", q.source.as_deref())?,
         ..ReportFilter::default()
     };
     Ok((

@@ -74,6 +74,8 @@ fn new_link(item: &ClaimedItem) -> Result<NewLink, ApiError> {
         asin,
         marketplace,
         link_name,
+        source: None,
+        sub_id: None,
     })
 }
 
@@ -90,7 +92,12 @@ const COMMIT_BATCH: usize = 64;
 
 /// Writes finished items in small batches: whatever completed while the previous
 /// transaction was committing goes into the next one.
-async fn committer(db: Db, worker: Arc<str>, mut rx: mpsc::Receiver<Done>) {
+async fn committer(
+    db: Db,
+    clicks: Arc<crate::clicks::Clicks>,
+    worker: Arc<str>,
+    mut rx: mpsc::Receiver<Done>,
+) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < COMMIT_BATCH {
@@ -109,6 +116,15 @@ async fn committer(db: Db, worker: Arc<str>, mut rx: mpsc::Receiver<Done>) {
             .collect();
         match db.complete_bulk_items(&worker, &completions).await {
             Ok(applied) => {
+                // A bulk link's short URL works at once in this process too.
+                crate::jobs::short_codes::add(
+                    &clicks,
+                    batch
+                        .iter()
+                        .zip(&applied)
+                        .filter(|(_, ok)| **ok)
+                        .map(|(d, _)| &d.link),
+                );
                 for (d, ok) in batch.into_iter().zip(applied) {
                     let _ = d.reply.send(Ok(ok));
                 }
@@ -161,7 +177,12 @@ impl Worker {
         let id: Arc<str> = id.into();
         let cfg = Arc::new(cfg);
         let (commit, commits) = mpsc::channel::<Done>(COMMIT_BATCH * 2);
-        let committer = tokio::spawn(committer(state.db.clone(), id.clone(), commits));
+        let committer = tokio::spawn(committer(
+            state.db.clone(),
+            state.clicks.clone(),
+            id.clone(),
+            commits,
+        ));
         while !stop.is_cancelled() {
             while in_flight.try_join_next().is_some() {}
             let free = permits.available_permits();

@@ -6,13 +6,15 @@ use quiver_domain::{Asin, LinkName};
 
 use crate::store::bulk::{ItemResult, ItemStatus};
 
-pub const HEADER: [&str; 6] = [
+/// **(Quiver)** `Short URL` is last, so the spec's columns keep their places.
+pub const HEADER: [&str; 7] = [
     "ASIN",
     "Marketplace",
     "Link Name",
     "Attribution URL",
     "Status",
     "Error",
+    "Short URL",
 ];
 
 /// The ASIN as stored on the link when valid (upper-case), else as submitted.
@@ -52,7 +54,8 @@ fn is_plain_number(s: &str) -> bool {
         && frac.bytes().all(|b| b.is_ascii_digit())
 }
 
-pub fn results_csv(items: &[ItemResult]) -> Result<Vec<u8>, csv::Error> {
+/// `short_prefix`: what each short URL starts with (`Clicks::short_prefix`).
+pub fn results_csv(items: &[ItemResult], short_prefix: &str) -> Result<Vec<u8>, csv::Error> {
     // Declaring `'` the comment character makes the writer quote every cell containing
     // one, so each defused cell is also a quoted cell (OWASP asks for both). Readers
     // that are not told of a comment character see ordinary quoted cells.
@@ -79,6 +82,10 @@ pub fn results_csv(items: &[ItemResult]) -> Result<Vec<u8>, csv::Error> {
                 url,
                 (if ok { "ok" } else { "error" }).to_owned(),
                 error,
+                match (&item.short_code, ok) {
+                    (Some(code), true) => format!("{short_prefix}{code}"),
+                    _ => String::new(),
+                },
             ]
             .map(neutralise),
         )?;
@@ -103,6 +110,7 @@ mod tests {
             },
             url: ok.then(|| "https://www.amazon.de/dp/B0D45KS7QM?a=1&b=2".to_owned()),
             error: (!ok).then(|| "Product not found: \"x\", really".to_owned()),
+            short_code: ok.then(|| "aB3dE5gH".to_owned()),
         }
     }
 
@@ -120,7 +128,7 @@ mod tests {
             .enumerate()
             .map(|(i, n)| item(i as i32, Some(n), i % 2 == 0))
             .collect();
-        let bytes = results_csv(&items).unwrap();
+        let bytes = results_csv(&items, "https://q.example/r/").unwrap();
         let mut r = csv::Reader::from_reader(bytes.as_slice());
         assert_eq!(r.headers().unwrap(), HEADER.as_slice());
         let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
@@ -159,7 +167,7 @@ mod tests {
         let mut bad = item(9, Some("-12.50"), false);
         bad.asin = "=cmd|' /C calc'!A0".into();
         items.push(bad);
-        let text = String::from_utf8(results_csv(&items).unwrap()).unwrap();
+        let text = String::from_utf8(results_csv(&items, "https://q.example/r/").unwrap()).unwrap();
         let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(text.as_bytes())
             .records()
             .map(Result::unwrap)
@@ -191,12 +199,12 @@ mod tests {
     fn default_name_is_the_asin_and_errors_are_never_empty() {
         let mut it = item(0, None, false);
         it.error = None;
-        let bytes = results_csv(&[it]).unwrap();
+        let bytes = results_csv(&[it], "https://q.example/r/").unwrap();
         let text = String::from_utf8(bytes).unwrap();
         assert_eq!(
             text,
-            "ASIN,Marketplace,Link Name,Attribution URL,Status,Error\n\
-             B0D45KS7QM,amazon.de,B0D45KS7QM,,error,Unknown error\n"
+            "ASIN,Marketplace,Link Name,Attribution URL,Status,Error,Short URL\n\
+             B0D45KS7QM,amazon.de,B0D45KS7QM,,error,Unknown error,\n"
         );
     }
 }

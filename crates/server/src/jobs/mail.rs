@@ -167,7 +167,10 @@ impl Sender {
 async fn send_one(state: &AppState, cfg: &BulkConfig, id: &str, mailer: &Mailer, job: EmailClaim) {
     let attempt = job.email_attempts.max(0) as u32 + 1;
     let outcome = match state.db.bulk_results(&job.id).await {
-        Ok(rows) => match super::csv::results_csv(&rows) {
+        Ok(rows) => match super::csv::results_csv(
+            &rows,
+            &state.clicks.short_prefix(state.joining.public_url()),
+        ) {
             Ok(csv) => {
                 let ok = rows.iter().filter(|r| r.status == ItemStatus::Done).count();
                 let summary = format!(

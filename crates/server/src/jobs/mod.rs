@@ -8,10 +8,12 @@
 pub mod account_mail;
 pub mod api_key_flush;
 pub mod bulk;
+pub mod click_flush;
 pub mod csv;
 pub mod ingest_schedule;
 pub mod limiter_sweep;
 pub mod mail;
+pub mod short_codes;
 pub mod tag_persist;
 pub mod tag_refresh;
 
@@ -59,6 +61,15 @@ pub fn start(
     };
     let mail_wake = Arc::new(Notify::new());
     let mut jobs = Supervisor::default();
+    // Started first so it stops last: its final flush writes every click counted.
+    let click_every = state.clicks.settings.flush_every;
+    jobs.spawn("click_flush", |stop| {
+        click_flush::run(state.clone(), click_every, stop)
+    });
+    let poll_every = state.clicks.settings.poll_every;
+    jobs.spawn("short_codes", |stop| {
+        short_codes::run(state.clone(), poll_every, stop)
+    });
     jobs.spawn("tag_persist", |stop| tag_persist::run(state.clone(), stop));
     jobs.spawn("tag_refresh", |stop| tag_refresh::run(state.clone(), stop));
     if let Some(limiter) = state.limiter.clone() {

@@ -102,6 +102,8 @@ pub struct ItemResult {
     pub status: ItemStatus,
     pub url: Option<String>,
     pub error: Option<String>,
+    /// The created link's short code (migration 0018), for the CSV's last column.
+    pub short_code: Option<String>,
 }
 
 /// Per-item bookkeeping, for diagnostics and tests.
@@ -402,7 +404,8 @@ impl Db {
 
     /// The job's finished items in submission order.
     pub async fn bulk_results(&self, job_id: &str) -> StoreResult<Vec<ItemResult>> {
-        const SQL: &str = "SELECT position, asin, marketplace, link_name, status, url, error FROM bulk_items \
+        const SQL: &str = "SELECT position, asin, marketplace, link_name, status, url, error, \
+             (SELECT short_code FROM links WHERE links.id = bulk_items.link_id) AS short_code FROM bulk_items \
              WHERE job_id = $1 AND status <> 'pending' ORDER BY position";
         Ok(read_pool!(self, pool => sqlx::query_as(SQL).bind(job_id).fetch_all(pool).await)?)
     }

@@ -24,10 +24,17 @@ pub struct LinkRow {
     pub created_at: i64,
     /// When the creator archived the link; `None` for a link in use.
     pub archived_at: Option<i64>,
+    /// The code of the link's short URL, `/r/{code}` (migration 0018). `None` only for a
+    /// link made before that migration, until `quiver serve` gives it one at start.
+    pub short_code: Option<String>,
+    /// The creator's label for where the link is posted (`youtube`, `instagram`, ...).
+    pub source: Option<String>,
+    /// The creator's own sub-identifier (a video, a post).
+    pub sub_id: Option<String>,
 }
 
 pub(crate) const COLUMNS: &str = "id, account_id, asin, marketplace, brand_id, link_name, url, ad_group_id, campaign_id, \
-     product_name, active, paused_at, created_at, archived_at";
+     product_name, active, paused_at, created_at, archived_at, short_code, source, sub_id";
 
 impl LinkRow {
     /// The INSERT of this link: single creation's and the bulk worker's.
@@ -41,7 +48,7 @@ impl LinkRow {
     }
 
     /// The values of `COLUMNS`, in order.
-    pub(crate) fn values(&self) -> [Arg; 14] {
+    pub(crate) fn values(&self) -> [Arg; 17] {
         [
             self.id.as_str().into(),
             self.account_id.as_str().into(),
@@ -57,6 +64,9 @@ impl LinkRow {
             self.paused_at.into(),
             self.created_at.into(),
             self.archived_at.into(),
+            self.short_code.clone().into(),
+            self.source.clone().into(),
+            self.sub_id.clone().into(),
         ]
     }
 
@@ -81,6 +91,8 @@ pub struct LinkFilter<'a> {
     pub name_contains: Option<&'a str>,
     /// `Some(false)`: links in use only; `Some(true)`: archived ones only; `None`: both.
     pub archived: Option<bool>,
+    /// Links with exactly this source.
+    pub source: Option<&'a str>,
 }
 
 /// What `PATCH /links/{id}` changes; `None` leaves a field as it is.
@@ -89,6 +101,9 @@ pub struct LinkChange<'a> {
     pub active: Option<bool>,
     pub link_name: Option<&'a str>,
     pub archived: Option<bool>,
+    /// `Some(None)` clears the source, `Some(Some(s))` sets it.
+    pub source: Option<Option<&'a str>>,
+    pub sub_id: Option<Option<&'a str>>,
 }
 
 /// A remembered successful creation: the key's request hash and the link it made.
@@ -222,7 +237,8 @@ impl Db {
                 .arg(account_id)
                 .and_eq_opt("marketplace", filter.marketplace)
                 .and_eq_opt("asin", filter.asin)
-                .and_eq_opt("active", filter.active);
+                .and_eq_opt("active", filter.active)
+                .and_eq_opt("source", filter.source);
             if let Some(name) = filter.name_contains {
                 sql.push(" AND LOWER(link_name) LIKE ")
                     .arg(like_contains(name))
@@ -241,7 +257,8 @@ impl Db {
         let unfiltered = filter.marketplace.is_none()
             && filter.asin.is_none()
             && filter.active.is_none()
-            && filter.name_contains.is_none();
+            && filter.name_contains.is_none()
+            && filter.source.is_none();
         let count = if unfiltered {
             // Kept exact by triggers (migration 0015): no count of the account's links.
             let counted = match filter.archived {
@@ -291,10 +308,14 @@ impl Db {
              link_name = COALESCE($3, link_name), \
              paused_at = CASE WHEN $4 IS NULL THEN paused_at WHEN $4 THEN NULL ELSE COALESCE(paused_at, $5) END, \
              active = COALESCE($4, active), \
-             archived_at = CASE WHEN $6 IS NULL THEN archived_at WHEN $6 THEN COALESCE(archived_at, $5) ELSE NULL END \
+             archived_at = CASE WHEN $6 IS NULL THEN archived_at WHEN $6 THEN COALESCE(archived_at, $5) ELSE NULL END, \
+             source = CASE WHEN $7 THEN $8 ELSE source END, \
+             sub_id = CASE WHEN $9 THEN $10 ELSE sub_id END \
              WHERE id = $1 AND account_id = $2";
         let n = write_pool!(self, pool => sqlx::query(SQL)
             .bind(id).bind(account_id).bind(change.link_name).bind(change.active).bind(now).bind(change.archived)
+            .bind(change.source.is_some()).bind(change.source.flatten())
+            .bind(change.sub_id.is_some()).bind(change.sub_id.flatten())
             .execute(pool).await.map(|r| r.rows_affected()))?;
         if n == 0 {
             return Ok(None);

@@ -22,6 +22,7 @@ pub mod amazon_connections;
 pub mod api_keys;
 pub mod bulk;
 pub mod catalog;
+pub mod clicks;
 pub mod commission;
 pub mod copy;
 pub mod invitations;

@@ -13,13 +13,14 @@ use quiver::store::bulk::ItemStatus;
 
 use crate::support::*;
 
-const HEADER: [&str; 6] = [
+const HEADER: [&str; 7] = [
     "ASIN",
     "Marketplace",
     "Link Name",
     "Attribution URL",
     "Status",
     "Error",
+    "Short URL",
 ];
 
 fn items(n: usize) -> Vec<Value> {
@@ -769,6 +770,8 @@ async fn claims_never_overlap_and_a_superseded_worker_cannot_finish_an_item() {
         asin: quiver_domain::Asin::parse(&c.asin).unwrap(),
         marketplace: quiver_domain::Marketplace::parse(&c.marketplace).unwrap(),
         link_name: None,
+        source: None,
+        sub_id: None,
     };
     let state = &app.running.state;
     let stale = quiver::linking::prepare_link(state, &c.account_id, &c.public_id, &req)

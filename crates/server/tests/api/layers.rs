@@ -20,6 +20,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "ratelimit",
             "outbox",
             "secret_key",
+            "clicks",
         ],
     ),
     ("state", &["state"]),

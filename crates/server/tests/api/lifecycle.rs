@@ -30,10 +30,12 @@ async fn stopping_ends_every_background_job() {
             "account_mail",
             "api_key_flush",
             "bulk",
+            "click_flush",
             "demo_links",
             "ingest_schedule",
             "limiter_sweep",
             "mail",
+            "short_codes",
             "tag_persist",
             "tag_refresh"
         ]
@@ -57,7 +59,10 @@ async fn stopping_ends_every_background_job() {
             "ingest_schedule",
             "limiter_sweep",
             "tag_refresh",
-            "tag_persist"
+            "tag_persist",
+            // Last: the final click flush comes after everything else has stopped.
+            "short_codes",
+            "click_flush"
         ],
         "last started, first stopped"
     );

@@ -37,6 +37,8 @@ mod revocation_processes;
 mod schema;
 mod sellers;
 mod serving;
+mod short_links;
+mod short_links_process;
 mod summary;
 mod support;
 mod token_account_type;

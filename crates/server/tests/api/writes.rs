@@ -90,6 +90,8 @@ async fn a_failing_creation_does_not_fail_its_batch() {
     let fresh = |n: usize| LinkRow {
         id: format!("00000000-0000-7000-8000-{n:012}"),
         ad_group_id: format!("batch-{n}"),
+        // Short codes are unique too (migration 0018).
+        short_code: Some(format!("w{n:07}")),
         ..template.clone()
     };
     // A duplicate ad group (unique index) and a key already held, among good ones.

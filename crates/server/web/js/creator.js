@@ -7,6 +7,7 @@ import {
   setFieldError, showFieldErrors, toast, download, parseCsv, sleep, shortDate, initials, uid,
   money, num, daysAgo, toCsv, collapsible,
 } from './ui.js';
+import { shortUrlBlock, shareUrl } from './clicks.js';
 
 const PAGE = 24;
 // Retries of a 503 amazon_unavailable before giving up; each waits Retry-After.
@@ -27,7 +28,7 @@ export function linkResult(link) {
   return h('div', { class: 'link-result' },
     h('p', { class: 'success-text' }, `Link “${link.link_name}” created for ${link.marketplace}.`),
     h('div', { class: 'url-row' }, input, copyButton(link.url, input)),
-    qrImage(link.url, link.link_name));
+    link.short_url ? h('div', {}, h('p', {}, 'Short URL (counts clicks):'), shortUrlBlock(link)) : qrImage(link.url, link.link_name));
 }
 
 /** Ask a brand for access; shows the outcome in `msg`. */
@@ -470,10 +471,14 @@ function linkCell(l) {
   const holder = h('div');
   qrBtn.addEventListener('click', () => {
     if (holder.firstChild) { holder.replaceChildren(); qrBtn.setAttribute('aria-expanded', 'false'); return; }
-    holder.append(qrImage(l.url, l.link_name));
+    holder.append(qrImage(shareUrl(l), l.link_name));
     qrBtn.setAttribute('aria-expanded', 'true');
   });
-  return h('div', { class: 'link-cell' }, h('code', { class: 'url full-url' }, l.url), h('div', {}, copyButton(l.url, null), ' ', qrBtn), holder);
+  const short = l.short_url
+    ? h('div', { class: 'short-row' }, h('code', { class: 'url short' }, l.short_url), ' ', copyButton(l.short_url, null, 'Copy short URL'), ' ',
+      h('a', { href: `#/clicks?link=${encodeURIComponent(l.id)}`, class: 'small' }, `${l.clicks_total} clicks`))
+    : null;
+  return h('div', { class: 'link-cell' }, h('code', { class: 'url full-url' }, l.url), h('div', {}, copyButton(l.url, null), ' ', qrBtn), short, holder);
 }
 
 /** Archive (hide from the list and the report's picker) or restore, with undo. */

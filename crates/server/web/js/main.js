@@ -8,12 +8,14 @@ import * as seller from './seller.js';
 import { creatorReport, sellerReport } from './reports.js';
 import { account, invitations } from './account.js';
 import { PUBLIC } from './join.js';
+import { linkClicks, brandClicks } from './clicks.js';
 
 const ROUTES = {
   publisher: [
     ['catalog', 'Catalog', creator.catalog],
     ['links', 'My links', creator.links],
     ['reports', 'Reports', creatorReport],
+    ['clicks', 'Clicks', linkClicks],
     ['bulk', 'Bulk upload', creator.bulk],
     ['access', 'Access requests', creator.accessRequests],
     ['account', 'Account', account],
@@ -23,6 +25,7 @@ const ROUTES = {
     ['requests', 'Access requests', seller.requests],
     ['grants', 'Grants', seller.grants],
     ['seller-report', 'Report', sellerReport],
+    ['seller-clicks', 'Clicks', brandClicks],
     ['invitations', 'Invitations', invitations],
     ['account', 'Account', account],
   ],

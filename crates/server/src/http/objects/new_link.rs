@@ -52,6 +52,16 @@ pub fn parse_new_link(body: &Value) -> Result<NewLink, ApiError> {
         },
         None => None,
     };
+    let mut label = |field: &str| match super::source::body_label(obj, field) {
+        Ok(v) => v,
+        Err(ApiError::Validation(mut e)) => {
+            errors.append(&mut e);
+            None
+        }
+        Err(_) => None,
+    };
+    let source = label("source");
+    let sub_id = label("sub_id");
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -64,5 +74,7 @@ pub fn parse_new_link(body: &Value) -> Result<NewLink, ApiError> {
         asin,
         marketplace,
         link_name,
+        source,
+        sub_id,
     })
 }

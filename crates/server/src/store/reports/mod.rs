@@ -48,6 +48,8 @@ pub struct ReportFilter {
     /// Legacy lookups: only links for this ASIN, or with this name (case-insensitive).
     pub link_asin: Option<String>,
     pub link_name: Option<String>,
+    /// **(Quiver)** Publisher report only: rows of links with this `source`.
+    pub source: Option<String>,
 }
 
 impl ReportFilter {
@@ -60,6 +62,7 @@ impl ReportFilter {
             && self.creators.is_none()
             && self.link_asin.is_none()
             && self.link_name.is_none()
+            && self.source.is_none()
     }
 
     /// ` WHERE owner_col = owner AND day BETWEEN ...` and every filter in use.
@@ -82,6 +85,13 @@ impl ReportFilter {
             sql.and_in("account_id", c);
         }
         let owner_links = " AND link_id IN (SELECT id FROM links WHERE account_id = ";
+        if let Some(s) = &self.source {
+            sql.push(owner_links)
+                .arg(owner)
+                .push(" AND source = ")
+                .arg(s)
+                .push(")");
+        }
         if let Some(a) = &self.link_asin {
             sql.push(owner_links)
                 .arg(owner)

@@ -1,0 +1,151 @@
+//! Short links and Quiver's own click counts (issue #19): the code map the redirect
+//! resolves from, the classification of each request, and the counters a job flushes.
+//!
+//! Nothing here touches the database: `store::clicks` writes and reads the counts,
+//! `jobs::click_flush` and `jobs::short_codes` move data between the two.
+
+pub mod classify;
+pub mod codes;
+pub mod counter;
+
+use std::time::Duration;
+
+use axum::http::{HeaderMap, Method};
+use uuid::Uuid;
+
+use classify::Reason;
+use codes::{CodeMap, Target};
+use counter::{ClickKey, Counter, FilteredKey, hour_start};
+
+/// Settings of the short links, from `config::ClickConfig`.
+#[derive(Debug, Clone)]
+pub struct ClickSettings {
+    /// Base of short URLs when not the public URL (`QUIVER_SHORT_URL`), without a
+    /// trailing `/`.
+    pub short_base: Option<String>,
+    /// Trusted proxy header carrying the client's country, lower-case.
+    pub country_header: Option<String>,
+    /// Trusted proxy header carrying the client's address, lower-case; else the peer.
+    pub client_ip_header: Option<String>,
+    /// A second request from the same client within this is a repeat.
+    pub repeat_window: Duration,
+    /// How often counts are written.
+    pub flush_every: Duration,
+    /// How often other processes' new links are looked for.
+    pub poll_every: Duration,
+}
+
+impl Default for ClickSettings {
+    fn default() -> Self {
+        Self {
+            short_base: None,
+            country_header: None,
+            client_ip_header: None,
+            repeat_window: Duration::from_secs(30),
+            flush_every: Duration::from_secs(1),
+            poll_every: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What a request to `/r/{code}` comes to.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Send the shopper here (counted or not).
+    Redirect(Box<str>),
+    NotFound,
+}
+
+pub struct Clicks {
+    pub settings: ClickSettings,
+    pub codes: CodeMap,
+    pub counter: Counter,
+    bots: isbot::Bots,
+}
+
+impl Clicks {
+    pub fn new(settings: ClickSettings) -> Self {
+        let window = i64::try_from(settings.repeat_window.as_millis()).unwrap_or(i64::MAX);
+        Self {
+            settings,
+            codes: CodeMap::default(),
+            counter: Counter::new(window),
+            bots: isbot::Bots::default(),
+        }
+    }
+
+    /// The short URL of `code`, on the short host or else `public_url`.
+    pub fn short_url(&self, public_url: &str, code: &str) -> String {
+        format!("{}{code}", self.short_prefix(public_url))
+    }
+
+    /// What every short URL starts with: the base and `/r/`.
+    pub fn short_prefix(&self, public_url: &str) -> String {
+        let base = self.settings.short_base.as_deref().unwrap_or(public_url);
+        format!("{}/r/", base.trim_end_matches('/'))
+    }
+
+    /// Resolves `raw` (the path after `/r/`, undecoded) and counts the request: a click,
+    /// or a filtered request under its reason. Memory only.
+    pub fn visit(
+        &self,
+        raw: &[u8],
+        method: &Method,
+        headers: &HeaderMap,
+        peer: Option<&str>,
+        now: i64,
+    ) -> Outcome {
+        let Some(code) = codes::parse(raw) else {
+            return Outcome::NotFound;
+        };
+        let Some(Target { link_id, url }) = self.codes.get(&code) else {
+            return Outcome::NotFound;
+        };
+        match self.reason(link_id, method, headers, peer, now) {
+            Some(reason) => self.counter.filter(FilteredKey {
+                link_id,
+                hour_start: hour_start(now),
+                reason,
+            }),
+            None => self.counter.count(ClickKey {
+                link_id,
+                hour_start: hour_start(now),
+                device: classify::device(headers),
+                referrer: classify::referrer(headers),
+                country: classify::country(headers, self.settings.country_header.as_deref()),
+            }),
+        }
+        Outcome::Redirect(url)
+    }
+
+    fn reason(
+        &self,
+        link_id: Uuid,
+        method: &Method,
+        headers: &HeaderMap,
+        peer: Option<&str>,
+        now: i64,
+    ) -> Option<Reason> {
+        if let Some(reason) = classify::filter(method, headers, &self.bots) {
+            return Some(reason);
+        }
+        let client = self
+            .settings
+            .client_ip_header
+            .as_deref()
+            .and_then(|h| headers.get(h))
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(',').next().unwrap_or("").trim())
+            .or(peer)
+            .unwrap_or("");
+        let ua = classify::user_agent(headers);
+        self.counter
+            .is_repeat(link_id, client, ua, now)
+            .then_some(Reason::Repeat)
+    }
+
+    /// Adds links to the code map: `(code, link id, attribution URL)`.
+    pub fn add_links<'a>(&self, rows: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) {
+        self.codes.insert_many(rows);
+    }
+}

@@ -1,0 +1,238 @@
+//! Short links with the real `quiver` binary: counts across SIGTERM and kill -9, and logs
+//! that carry neither a redirect's query string nor a client address.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::short_links::PHONE;
+
+struct Server {
+    child: Child,
+    base: String,
+    log: Arc<Mutex<String>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(db_url: &str, env: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_quiver"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("QUIVER_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.arg("serve")
+            .env("QUIVER_DATABASE_URL", db_url)
+            .env("QUIVER_AMAZON", "sim")
+            .env("QUIVER_DEMO", "1")
+            .env("QUIVER_DEMO_LINKS", "0")
+            .env("QUIVER_RATE_LIMIT", "0")
+            .env("QUIVER_INGEST_INTERVAL_SECS", "0")
+            .env("QUIVER_LISTEN", "127.0.0.1:0")
+            .env("RUST_LOG", "debug")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut l = sink.lock().unwrap();
+                l.push_str(&line);
+                l.push('\n');
+            }
+        });
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let base = loop {
+            let line = lines.next().expect("server exited").unwrap();
+            if let Some(rest) = line.strip_prefix("Quiver is running at ") {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Self { child, base, log }
+    }
+
+    fn signal(&mut self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    }
+
+    fn wait_exit(&mut self) {
+        for _ in 0..300 {
+            if self.child.try_wait().unwrap().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the server did not exit");
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+async fn token(c: &reqwest::Client, base: &str) -> String {
+    let r: Value = c
+        .post(format!("{base}/token"))
+        .form(&[
+            ("username", "creator@example.com"),
+            ("password", "quiver-demo"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["access_token"].as_str().unwrap().to_owned()
+}
+
+/// A new link: `(id, short path)`.
+async fn link(c: &reqwest::Client, base: &str, t: &str) -> (String, String) {
+    let r: Value = c
+        .post(format!("{base}/generate_attribution_link"))
+        .bearer_auth(t)
+        .json(&json!({"asin": "B0D45KS7QM", "marketplace": "amazon.de"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let short = r["short_url"].as_str().unwrap();
+    (
+        r["id"].as_str().unwrap().to_owned(),
+        format!("/r/{}", short.rsplit_once("/r/").unwrap().1),
+    )
+}
+
+async fn clicks(c: &reqwest::Client, base: &str, path: &str, n: usize, tag: &str) {
+    for i in 0..n {
+        let r = c
+            .get(format!("{base}{path}"))
+            .header("user-agent", format!("{PHONE} {tag}{i}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FOUND);
+    }
+}
+
+async fn total(c: &reqwest::Client, base: &str, t: &str, id: &str) -> i64 {
+    let r: Value = c
+        .get(format!("{base}/links/{id}"))
+        .bearer_auth(t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["clicks_total"].as_i64().unwrap()
+}
+
+fn sqlite_url(dir: &tempfile::TempDir) -> String {
+    format!("sqlite://{}", dir.path().join("short.db").display())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_writes_every_counted_click_before_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let c = client();
+    let mut s = Server::start(&url, &[]);
+    let t = token(&c, &s.base).await;
+    let (id, path) = link(&c, &s.base, &t).await;
+    clicks(&c, &s.base, &path, 150, "t").await;
+    // At once: most of these are still in memory.
+    s.signal("-TERM");
+    s.wait_exit();
+    let s = Server::start(&url, &[]);
+    let t = token(&c, &s.base).await;
+    assert_eq!(total(&c, &s.base, &t, &id).await, 150);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_loses_at_most_the_last_flush_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let c = client();
+    let mut s = Server::start(&url, &[]);
+    let t = token(&c, &s.base).await;
+    let (id, path) = link(&c, &s.base, &t).await;
+    let early = 120;
+    clicks(&c, &s.base, &path, early, "early").await;
+    // Longer than the 1 s interval (and a flush's time): these are written.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let late = 80;
+    clicks(&c, &s.base, &path, late, "late").await;
+    s.signal("-KILL");
+    s.wait_exit();
+    let s = Server::start(&url, &[]);
+    let t = token(&c, &s.base).await;
+    let stored = total(&c, &s.base, &t, &id).await;
+    let lost = (early + late) as i64 - stored;
+    eprintln!(
+        "kill -9: {stored} of {} clicks stored, {lost} lost (sent within the last interval)",
+        early + late
+    );
+    assert!(
+        stored >= early as i64 && stored <= (early + late) as i64,
+        "{stored}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_carry_no_query_string_or_client_address_of_a_click() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let c = client();
+    let mut s = Server::start(&url, &[("QUIVER_CLIENT_IP_HEADER", "X-Real-IP")]);
+    let t = token(&c, &s.base).await;
+    let (_, path) = link(&c, &s.base, &t).await;
+    for p in [
+        format!("{path}?secret=tracking-value-123"),
+        "/r/ZZZZZZZZ?secret=tracking-value-123".to_owned(),
+    ] {
+        let r = c
+            .get(format!("{}{p}", s.base))
+            .header("user-agent", PHONE)
+            .header("x-real-ip", "203.0.113.77")
+            .header("referer", "https://social.example/post/private-path")
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status() == StatusCode::FOUND || r.status() == StatusCode::NOT_FOUND);
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    s.signal("-TERM");
+    s.wait_exit();
+    let log = s.log.lock().unwrap().clone();
+    assert!(!log.is_empty());
+    for secret in ["tracking-value-123", "203.0.113.77", "private-path"] {
+        assert!(!log.contains(secret), "{secret} in the logs:\n{log}");
+    }
+}
