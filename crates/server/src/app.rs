@@ -49,6 +49,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(http::signup::router())
         .merge(http::account::router())
         .merge(http::invitations::router())
+        .merge(http::profiles::router())
 }
 
 pub fn router(state: AppState) -> Router {

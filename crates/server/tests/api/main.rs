@@ -29,6 +29,7 @@ mod logs;
 mod mailbox;
 mod multiprocess;
 mod ops;
+mod relationship;
 mod reports;
 mod schema;
 mod sellers;

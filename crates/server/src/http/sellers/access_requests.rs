@@ -12,9 +12,10 @@ use super::tenancy::actor;
 use crate::auth::Principal;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, Problem, Unprocessable};
-use crate::http::extract::Query;
 use crate::http::extract::Seller;
+use crate::http::extract::{OptionalJson, Query};
 use crate::http::objects::access_request::{self, AccessRequest, AccessRequestsPage};
+use crate::http::params;
 use crate::state::AppState;
 use crate::store::sellers::{Decision, RequestScope};
 
@@ -68,10 +69,11 @@ async fn decide(
     who: &Principal,
     id: &str,
     approve: bool,
+    reason: &str,
 ) -> ApiResult<JsonResponse<AccessRequest>> {
     match state
         .db
-        .decide_access_request(actor(who), id, approve, now_ms())
+        .decide_access_request(actor(who), id, approve, reason, now_ms())
         .await?
     {
         Decision::NotFound => Err(ApiError::AccessRequestNotFound { id: id.to_owned() }),
@@ -97,21 +99,39 @@ async fn approve_request(
     Seller(who): Seller,
     Path(id): Path<String>,
 ) -> ApiResult<JsonResponse<AccessRequest>> {
-    decide(&state, &who, &id, true).await
+    decide(&state, &who, &id, true, "").await
 }
 
-/// **(Quiver)** Decline a pending access request. The creator may ask again later. Audited.
+/// **(Quiver)** Why a request is declined; the body may be left out.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct DeclineBody {
+    /// Shown to the creator with the decision, up to 1000 characters (optional).
+    #[schema(example = "We only work with creators who review kitchen gear.")]
+    #[schema(max_length = 1000)]
+    reason: Option<String>,
+}
+
+/// **(Quiver)** Decline a pending access request, optionally saying why. The creator sees
+/// the decision and the reason on their requests (`decision_reason`) and may ask again
+/// later. Audited.
 #[utoipa::path(post, path = "/sellers/access_requests/{id}/decline", tag = "sellers", security(("bearer" = [])),
     params(("id" = String, Path, description = "The request's id")),
+    request_body(content = Option<DeclineBody>, description = "Optional; an empty body declines without a reason"),
     responses(
         (status = 200, body = AccessRequest, description = "Declined"),
         (status = 404, body = Problem, description = "`access_request_not_found`"),
         (status = 409, body = Problem, description = "`access_request_decided`"),
+        (status = 413, body = Problem, description = "`payload_too_large`"),
+        (status = 422, body = Unprocessable, description = "Malformed body, or a `reason` over 1000 characters"),
     ))]
 async fn decline_request(
     State(state): State<AppState>,
     Seller(who): Seller,
     Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<DeclineBody>,
 ) -> ApiResult<JsonResponse<AccessRequest>> {
-    decide(&state, &who, &id, false).await
+    let body = body.unwrap_or_default();
+    let reason = body.reason.as_deref().unwrap_or_default().trim();
+    let reason = params::at_most_chars("body", "reason", reason, params::MAX_MESSAGE_CHARS)?;
+    decide(&state, &who, &id, false, reason).await
 }
