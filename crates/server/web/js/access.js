@@ -16,7 +16,7 @@ export function statusBadge(status) {
 function decision(a) {
   if (a.status === 'pending') return h('span', { class: 'muted' }, 'Waiting for the brand');
   const when = shortDate(a.decided_at);
-  if (a.status === 'approved') return `Approved ${when}: you can create links for ${a.brand_name}.`;
+  if (a.status === 'approved') return `You can create links for ${a.brand_name} (since ${when}).`;
   return [`Declined ${when}.`, a.decision_reason ? [h('br'), h('q', { class: 'reason' }, a.decision_reason)] : [h('br'), h('span', { class: 'muted' }, 'No reason given.')]];
 }
 
