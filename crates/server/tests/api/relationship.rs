@@ -505,3 +505,96 @@ async fn a_creator_lists_their_own_bulk_jobs_newest_first() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn the_creator_is_emailed_each_decision_once_and_never_a_failed_one() {
+    let mailbox = crate::mailbox::Mailbox::start().await;
+    let url = mailbox.url();
+    let app = TestApp::with_args(&["--smtp-url", url.as_str()]).await;
+    let seller = app.token(SELLER).await;
+    let creator = app.token(CREATOR).await;
+    let first = pending_request(&app, &creator).await;
+
+    // Refused decisions: too long a reason, an unknown request. Neither may send anything;
+    // the queue is in order, so a mail they sent would arrive before the next real one.
+    let r = app
+        .post_json(
+            &format!("/sellers/access_requests/{first}/decline"),
+            &seller,
+            json!({"reason": "r".repeat(1001)}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    let r = app
+        .post_json("/sellers/access_requests/nope/approve", &seller, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    let r = app
+        .post_json(
+            &format!("/sellers/access_requests/{first}/decline"),
+            &seller,
+            json!({"reason": "We only work with lighting reviewers & <DIY> channels."}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let declined = mailbox.wait(CREATOR, 1).await;
+    assert_eq!(
+        mailbox.to(CREATOR).len(),
+        1,
+        "the refused decisions sent nothing"
+    );
+    assert!(
+        declined.contains("Subject: Lumen Home declined your access request"),
+        "{declined}"
+    );
+    assert!(
+        declined.contains("Their reason: We only work with lighting reviewers & <DIY> channels."),
+        "the reason, as written, in the text part: {declined}"
+    );
+    assert!(
+        declined.contains("&lt;DIY&gt;"),
+        "escaped in HTML: {declined}"
+    );
+    assert!(declined.contains("/app/#/access"), "{declined}");
+
+    // Deciding it again is a conflict and sends nothing.
+    let r = app
+        .post_json(
+            &format!("/sellers/access_requests/{first}/approve"),
+            &seller,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+
+    let second = pending_request(&app, &creator).await;
+    let r = app
+        .post_json(
+            &format!("/sellers/access_requests/{second}/approve"),
+            &seller,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let approved = mailbox.wait(CREATOR, 2).await;
+    assert_eq!(mailbox.to(CREATOR).len(), 2, "the conflict sent nothing");
+    assert!(
+        approved.contains("Subject: Lumen Home approved your access request"),
+        "{approved}"
+    );
+    assert!(!approved.contains("Their reason"), "{approved}");
+
+    let r = app
+        .post_json(
+            &format!("/sellers/access_requests/{second}/decline"),
+            &seller,
+            json!({"reason": "changed our mind"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    // Give a wrongly queued mail time to arrive, generously, before counting.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(mailbox.to(CREATOR).len(), 2, "the conflict sent nothing");
+    assert!(mailbox.to(SELLER).is_empty(), "only the creator is told");
+}

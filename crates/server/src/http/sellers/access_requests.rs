@@ -16,8 +16,9 @@ use crate::http::extract::Seller;
 use crate::http::extract::{OptionalJson, Query};
 use crate::http::objects::access_request::{self, AccessRequest, AccessRequestsPage};
 use crate::http::params;
+use crate::mail::templates;
 use crate::state::AppState;
-use crate::store::sellers::{Decision, RequestScope};
+use crate::store::sellers::{AccessRequestRow, AccessRequestStatus, Decision, RequestScope};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -81,12 +82,41 @@ async fn decide(
             id: r.id,
             status: r.status.to_string(),
         }),
-        Decision::Decided(r) => Ok(JsonResponse(AccessRequest::from_row(&r))),
+        Decision::Decided(r) => {
+            tell_creator(state, &r).await;
+            Ok(JsonResponse(AccessRequest::from_row(&r)))
+        }
     }
 }
 
+/// E-mails the creator the decision once it is committed (queued, so it never slows the
+/// answer). A failure to look the account up only costs the e-mail: the decision stands
+/// and the creator still sees it in the app.
+async fn tell_creator(state: &AppState, r: &AccessRequestRow) {
+    let account = match state.db.account_by_id(&r.account_id).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "decision e-mail not sent: account lookup failed");
+            return;
+        }
+    };
+    let approved = r.status == AccessRequestStatus::Approved;
+    let link = format!("{}/app/#/access", state.joining.public_url());
+    state.joining.outbox.send(
+        &account.email,
+        templates::access_decision(
+            &account.display_name,
+            &r.brand_name,
+            approved,
+            &r.decision_reason,
+            &link,
+        ),
+    );
+}
+
 /// **(Quiver)** Approve a pending access request: the creator is granted access to the brand
-/// at once. Audited.
+/// at once. Audited; with SMTP configured the creator is e-mailed the decision.
 #[utoipa::path(post, path = "/sellers/access_requests/{id}/approve", tag = "sellers", security(("bearer" = [])),
     params(("id" = String, Path, description = "The request's id")),
     responses(
@@ -113,7 +143,7 @@ pub struct DeclineBody {
 
 /// **(Quiver)** Decline a pending access request, optionally saying why. The creator sees
 /// the decision and the reason on their requests (`decision_reason`) and may ask again
-/// later. Audited.
+/// later. Audited; with SMTP configured the creator is e-mailed the decision and reason.
 #[utoipa::path(post, path = "/sellers/access_requests/{id}/decline", tag = "sellers", security(("bearer" = [])),
     params(("id" = String, Path, description = "The request's id")),
     request_body(content = Option<DeclineBody>, description = "Optional; an empty body declines without a reason"),
