@@ -598,3 +598,62 @@ async fn the_creator_is_emailed_each_decision_once_and_never_a_failed_one() {
     assert_eq!(mailbox.to(CREATOR).len(), 2, "the conflict sent nothing");
     assert!(mailbox.to(SELLER).is_empty(), "only the creator is told");
 }
+
+#[tokio::test]
+async fn the_brand_summary_says_each_brands_amazon_connection_and_data_as_of() {
+    let app = TestApp::with_args(&["--ingest-interval-secs", "0"]).await;
+    quiver::demo::seed_links(app.running.state.clone(), Default::default()).await;
+    let seller = app.token(SELLER).await;
+    let t = time::OffsetDateTime::now_utc().date();
+    let q = format!(
+        "start={}&end={}",
+        quiver_domain::format_iso(t - time::Duration::days(6)),
+        quiver_domain::format_iso(t)
+    );
+    let r = app
+        .get(
+            &format!("/sellers/reports/summary?{q}&group_by=creator"),
+            &seller,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let brands = r.body["brands"].as_array().expect("brands").clone();
+    assert!(!brands.is_empty(), "{}", r.body);
+    let lumen = brands
+        .iter()
+        .find(|b| b["brand_id"] == "lumen-home")
+        .expect("lumen-home listed");
+    assert_eq!(lumen["brand_name"], "Lumen Home");
+    assert_eq!(lumen["amazon"], "platform");
+    assert!(lumen["amazon_accounts"].as_i64().unwrap() >= 1);
+    // Ingestion may still be running for some brands, so only some have a date yet.
+    let latest = brands
+        .iter()
+        .filter_map(|b| b["data_as_of"].as_str())
+        .max()
+        .expect("some brand ingested")
+        .to_owned();
+    assert!(
+        time::OffsetDateTime::parse(&latest, &time::format_description::well_known::Rfc3339)
+            .is_ok(),
+        "{latest}"
+    );
+    assert!(r.body["data_as_of"].as_str().is_some(), "{}", r.body);
+
+    // A brand without an Amazon account: listed, not connected, no data; only its owner's.
+    let other = other_seller(&app).await;
+    let r = app
+        .get(&format!("/sellers/reports/summary?{q}"), &other)
+        .await;
+    assert_eq!(
+        r.body["brands"],
+        json!([{"brand_id": "acme", "brand_name": "Acme Tools", "amazon": "none",
+                "amazon_accounts": 0, "data_as_of": null}])
+    );
+    assert_eq!(r.body["data_as_of"], Value::Null);
+    // Creators' summaries do not carry it.
+    let creator = app.token(CREATOR).await;
+    let r = app.get(&format!("/reports/summary?{q}"), &creator).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.get("brands").is_none(), "{}", r.body);
+}

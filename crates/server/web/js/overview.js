@@ -1,7 +1,7 @@
 // The brand's home screen: the period's KPIs, requests waiting for a decision, top creators
 // and products, the audit log and the commission history; and the pending-requests badge in
-// the navigation. The Amazon connection state goes in #brand-amazon (filled by the Amazon
-// connection screens).
+// the navigation. #brand-amazon shows each brand's Amazon connection as it exists today
+// (accounts configured by the operator) and its last report ingestion.
 
 import { call, allPages } from './api.js';
 import {
@@ -66,6 +66,7 @@ export async function overview(main, params) {
   const kpis = h('div', { 'aria-live': 'polite' });
   const tops = h('div', { class: 'overview-grid' });
   const pending = h('div');
+  const amazonBody = h('div');
   const auditMsg = notice();
   const audit = h('div');
   const historyBody = h('div');
@@ -74,7 +75,8 @@ export async function overview(main, params) {
     h('div', { class: 'overview-section' }, h('h2', { id: 'ov-pending' }, 'Requests waiting for you'), pending),
     tops,
     // Filled by the Amazon connection screens: each brand's connection and last ingestion.
-    h('section', { id: 'brand-amazon', class: 'overview-section', 'aria-label': 'Amazon connection' }),
+    h('section', { id: 'brand-amazon', class: 'overview-section', 'aria-labelledby': 'ov-amazon' },
+      h('h2', { id: 'ov-amazon' }, 'Amazon connection and data'), amazonBody),
     h('div', { class: 'overview-section' }, h('h2', { id: 'ov-history' }, 'Commission history'),
       h('p', { class: 'muted' }, 'A change shows in the catalog at once and counts in reports from the next day (UTC).'), historyBody),
     h('div', { class: 'overview-section' }, h('h2', { id: 'ov-audit' }, 'Audit log'), auditMsg.el, audit, more));
@@ -104,6 +106,13 @@ export async function overview(main, params) {
             kpi(`Commission (${m.currency})`, money(m.commission, m.currency), `commission-${m.currency}`)])),
         h('p', { class: 'muted data-as-of' }, creators.data_as_of ? `Data as of ${new Date(creators.data_as_of).toLocaleString()}.` : 'No report data has been received from Amazon yet.',
           ' ', h('a', { href: '#/seller-report' }, 'Full report')));
+      clear(amazonBody, table('Amazon connection per brand', creators.brands || [], [
+        ['Brand', (b) => b.brand_name],
+        ['Amazon', (b) => (b.amazon === 'platform'
+          ? `Configured by the platform operator (${b.amazon_accounts} account${b.amazon_accounts === 1 ? '' : 's'})`
+          : 'Not connected: no report data arrives')],
+        ['Data as of', (b) => (b.data_as_of ? new Date(b.data_as_of).toLocaleString() : 'No report received yet')],
+      ], { empty: 'You have no brands yet.' }));
       const top = (rows) => rows.slice().sort((a, b) => b.clicks - a.clicks || a.key.localeCompare(b.key)).slice(0, TOP);
       clear(tops,
         h('div', { class: 'overview-section' }, h('h2', { id: 'ov-creators' }, 'Top creators'),
@@ -125,6 +134,7 @@ export async function overview(main, params) {
       // An error never leaves the previous period's figures looking current.
       clear(kpis);
       clear(tops);
+      clear(amazonBody);
       msg.show(describe(e));
     }
   }
