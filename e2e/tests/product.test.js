@@ -328,8 +328,8 @@ test('the report on a phone keeps results on the first screen', async () => {
 });
 
 const SCREENS = {
-  [CREATOR]: ['catalog', 'links', 'reports', 'bulk', 'access'],
-  [BRAND]: ['brands', 'requests', 'grants', 'seller-report'],
+  [CREATOR]: ['catalog', 'links', 'reports', 'bulk', 'access', 'profile'],
+  [BRAND]: ['overview', 'brands', 'requests', 'grants', 'seller-report'],
 };
 
 for (const [size, viewport] of [['desktop', { width: 1280, height: 860 }], ['phone', { width: 390, height: 844 }]]) {

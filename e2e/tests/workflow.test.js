@@ -207,7 +207,7 @@ test('sessions: a new tab and a browser restart keep the session; deep links and
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Log in' }).click();
   // A brand has no links screen: it lands on its own first screen, with no failed request.
-  await page.getByRole('heading', { name: 'Brands & products' }).waitFor();
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
   assert.deepEqual(failed, [], 'the account kind comes with the tokens');
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.getByText('You are logged out.').waitFor();

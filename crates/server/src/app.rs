@@ -54,6 +54,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(http::account::router())
         .merge(http::invitations::router())
         .merge(http::clicks::router())
+        .merge(http::profiles::router())
 }
 
 pub fn router(state: AppState) -> Router {

@@ -1,5 +1,6 @@
 //! `POST /bulk_generate_attribution_links`, `GET /bulk_jobs/{job_id}` and
-//! `GET /bulk_jobs/{job_id}/results.csv` (spec §4). The work itself is in `jobs`.
+//! `GET /bulk_jobs/{job_id}/results.csv` (spec §4), and **(Quiver)** `GET /bulk_jobs`. The work
+//! itself is in `jobs`.
 
 use axum::Json as JsonResponse;
 use axum::extract::{Path, State};
@@ -12,9 +13,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::clock::now_ms;
-use crate::error::{ApiError, ApiResult, FieldError, Problem, ValidationProblem};
-use crate::http::extract::Json;
+use crate::error::{ApiError, ApiResult, FieldError, Problem, Unprocessable, ValidationProblem};
 use crate::http::extract::Publisher;
+use crate::http::extract::{Json, Query};
 use crate::http::format::iso_utc;
 use crate::http::objects::new_link::parse_new_link;
 use crate::http::params;
@@ -26,6 +27,7 @@ use crate::store::bulk::{JobSummary, NewItem, NewJob};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(submit))
+        .routes(routes!(job_list))
         .routes(routes!(job_status))
         .routes(routes!(job_results))
 }
@@ -285,6 +287,38 @@ async fn submit(
 
 fn job_not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!("Bulk job not found: {id}"))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct JobsQuery {
+    /// 1–100, default 20.
+    limit: Option<i64>,
+}
+
+/// **(Quiver)** Your most recent bulk jobs, newest first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BulkJobs {
+    bulk_jobs: Vec<BulkJob>,
+}
+
+/// **(Quiver)** Your most recent bulk jobs with their progress, newest first, so a job can be
+/// followed after leaving the page that submitted it.
+#[utoipa::path(get, path = "/bulk_jobs", tag = "links", params(JobsQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, body = BulkJobs),
+        (status = 422, body = Unprocessable, description = "`limit` outside 1–100"),
+    ))]
+async fn job_list(
+    State(state): State<AppState>,
+    Publisher(who): Publisher,
+    Query(q): Query<JobsQuery>,
+) -> ApiResult<JsonResponse<BulkJobs>> {
+    let limit = crate::http::extract::bounded("limit", q.limit, 20, 1, 100)?;
+    let jobs = state.db.bulk_jobs_of(&who.account_id, limit).await?;
+    Ok(JsonResponse(BulkJobs {
+        bulk_jobs: jobs.into_iter().map(BulkJob::from).collect(),
+    }))
 }
 
 /// **(Quiver)** A bulk job's progress. Only its owner sees it.

@@ -121,6 +121,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     }
 }
 
+/// A JSON body that may be left out: an empty body is `None`; anything else must parse
+/// as [`Json`] would.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let bytes = body_bytes(Request::from_parts(parts.clone(), body), state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(None));
+        }
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+        let Json(value) = Json::from_request(req, state).await?;
+        Ok(OptionalJson(Some(value)))
+    }
+}
+
 fn json_invalid(e: &serde_json::Error) -> ApiError {
     ApiError::Validation(vec![FieldError {
         loc: vec!["body".into(), e.column().into()],

@@ -30,6 +30,7 @@ pub mod metrics;
 pub mod objects;
 pub mod paging;
 pub mod params;
+pub mod profiles;
 pub mod ratelimit;
 pub mod reports;
 pub mod sellers;

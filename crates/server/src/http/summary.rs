@@ -143,6 +143,34 @@ pub struct ReportSummary {
     /// The first day of the range Amazon may still restate (`final: false` in
     /// `/reports`); null when every day is final.
     pub provisional_from: Option<String>,
+    /// Seller summaries only: each of your brands, its Amazon connection and its own
+    /// last ingestion (whatever the filter).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brands: Option<Vec<BrandData>>,
+}
+
+/// A brand's Amazon connection as it exists today, and when its data last arrived.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BrandData {
+    pub brand_id: String,
+    pub brand_name: String,
+    /// `platform`: the operator configured the brand's Amazon account(s) with the platform's
+    /// own credentials (CLI); `none`: no Amazon account yet, so no report data arrives.
+    #[schema(example = "platform")]
+    pub amazon: String,
+    /// How many Amazon accounts (regions) the brand has.
+    pub amazon_accounts: i64,
+    /// When the last report ingestion for this brand finished (RFC 3339); null before one.
+    pub data_as_of: Option<String>,
+}
+
+fn rfc3339(ms: i64) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
 }
 
 fn parse_group(
@@ -325,6 +353,7 @@ async fn build(
         },
         data_as_of,
         provisional_from,
+        brands: None,
     })
 }
 
@@ -421,9 +450,21 @@ async fn seller_summary(
         ..ReportFilter::default()
     };
     let owner = SummaryOwner::Seller(&who.account_id);
-    Ok(JsonResponse(
-        build(&state, owner, filter, group, true).await?,
-    ))
+    let mut summary = build(&state, owner, filter, group, true).await?;
+    let brands = state.db.brand_ingestion(&who.account_id).await?;
+    summary.brands = Some(
+        brands
+            .into_iter()
+            .map(|b| BrandData {
+                amazon: if b.accounts > 0 { "platform" } else { "none" }.to_owned(),
+                amazon_accounts: b.accounts,
+                data_as_of: b.last_success_at.and_then(rfc3339),
+                brand_id: b.brand_id,
+                brand_name: b.brand_name,
+            })
+            .collect(),
+    );
+    Ok(JsonResponse(summary))
 }
 
 #[cfg(test)]

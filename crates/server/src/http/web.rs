@@ -59,6 +59,11 @@ static ASSETS: &[Asset] = &[
     asset!("js/account.js", JS),
     asset!("js/join.js", JS),
     asset!("js/clicks.js", JS),
+    asset!("js/qr.js", JS),
+    asset!("js/bulk.js", JS),
+    asset!("js/access.js", JS),
+    asset!("js/brand-access.js", JS),
+    asset!("js/overview.js", JS),
     asset!("vendor/chart-4.6.1.umd.js", JS),
     asset!("vendor/qrcode-generator-2.0.4.mjs", JS),
 ];

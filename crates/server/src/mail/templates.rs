@@ -121,6 +121,39 @@ pub fn invitation(brand: &str, message: &str, link: &str) -> Mail {
     )
 }
 
+/// The brand's decision on a creator's access request; `reason` is the brand's own words
+/// (declines only, may be empty).
+pub fn access_decision(name: &str, brand: &str, approved: bool, reason: &str, link: &str) -> Mail {
+    let mut paragraphs = vec![format!("Hello {name},")];
+    if approved {
+        paragraphs.push(format!(
+            "{brand} approved your access request: you may now create links to its products."
+        ));
+    } else {
+        paragraphs.push(format!("{brand} declined your access request."));
+        if !reason.trim().is_empty() {
+            paragraphs.push(format!("Their reason: {}", reason.trim()));
+        }
+        paragraphs.push("You may ask again later.".into());
+    }
+    let subject = if approved {
+        format!("{brand} approved your access request")
+    } else {
+        format!("{brand} declined your access request")
+    };
+    build(
+        if approved {
+            "access_approved"
+        } else {
+            "access_declined"
+        },
+        &subject,
+        &paragraphs,
+        "See my access requests",
+        link,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

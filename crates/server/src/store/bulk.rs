@@ -402,6 +402,21 @@ impl Db {
             .bind(job_id).bind(account_id).fetch_optional(pool).await)?)
     }
 
+    /// An account's most recent jobs with their counts, newest first.
+    pub async fn bulk_jobs_of(&self, account_id: &str, limit: i64) -> StoreResult<Vec<JobSummary>> {
+        const SQL: &str = "SELECT j.id, j.account_id, j.email, j.status, j.total, j.created_at, j.finished_at, \
+             j.email_status, j.email_error, \
+             CAST(COALESCE(SUM(CASE WHEN i.status = 'done' THEN 1 ELSE 0 END), 0) AS BIGINT) AS succeeded, \
+             CAST(COALESCE(SUM(CASE WHEN i.status = 'error' THEN 1 ELSE 0 END), 0) AS BIGINT) AS failed \
+             FROM bulk_jobs j LEFT JOIN bulk_items i ON i.job_id = j.id \
+             WHERE j.account_id = $1 \
+             GROUP BY j.id, j.account_id, j.email, j.status, j.total, j.created_at, j.finished_at, \
+             j.email_status, j.email_error \
+             ORDER BY j.created_at DESC, j.id DESC LIMIT $2";
+        Ok(read_pool!(self, pool => sqlx::query_as(SQL)
+            .bind(account_id).bind(limit).fetch_all(pool).await)?)
+    }
+
     /// The job's finished items in submission order.
     pub async fn bulk_results(&self, job_id: &str) -> StoreResult<Vec<ItemResult>> {
         const SQL: &str = "SELECT position, asin, marketplace, link_name, status, url, error, \

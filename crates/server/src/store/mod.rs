@@ -29,6 +29,7 @@ pub mod invitations;
 pub mod leases;
 pub mod links;
 pub mod ops;
+pub mod profiles;
 pub mod quotas;
 pub mod reports;
 pub mod secrets;

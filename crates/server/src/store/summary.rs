@@ -151,4 +151,26 @@ impl Db {
             read_pool!(self, pool => sqlx::query_scalar::<_, Option<i64>>(sql).bind(id).fetch_one(pool).await)?,
         )
     }
+
+    /// Each of a seller's brands with how many Amazon accounts the platform has for it
+    /// (configured by the operator) and when the last ingestion of those accounts finished.
+    pub async fn brand_ingestion(&self, seller: &str) -> StoreResult<Vec<BrandIngestionRow>> {
+        const SQL: &str = "SELECT b.id AS brand_id, b.name AS brand_name, \
+             (SELECT COUNT(*) FROM brand_amazon_accounts a WHERE a.brand_id = b.id) AS accounts, \
+             (SELECT MAX(s.last_success_at) FROM ingest_state s WHERE s.advertiser_id IN \
+              (SELECT a.advertiser_id FROM brand_amazon_accounts a WHERE a.brand_id = b.id)) AS last_success_at \
+             FROM brands b WHERE b.owner_account_id = $1 ORDER BY b.id";
+        Ok(
+            read_pool!(self, pool => sqlx::query_as::<_, BrandIngestionRow>(SQL).bind(seller).fetch_all(pool).await)?,
+        )
+    }
+}
+
+/// One brand's Amazon accounts and last ingestion.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BrandIngestionRow {
+    pub brand_id: String,
+    pub brand_name: String,
+    pub accounts: i64,
+    pub last_success_at: Option<i64>,
 }

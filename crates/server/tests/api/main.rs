@@ -32,6 +32,7 @@ mod mailbox;
 mod multiprocess;
 mod ops;
 mod password_pool;
+mod relationship;
 mod reports;
 mod revocation_processes;
 mod schema;

@@ -2,7 +2,7 @@
 // hourly chart, breakdowns by referrer, device, country), the creator's clicks per link
 // and source, and the brand's clicks by creator and source. The screens poll while open.
 
-import qrcode from '../vendor/qrcode-generator-2.0.4.mjs';
+import { qrPanel } from './qr.js';
 import { call } from './api.js';
 import { h, clear, notice, describe, heading, copyButton, table, num, isoDay, daysAgo } from './ui.js';
 
@@ -19,12 +19,9 @@ export function shortUrlBlock(link) {
   const url = shareUrl(link);
   const input = h('input', { type: 'text', readonly: true, value: url, class: 'url', 'aria-label': `Short URL for ${link.link_name}` });
   input.addEventListener('focus', () => input.select());
-  const qr = qrcode(0, 'M');
-  qr.addData(url);
-  qr.make();
   return h('div', { class: 'short-url' },
     h('div', { class: 'url-row' }, input, copyButton(url, input, 'Copy short URL')),
-    h('img', { class: 'qr', src: qr.createDataURL(4, 2), alt: `QR code for the short URL of ${link.link_name}`, width: qr.getModuleCount() * 4 + 16 }));
+    qrPanel(url, `the short URL of ${link.link_name}`));
 }
 
 /** Runs `tick` now and every POLL_MS while `root` is on the page. */

@@ -1,10 +1,11 @@
-// Creator (publisher) screens: catalog, link creation, links, bulk upload, access requests.
+// Creator (publisher) screens: catalog, link creation and links. Bulk upload is in bulk.js,
+// access requests and the profile in access.js, QR codes in qr.js.
 
-import qrcode from '../vendor/qrcode-generator-2.0.4.mjs';
+import { qrPanel } from './qr.js';
 import { call, ApiError } from './api.js';
 import {
   h, clear, field, select, marketplaceSelect, notice, describe, heading, busy, copyButton, table,
-  setFieldError, showFieldErrors, toast, download, parseCsv, sleep, shortDate, initials, uid,
+  setFieldError, showFieldErrors, toast, download, sleep, initials,
   money, num, daysAgo, toCsv, collapsible,
 } from './ui.js';
 import { shortUrlBlock, shareUrl } from './clicks.js';
@@ -13,14 +14,6 @@ const PAGE = 24;
 // Retries of a 503 amazon_unavailable before giving up; each waits Retry-After.
 const AMAZON_RETRIES = 4;
 
-/** A QR code image for `text`, drawn locally (a data: URL, allowed by the CSP). */
-export function qrImage(text, label) {
-  const qr = qrcode(0, 'M');
-  qr.addData(text);
-  qr.make();
-  return h('img', { class: 'qr', src: qr.createDataURL(4, 2), alt: `QR code for ${label}`, width: qr.getModuleCount() * 4 + 16 });
-}
-
 /** The link, a one-click copy and its QR code. */
 export function linkResult(link) {
   const input = h('input', { type: 'text', readonly: true, value: link.url, class: 'url', 'aria-label': `Link URL for ${link.link_name}` });
@@ -28,7 +21,7 @@ export function linkResult(link) {
   return h('div', { class: 'link-result' },
     h('p', { class: 'success-text' }, `Link “${link.link_name}” created for ${link.marketplace}.`),
     h('div', { class: 'url-row' }, input, copyButton(link.url, input)),
-    link.short_url ? h('div', {}, h('p', {}, 'Short URL (counts clicks):'), shortUrlBlock(link)) : qrImage(link.url, link.link_name));
+    link.short_url ? h('div', {}, h('p', {}, 'Short URL (counts clicks):'), shortUrlBlock(link)) : qrPanel(link.url, link.link_name));
 }
 
 /** Ask a brand for access; shows the outcome in `msg`. */
@@ -471,7 +464,7 @@ function linkCell(l) {
   const holder = h('div');
   qrBtn.addEventListener('click', () => {
     if (holder.firstChild) { holder.replaceChildren(); qrBtn.setAttribute('aria-expanded', 'false'); return; }
-    holder.append(qrImage(shareUrl(l), l.link_name));
+    holder.append(qrPanel(shareUrl(l), l.link_name));
     qrBtn.setAttribute('aria-expanded', 'true');
   });
   const short = l.short_url
@@ -540,170 +533,4 @@ function toggleButton(link, reload, msg) {
     }
   });
   return b;
-}
-
-export async function accessRequests(main) {
-  const msg = notice();
-  const body = h('div');
-  const brand = select('brand_id', [['', 'Choose a brand']], '');
-  const note = h('textarea', { name: 'message', rows: 3, maxlength: 1000 });
-  const askMsg = notice();
-  const ask = h('button', { type: 'submit' }, 'Request access');
-  const form = h('form', { class: 'card', novalidate: true },
-    h('h2', {}, 'Ask a brand for access'),
-    field('Brand', brand, 'Only brands that approve creators first are listed.'),
-    field('Message to the brand (optional)', note, 'Up to 1,000 characters: who you are, where you will promote it.'),
-    askMsg.el, h('div', { class: 'actions' }, ask));
-  clear(main, heading('Access requests'),
-    h('p', { class: 'muted' }, 'Brands in approval mode decide who may promote them. You can also ask from the catalog when a link is refused.'),
-    form, h('h2', {}, 'Your requests'), msg.el, body);
-
-  async function load() {
-    try {
-      const r = await call('GET', '/access_requests', { query: { status: 'all', limit: 100 } });
-      clear(body, table('Your access requests', r.access_requests, [
-        ['Brand', (a) => a.brand_name],
-        ['Message', (a) => a.message || h('span', { class: 'muted' }, '(none)')],
-        ['Asked', (a) => shortDate(a.created_at)],
-        ['Status', (a) => h('span', { class: `badge ${a.status === 'approved' ? 'ok' : a.status === 'declined' ? 'gated' : 'pending'}` }, a.status)],
-        ['Decided', (a) => shortDate(a.decided_at)],
-      ], { empty: 'You have not asked any brand for access yet.' }));
-    } catch (e) {
-      msg.show(describe(e));
-    }
-  }
-  call('GET', '/brands', { query: { limit: 500 } }).then((r) => {
-    for (const b of r.brands.filter((x) => x.program_mode === 'approval')) {
-      brand.append(h('option', { value: b.brand_id }, `${b.brand_name}${b.can_promote ? ' (you may promote it)' : ''}`));
-    }
-  }).catch((e) => askMsg.show(describe(e)));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    askMsg.hide();
-    setFieldError(brand, '');
-    setFieldError(note, '');
-    if (!brand.value) { setFieldError(brand, 'Choose a brand.'); brand.focus(); return; }
-    try {
-      await busy(ask, () => call('POST', '/access_requests', { json: { brand_id: brand.value, message: note.value.trim() || undefined } }));
-      askMsg.show(`Access requested from ${brand.selectedOptions[0].textContent}. The brand will decide.`, 'success');
-      note.value = '';
-      await load();
-    } catch (e) {
-      if (e.code === 'validation') {
-        const rest = showFieldErrors(e, form);
-        if (rest.length) askMsg.show(describe({ ...e, fields: rest }));
-      } else {
-        setFieldError(brand, describe(e));
-        brand.focus();
-      }
-    }
-  });
-  await load();
-}
-
-const BULK_MAX = 5000;
-
-/** Reads a CSV with a header row naming asin and optionally link_name, marketplace. */
-function bulkItems(text) {
-  const rows = parseCsv(text);
-  if (!rows.length) throw new Error('The file is empty.');
-  const header = rows[0].map((c) => c.trim().toLowerCase().replace(/\s+/g, '_'));
-  const col = (n) => header.indexOf(n);
-  if (col('asin') < 0) throw new Error('The first row must be a header naming the columns: asin, and optionally link_name and marketplace.');
-  const items = rows.slice(1).map((r) => {
-    const item = { asin: (r[col('asin')] || '').trim() };
-    if (col('link_name') >= 0 && (r[col('link_name')] || '').trim()) item.link_name = r[col('link_name')].trim();
-    if (col('marketplace') >= 0 && (r[col('marketplace')] || '').trim()) item.marketplace = r[col('marketplace')].trim();
-    return item;
-  });
-  if (!items.length) throw new Error('The file has a header but no rows.');
-  if (items.length > BULK_MAX) throw new Error(`At most ${BULK_MAX} rows per upload (this file has ${items.length}).`);
-  return items;
-}
-
-export async function bulk(main) {
-  const file = h('input', { type: 'file', name: 'file', accept: '.csv,text/csv' });
-  const msg = notice();
-  const submit = h('button', { type: 'submit' }, 'Upload and create links');
-  const status = h('div', { class: 'bulk-status', 'aria-live': 'polite' });
-  const sample = h('button', { type: 'button', class: 'link-button' }, 'Download a sample CSV');
-  sample.addEventListener('click', () => download('quiver-bulk-sample.csv',
-    'asin,link_name,marketplace\r\nB0D45KS7QM,backpack-newsletter,amazon.com\r\nB0D45KS7QM,rucksack-de,amazon.de\r\n'));
-  const form = h('form', { class: 'card', novalidate: true },
-    field('CSV file', file, 'Header row: asin, link_name (optional), marketplace (optional, default amazon.com). Up to 5,000 rows.'),
-    h('p', { class: 'muted' }, 'When the server sends e-mail, the results also go to your account’s address.'),
-    msg.el,
-    h('div', { class: 'actions' }, submit, sample));
-  clear(main, heading('Bulk upload'), form, status);
-
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    msg.hide();
-    setFieldError(file, '');
-    if (!file.files.length) {
-      setFieldError(file, 'Choose a CSV file.');
-      file.focus();
-      return;
-    }
-    let items;
-    try {
-      items = bulkItems(await file.files[0].text());
-    } catch (e) {
-      setFieldError(file, e.message);
-      file.focus();
-      return;
-    }
-    try {
-      const job = await busy(submit, () => call('POST', '/bulk_generate_attribution_links', {
-        json: { links: items },
-      }));
-      await followJob(job.job_id, job.queued_count, status);
-    } catch (e) {
-      if (e.code === 'validation') {
-        const rest = showFieldErrors(e, form);
-        if (rest.length) msg.show(describe({ ...e, fields: rest }));
-      } else if (e.code === 'unsupported_marketplace') {
-        setFieldError(file, `${describe(e)} Nothing was queued.`);
-      } else msg.show(describe(e));
-    }
-  });
-}
-
-async function followJob(jobId, total, status) {
-  const progress = h('progress', { max: total, value: 0, id: uid('progress') });
-  const text = h('p', {}, `Queued ${total} links…`);
-  const msg = notice();
-  const actions = h('div', { class: 'actions' });
-  clear(status, h('div', { class: 'card' },
-    h('h2', {}, 'Progress'), h('label', { for: progress.id, class: 'sr-only' }, 'Bulk job progress'), progress, text, msg.el, actions));
-  // Polls while the page is shown; leaving it stops polling (the job goes on on the server).
-  while (status.isConnected) {
-    let job;
-    try {
-      job = await call('GET', `/bulk_jobs/${encodeURIComponent(jobId)}`);
-    } catch (e) {
-      msg.show(`${describe(e)} Still trying…`, 'warning');
-      await sleep(3000);
-      continue;
-    }
-    msg.hide();
-    progress.max = job.total;
-    progress.value = job.processed;
-    text.textContent = `${job.status === 'done' ? 'Done' : 'Working'}: ${job.processed} of ${job.total} processed, ${job.succeeded} created, ${job.failed} failed.`;
-    if (job.status === 'done') {
-      const dl = h('button', { type: 'button' }, 'Download results CSV');
-      dl.addEventListener('click', async () => {
-        try {
-          const csv = await busy(dl, () => call('GET', `/bulk_jobs/${encodeURIComponent(jobId)}/results.csv`, { text: true }));
-          download(`quiver-bulk-${jobId}.csv`, csv);
-        } catch (e) {
-          msg.show(describe(e));
-        }
-      });
-      clear(actions, dl);
-      if (job.email_status && job.email_status !== 'none') actions.append(h('span', { class: 'muted' }, ` E-mail to ${job.email}: ${job.email_status}.`));
-      return;
-    }
-    await sleep(1000);
-  }
 }

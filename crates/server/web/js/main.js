@@ -2,13 +2,17 @@
 // function (main element, params) that renders into <main>.
 
 import { session, login, logout, SESSION_KEY } from './api.js';
-import { h, clear, field, notice, describe, heading, busy } from './ui.js';
+import { h, clear, field, notice, describe, heading, busy, mayLeave } from './ui.js';
 import * as creator from './creator.js';
 import * as seller from './seller.js';
 import { creatorReport, sellerReport } from './reports.js';
 import { account, invitations } from './account.js';
 import { PUBLIC } from './join.js';
 import { linkClicks, brandClicks } from './clicks.js';
+import { bulk } from './bulk.js';
+import { accessRequests, profile } from './access.js';
+import { requests, grants } from './brand-access.js';
+import { overview, pendingBadge } from './overview.js';
 
 const ROUTES = {
   publisher: [
@@ -16,14 +20,16 @@ const ROUTES = {
     ['links', 'My links', creator.links],
     ['reports', 'Reports', creatorReport],
     ['clicks', 'Clicks', linkClicks],
-    ['bulk', 'Bulk upload', creator.bulk],
-    ['access', 'Access requests', creator.accessRequests],
+    ['bulk', 'Bulk upload', bulk],
+    ['access', 'Access requests', accessRequests],
+    ['profile', 'My profile', profile],
     ['account', 'Account', account],
   ],
   seller: [
+    ['overview', 'Overview', overview],
     ['brands', 'Brands & products', seller.brands],
-    ['requests', 'Access requests', seller.requests],
-    ['grants', 'Grants', seller.grants],
+    ['requests', 'Access requests', requests],
+    ['grants', 'Grants', grants],
     ['seller-report', 'Report', sellerReport],
     ['seller-clicks', 'Clicks', brandClicks],
     ['invitations', 'Invitations', invitations],
@@ -67,6 +73,7 @@ function render() {
   topbar.hidden = false;
   who.textContent = `${s.email} (${s.kind === 'seller' ? 'brand' : 'creator'})`;
   clear(nav, routes.map(([n, label]) => h('a', { href: `#/${n}`, 'aria-current': n === name ? 'page' : null }, label)));
+  if (s.kind === 'seller') pendingBadge(nav);
   clear(main);
   document.title = `${route[1]} · Quiver`;
   Promise.resolve(route[2](main, params)).then(() => {
@@ -152,5 +159,13 @@ window.addEventListener('storage', (ev) => {
   if (was && !now) sessionEnded('You are logged out (from another tab).');
   else if (!was && now) render();
 });
-window.addEventListener('hashchange', render);
+window.addEventListener('hashchange', (ev) => {
+  // An unsaved edit on the screen being left: stay unless the user agrees to lose it.
+  if (session() && !mayLeave()) {
+    history.replaceState(null, '', ev.oldURL);
+    return;
+  }
+  render();
+});
+window.addEventListener('quiver:requests-changed', () => { if (session()?.kind === 'seller') pendingBadge(nav); });
 render();

@@ -1,9 +1,31 @@
-// Brand (seller) screens: brands and products with commissions, access requests, grants.
+// Brand (seller) screens: brands and products with commissions. A switch to approval mode is
+// confirmed first, and leaving with an unsaved commission edit asks first. Requests and grants
+// are in brand-access.js, the overview in overview.js.
 
 import { call, allPages } from './api.js';
 import {
-  h, clear, field, select, marketplaceSelect, notice, describe, heading, busy, table, toast, shortDate, uid,
+  h, clear, field, select, marketplaceSelect, notice, describe, heading, busy, table, toast, uid, guardUnsaved,
 } from './ui.js';
+
+/** Controls that may hold an edit not saved yet, each with how to read its saved value. */
+const edits = new Map();
+const asText = (v) => (v === null || v === undefined ? '' : String(v));
+function tracked(control, saved) {
+  edits.set(control, () => asText(saved()));
+  const mark = () => control.classList.toggle('unsaved', control.value !== asText(saved()));
+  control.addEventListener('input', mark);
+  control.addEventListener('change', mark);
+  return control;
+}
+/** A sentence when some edit on screen is not saved, else null (for the leave guard). */
+function unsaved() {
+  let n = 0;
+  for (const [control, saved] of edits) {
+    if (!control.isConnected) edits.delete(control);
+    else if (control.value !== saved()) n += 1;
+  }
+  return n ? `You have ${n} unsaved commission or program edit${n === 1 ? '' : 's'}.` : null;
+}
 
 function commissionInput(value, label) {
   return h('input', { type: 'number', min: 0, max: 100, step: 0.01, value: value ?? '', inputmode: 'decimal', class: 'narrow', 'aria-label': label });
@@ -44,6 +66,7 @@ export async function brands(main, params) {
     h('h2', {}, 'Products'), h('p', { class: 'muted' }, 'A product commission overrides its brand’s default. Changes show in the catalog at once and count in reports from tomorrow (UTC).'),
     productForm, productMsg.el, productBody, more);
 
+  guardUnsaved(unsaved);
   let brandRows = [];
   async function loadBrands() {
     try {
@@ -68,7 +91,8 @@ export async function brands(main, params) {
     if (controls.has(b.brand_id)) return controls.get(b.brand_id);
     const mode = select('program_mode', [['open', 'Open: any creator'], ['approval', 'Approval: granted creators']], b.program_mode);
     mode.setAttribute('aria-label', `Program mode for ${b.brand_name}`);
-    const rate = commissionInput(b.default_commission, `Default commission for ${b.brand_name}, percent`);
+    const rate = tracked(commissionInput(b.default_commission, `Default commission for ${b.brand_name}, percent`), () => b.default_commission);
+    tracked(mode, () => b.program_mode);
     const err = cellError();
     const save = h('button', { type: 'button', class: 'small' }, 'Save');
     save.setAttribute('aria-label', `Save ${b.brand_name}`);
@@ -76,9 +100,17 @@ export async function brands(main, params) {
       err.set(rate, '');
       const p = percent(rate);
       if (p.error) { err.set(rate, p.error); rate.focus(); return; }
+      if (b.program_mode !== 'approval' && mode.value === 'approval' && !window.confirm(
+        `Switch ${b.brand_name} to approval mode? From now on it refuses new links from every creator without a grant, at once. Links already made keep working. Creators can ask you for access.`)) {
+        mode.value = b.program_mode;
+        mode.focus();
+        return;
+      }
       try {
         const updated = await busy(save, () => call('PATCH', `/sellers/brands/${encodeURIComponent(b.brand_id)}`, { json: { program_mode: mode.value, default_commission: p.value } }));
         Object.assign(b, updated);
+        rate.classList.remove('unsaved');
+        mode.classList.remove('unsaved');
         toast(`Saved ${b.brand_name}: ${updated.program_mode}, ${updated.default_commission}%`);
       } catch (e) {
         err.set(rate, describe(e));
@@ -106,6 +138,10 @@ export async function brands(main, params) {
       cursor = r.next_cursor;
       more.hidden = !cursor;
     } catch (e) {
+      // An error never leaves the previous products looking current.
+      clear(productBody);
+      cursor = null;
+      more.hidden = true;
       productMsg.show(describe(e));
     }
   }
@@ -117,7 +153,7 @@ export async function brands(main, params) {
 
 function productCommission(p) {
   const label = `${p.title} on ${p.marketplace}`;
-  const rate = commissionInput(p.commission, `Commission for ${label}, percent`);
+  const rate = tracked(commissionInput(p.commission, `Commission for ${label}, percent`), () => p.commission);
   const err = cellError();
   const state = h('span', { class: 'muted small-text' }, p.commission_override === null ? 'brand default' : 'own rate');
   const save = h('button', { type: 'button', class: 'small', 'aria-label': `Save commission for ${label}` }, 'Save');
@@ -126,7 +162,9 @@ function productCommission(p) {
     err.set(rate, '');
     try {
       const updated = await call('PATCH', `/sellers/products/${encodeURIComponent(p.marketplace)}/${encodeURIComponent(p.asin)}`, { json: { commission: value } });
+      p.commission = updated.commission;
       rate.value = updated.commission;
+      rate.classList.remove('unsaved');
       state.textContent = updated.commission_override === null ? 'brand default' : 'own rate';
       toast(`Commission for ${p.asin} (${p.marketplace}): ${updated.commission}%`);
     } catch (e) {
@@ -140,115 +178,4 @@ function productCommission(p) {
   });
   reset.addEventListener('click', () => busy(reset, () => send(null)));
   return h('div', { class: 'inline-edit' }, rate, save, reset, state, err.el);
-}
-
-export async function requests(main, params) {
-  const status = select('status', [['pending', 'Pending'], ['approved', 'Approved'], ['declined', 'Declined'], ['all', 'All']], params.get('status') || 'pending');
-  const form = h('form', { class: 'filters' }, field('Status', status), h('button', { type: 'submit' }, 'Show'));
-  const msg = notice();
-  const body = h('div', { 'aria-live': 'polite' });
-  clear(main, heading('Access requests'), h('p', { class: 'muted' }, 'Creators asking to promote your approval-mode brands. Approving grants access at once.'), form, msg.el, body);
-
-  async function load() {
-    msg.hide();
-    try {
-      const r = await call('GET', '/sellers/access_requests', { query: { status: status.value, limit: 100 } });
-      clear(body, table('Access requests', r.access_requests, [
-        ['Creator', (a) => [h('strong', {}, a.creator_name), h('br'), h('span', { class: 'muted' }, a.creator)]],
-        ['Brand', (a) => a.brand_name],
-        ['Message', (a) => a.message || h('span', { class: 'muted' }, '(none)')],
-        ['Asked', (a) => shortDate(a.created_at)],
-        ['Status', (a) => h('span', { class: `badge ${a.status === 'approved' ? 'ok' : a.status === 'declined' ? 'gated' : 'pending'}` }, a.status)],
-        ['', (a) => (a.status === 'pending' ? decide(a) : shortDate(a.decided_at))],
-      ], { empty: status.value === 'pending' ? 'No requests are waiting for you.' : 'No requests.' }));
-    } catch (e) {
-      msg.show(describe(e));
-    }
-  }
-  function decide(a) {
-    const err = h('span', { class: 'cell-error', role: 'alert' });
-    const make = (verb, label, cls) => {
-      const b = h('button', { type: 'button', class: `small ${cls}`, 'aria-label': `${label} ${a.creator_name} for ${a.brand_name}` }, label);
-      b.addEventListener('click', async () => {
-        try {
-          await busy(b, () => call('POST', `/sellers/access_requests/${encodeURIComponent(a.id)}/${verb}`));
-          toast(`${label === 'Approve' ? 'Approved' : 'Declined'} ${a.creator_name} for ${a.brand_name}`);
-          await load();
-        } catch (e) {
-          err.textContent = e.status === 409 ? 'Already decided; refresh to see it.' : describe(e);
-        }
-      });
-      return b;
-    };
-    return h('div', { class: 'inline-edit' }, make('approve', 'Approve', ''), make('decline', 'Decline', 'secondary'), err);
-  }
-  form.addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
-  await load();
-}
-
-export async function grants(main, params) {
-  const msg = notice();
-  const brand = select('brand', [], '');
-  const active = select('active', [['true', 'Active'], ['false', 'Revoked']], params.get('active') || 'true');
-  const form = h('form', { class: 'filters' }, field('Brand', brand), field('Show', active), h('button', { type: 'submit' }, 'Show'));
-  const creator = h('input', { type: 'text', name: 'creator', placeholder: 'aff_…', autocomplete: 'off' });
-  const grantMsg = notice();
-  const grantBtn = h('button', { type: 'submit' }, 'Grant access');
-  const grantForm = h('form', { class: 'filters', novalidate: true }, field('Creator affiliate id', creator), grantBtn);
-  const body = h('div', { 'aria-live': 'polite' });
-  clear(main, heading('Grants'), h('p', { class: 'muted' }, 'Creators allowed to promote a brand in approval mode. Revoking keeps their existing links working but refuses new ones.'),
-    msg.el, form, body, h('h2', {}, 'Grant a creator'), grantForm, grantMsg.el);
-  try {
-    const r = await allPages('/sellers/brands', { limit: 500 }, 'brands', 5);
-    const sorted = [...r.rows].sort((a, b) => (a.program_mode === b.program_mode ? 0 : a.program_mode === 'approval' ? -1 : 1));
-    for (const b of sorted) brand.append(h('option', { value: b.brand_id, selected: b.brand_id === params.get('brand') }, `${b.brand_name} (${b.program_mode})`));
-  } catch (e) {
-    msg.show(describe(e));
-    return;
-  }
-  async function load() {
-    msg.hide();
-    if (!brand.value) { clear(body, h('p', { class: 'empty' }, 'You have no brands yet.')); return; }
-    try {
-      const r = await call('GET', `/sellers/brands/${encodeURIComponent(brand.value)}/grants`, { query: { active: active.value, limit: 100 } });
-      clear(body, table('Grants', r.grants, [
-        ['Creator', (g) => [h('strong', {}, g.creator_name), h('br'), h('span', { class: 'muted' }, g.creator)]],
-        ['Granted', (g) => shortDate(g.granted_at)],
-        ['Revoked', (g) => shortDate(g.revoked_at)],
-        ['', (g) => (g.active ? revokeButton(g) : '')],
-      ], { empty: active.value === 'true' ? 'No creator has a grant for this brand.' : 'No revoked grants.' }));
-    } catch (e) {
-      msg.show(describe(e));
-    }
-  }
-  function revokeButton(g) {
-    const b = h('button', { type: 'button', class: 'small danger', 'aria-label': `Revoke ${g.creator_name}` }, 'Revoke');
-    b.addEventListener('click', async () => {
-      if (!window.confirm(`Revoke ${g.creator_name}'s access to ${g.brand_id}? Their existing links keep working.`)) return;
-      try {
-        await busy(b, () => call('DELETE', `/sellers/brands/${encodeURIComponent(g.brand_id)}/grants/${encodeURIComponent(g.creator)}`));
-        toast(`Revoked ${g.creator_name}`);
-        await load();
-      } catch (e) {
-        msg.show(describe(e));
-      }
-    });
-    return b;
-  }
-  form.addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
-  brand.addEventListener('change', load);
-  grantForm.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    grantMsg.hide();
-    if (!creator.value.trim()) { grantMsg.show('Enter the creator’s affiliate id.'); creator.focus(); return; }
-    try {
-      await busy(grantBtn, () => call('PUT', `/sellers/brands/${encodeURIComponent(brand.value)}/grants/${encodeURIComponent(creator.value.trim())}`));
-      grantMsg.show(`Granted ${creator.value.trim()} access to ${brand.value}.`, 'success');
-      creator.value = '';
-      await load();
-    } catch (e) {
-      grantMsg.show(e.status === 404 ? `No creator or brand found: ${describe(e)}` : describe(e));
-    }
-  });
-  await load();
 }

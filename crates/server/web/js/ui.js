@@ -319,3 +319,24 @@ export function collapsible(form, label = 'Filters') {
   const phone = typeof window !== 'undefined' && window.matchMedia && window.matchMedia('(max-width: 759px)').matches;
   return h('details', { class: 'filter-panel', open: !phone }, h('summary', {}, label), form);
 }
+
+// Leaving a screen with unsaved edits asks first: the screen registers a check that returns
+// a sentence while something is unsaved (null otherwise); the router and the browser's own
+// unload ask before the edits would be lost. A check of a screen no longer shown returns null.
+let unsavedCheck = null;
+export function guardUnsaved(check) {
+  unsavedCheck = check;
+}
+/** True when nothing unsaved would be lost, or the user agrees to lose it. */
+export function mayLeave() {
+  const what = unsavedCheck && unsavedCheck();
+  return !what || window.confirm(`${what} Leave this screen and lose them?`);
+}
+if (typeof window !== 'undefined') {
+  window.addEventListener('beforeunload', (ev) => {
+    if (unsavedCheck && unsavedCheck()) {
+      ev.preventDefault();
+      ev.returnValue = '';
+    }
+  });
+}

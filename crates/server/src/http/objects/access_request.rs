@@ -29,6 +29,8 @@ pub struct AccessRequest {
     pub created_at: String,
     /// ISO 8601 UTC, or null while pending.
     pub decided_at: Option<String>,
+    /// Why the brand declined, when it said; null otherwise.
+    pub decision_reason: Option<String>,
 }
 
 impl AccessRequest {
@@ -43,6 +45,7 @@ impl AccessRequest {
             status: r.status.to_string(),
             created_at: iso_utc(r.created_at),
             decided_at: r.decided_at.map(iso_utc),
+            decision_reason: Some(r.decision_reason.clone()).filter(|s| !s.is_empty()),
         }
     }
 }

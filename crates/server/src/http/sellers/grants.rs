@@ -12,8 +12,8 @@ use super::tenancy::{actor, own_brand};
 use crate::auth::Principal;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, Problem, Unprocessable};
-use crate::http::extract::Query;
 use crate::http::extract::Seller;
+use crate::http::extract::{Json, Query};
 use crate::http::format::iso_utc;
 use crate::http::paging::{self, Keyset};
 use crate::http::params;
@@ -22,7 +22,7 @@ use crate::store::sellers::{Change, GrantRow};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_grants))
+        .routes(routes!(list_grants, post_grant))
         .routes(routes!(put_grant, delete_grant))
 }
 
@@ -170,6 +170,78 @@ async fn put_grant(
         Change::NotFound => Err(ApiError::BrandNotFound {
             brand: path.brand_id,
         }),
+        Change::Unchanged(g) => Ok((StatusCode::OK, JsonResponse(Grant::from_row(&g)))),
+        Change::Changed(g) => Ok((StatusCode::CREATED, JsonResponse(Grant::from_row(&g)))),
+    }
+}
+
+/// **(Quiver)** Whom to grant: a creator named by exactly one of the two.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewGrant {
+    /// The creator's public affiliate id.
+    #[schema(example = "aff_demo_creator2", max_length = 200)]
+    creator: Option<String>,
+    /// The e-mail address the creator logs in with.
+    #[schema(example = "creator2@example.com", max_length = 320)]
+    email: Option<String>,
+}
+
+/// **(Quiver)** Grant a creator access to one of your brands by their affiliate id or their
+/// e-mail address.
+///
+/// As `PUT /sellers/brands/{brand_id}/grants/{creator}`: 201 when access is (re)granted,
+/// 200 when the creator already had it. An address no creator account has answers 404
+/// `creator_not_found` (so a brand learns only whether a creator it names exists, which it
+/// needs to grant them). Audited.
+#[utoipa::path(post, path = "/sellers/brands/{brand_id}/grants", tag = "sellers", security(("bearer" = [])),
+    params(("brand_id" = String, Path, description = "One of your brands")),
+    request_body = NewGrant,
+    responses(
+        (status = 200, body = Grant, description = "Already granted; unchanged"),
+        (status = 201, body = Grant, description = "Granted"),
+        (status = 404, body = Problem, description = "`brand_not_found`, or `creator_not_found` (no creator has that id or address)"),
+        (status = 413, body = Problem, description = "`payload_too_large`"),
+        (status = 422, body = Unprocessable, description = "Neither or both of `creator` and `email`, one over its length limit, or a malformed body"),
+    ))]
+async fn post_grant(
+    State(state): State<AppState>,
+    Seller(who): Seller,
+    Path(brand_id): Path<String>,
+    Json(body): Json<NewGrant>,
+) -> ApiResult<(StatusCode, JsonResponse<Grant>)> {
+    let creator = params::text(body.creator.as_deref());
+    let email = params::text(body.email.as_deref());
+    let account = match (creator, email) {
+        (Some(creator), None) => {
+            params::at_most_chars("body", "creator", creator, params::MAX_TEXT_CHARS)?;
+            state.db.account_by_public_id(creator).await?
+        }
+        (None, Some(email)) => {
+            params::at_most_chars("body", "email", email, params::MAX_USERNAME_CHARS)?;
+            state.db.account_by_email(&email.to_lowercase()).await?
+        }
+        _ => {
+            return Err(ApiError::validation(
+                "body",
+                "creator",
+                "Give exactly one of `creator` (affiliate id) and `email`",
+                "value_error",
+            ));
+        }
+    };
+    own_brand(&state, &who, &brand_id).await?;
+    let account = account
+        .filter(|a| a.kind == AccountKind::Publisher && a.disabled_at.is_none())
+        .map(|a| a.id)
+        .ok_or_else(|| ApiError::CreatorNotFound {
+            creator: creator.or(email).unwrap_or_default().to_owned(),
+        })?;
+    match state
+        .db
+        .grant_access(actor(&who), &brand_id, &account, now_ms())
+        .await?
+    {
+        Change::NotFound => Err(ApiError::BrandNotFound { brand: brand_id }),
         Change::Unchanged(g) => Ok((StatusCode::OK, JsonResponse(Grant::from_row(&g)))),
         Change::Changed(g) => Ok((StatusCode::CREATED, JsonResponse(Grant::from_row(&g)))),
     }

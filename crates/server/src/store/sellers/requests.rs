@@ -30,6 +30,8 @@ pub struct AccessRequestRow {
     pub status: AccessRequestStatus,
     pub created_at: i64,
     pub decided_at: Option<i64>,
+    /// Why the brand declined, as it wrote it; empty when it gave none (and for approvals).
+    pub decision_reason: String,
 }
 
 #[derive(Debug)]
@@ -50,7 +52,7 @@ pub enum RequestScope<'a> {
 }
 
 const SELECT: &str = "SELECT r.id, r.brand_id, b.name AS brand_name, r.account_id, a.public_id, a.display_name, \
-     r.message, r.status, r.created_at, r.decided_at \
+     r.message, r.status, r.created_at, r.decided_at, r.decision_reason \
      FROM access_requests r JOIN brands b ON b.id = r.brand_id JOIN accounts a ON a.id = r.account_id";
 
 /// A request found by `col = value` and further conditions.
@@ -127,15 +129,17 @@ impl Db {
         self.count_and_rows(&count, &page).await
     }
 
-    /// Approves (granting access) or declines a pending request on one of `owner`'s brands.
+    /// Approves (granting access) or declines a pending request on one of `owner`'s brands;
+    /// `reason` is kept with a decline.
     pub async fn decide_access_request(
         &self,
         owner: Actor<'_>,
         id: &str,
         approve: bool,
+        reason: &str,
         now: i64,
     ) -> StoreResult<Decision> {
-        const DECIDE: &str = "UPDATE access_requests SET status = $3, decided_at = $4, decided_by = $5 \
+        const DECIDE: &str = "UPDATE access_requests SET status = $3, decided_at = $4, decided_by = $5, decision_reason = $6 \
              WHERE id = $1 AND status = 'pending' AND brand_id IN (SELECT id FROM brands WHERE owner_account_id = $2)";
         let by = By::Seller(owner);
         let mut select = select_where("r.id", id);
@@ -154,7 +158,7 @@ impl Db {
             };
             by.lock_brand(&before.brand_id).query().execute(&mut *tx).await?;
             let n = sqlx::query(DECIDE)
-                .bind(id).bind(owner.account_id).bind(status.as_str()).bind(now).bind(owner.account_id)
+                .bind(id).bind(owner.account_id).bind(status.as_str()).bind(now).bind(owner.account_id).bind(reason)
                 .execute(&mut *tx).await?.rows_affected();
             if n == 0 {
                 let current: AccessRequestRow = select.query_as().fetch_one(&mut *tx).await?;
@@ -164,7 +168,12 @@ impl Db {
             if approve {
                 grants::upsert(&before.brand_id, &before.account_id, now).query().execute(&mut *tx).await?;
             }
-            let after = AccessRequestRow { status, decided_at: Some(now), ..before.clone() };
+            let after = AccessRequestRow {
+                status,
+                decided_at: Some(now),
+                decision_reason: reason.to_owned(),
+                ..before.clone()
+            };
             let snapshot = |r: &AccessRequestRow| serde_json::json!({
                 "status": r.status.as_str(),
                 "creator": r.public_id,
