@@ -24,5 +24,6 @@ pub mod outbox;
 pub mod quotas;
 pub mod ratelimit;
 pub mod state;
+pub mod statements;
 pub mod store;
 pub mod tags;

@@ -33,5 +33,6 @@ pub mod ratelimit;
 pub mod reports;
 pub mod sellers;
 pub mod signup;
+pub mod statements;
 pub mod summary;
 pub mod web;

@@ -33,6 +33,7 @@ pub mod secrets;
 pub mod sellers;
 pub mod signup;
 pub mod sql;
+pub mod statements;
 pub mod summary;
 pub mod tags;
 mod text_enum;

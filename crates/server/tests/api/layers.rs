@@ -36,6 +36,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "api_keys",
             "invitations",
             "mail",
+            "statements",
         ],
     ),
     ("http", &["http"]),

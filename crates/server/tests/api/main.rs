@@ -33,6 +33,7 @@ mod reports;
 mod schema;
 mod sellers;
 mod serving;
+mod statements;
 mod summary;
 mod support;
 mod token_account_type;

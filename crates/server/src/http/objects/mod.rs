@@ -4,3 +4,4 @@
 pub mod access_request;
 pub mod new_link;
 pub mod report_row;
+pub mod statement;
