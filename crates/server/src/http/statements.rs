@@ -56,6 +56,9 @@ pub struct EarningsRow {
     pub paid: f64,
 }
 
+/// Newest month first, then brand and currency.
+type EarningsKey = (std::cmp::Reverse<i32>, String, String);
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Earnings {
     pub rows: Vec<EarningsRow>,
@@ -107,8 +110,7 @@ async fn earnings(
         )
         .await?;
     // Minor units per (month desc, brand, currency): pending, final, approved, paid.
-    let mut sums: BTreeMap<(std::cmp::Reverse<i32>, String, String), (String, [i64; 4])> =
-        BTreeMap::new();
+    let mut sums: BTreeMap<EarningsKey, (String, [i64; 4])> = BTreeMap::new();
     for s in &rows {
         let slot = match s.state {
             StatementState::Open => 0,

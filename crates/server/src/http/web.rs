@@ -58,6 +58,8 @@ static ASSETS: &[Asset] = &[
     asset!("js/seller.js", JS),
     asset!("js/account.js", JS),
     asset!("js/join.js", JS),
+    asset!("js/earnings.js", JS),
+    asset!("js/statements.js", JS),
     asset!("vendor/chart-4.6.1.umd.js", JS),
     asset!("vendor/qrcode-generator-2.0.4.mjs", JS),
 ];

@@ -865,3 +865,109 @@ async fn two_processes_finalising_the_same_month_make_no_duplicates() {
         assert_eq!(minor(&s["commission"]), reports);
     }
 }
+
+/// Done when: on the demo data a past month's statements are final; the brand adds a
+/// bonus, approves, records a payment and downloads a PayPal file whose lines match the
+/// statements; the creator sees the month as paid with the exact amounts.
+#[tokio::test]
+async fn on_the_demo_a_past_month_is_final_and_can_be_paid_end_to_end() {
+    let app = TestApp::with_args(&["--ingest-interval-secs", "0"]).await;
+    quiver::demo::seed_links(app.running.state.clone(), Default::default()).await;
+    let seller = app.token(SELLER).await;
+    let creator = app.token(CREATOR).await;
+    // 60 days of history reach back into the month before last, which is final.
+    let month = month_label(month_start(2));
+    let r = app
+        .get(
+            &format!("/sellers/statements?month={month}&state=final"),
+            &seller,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let finals = r.body["statements"].as_array().unwrap().clone();
+    assert!(!finals.is_empty(), "{:?}", r.body);
+    let usd: Vec<&Value> = finals.iter().filter(|s| s["currency"] == "USD").collect();
+    assert!(!usd.is_empty());
+    let r = app
+        .send(
+            reqwest::Method::PUT,
+            "/account/payout_details",
+            Some(&creator),
+            |r| r.json(&json!({"method": "paypal", "paypal_email": "creator@example.com"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let mut ids = Vec::new();
+    let mut expected = BTreeMap::new();
+    for s in &usd {
+        let id = s["id"].as_str().unwrap().to_owned();
+        let r = app
+            .post_json(
+                &format!("/sellers/statements/{id}/adjustments"),
+                &seller,
+                json!({"amount_minor": 1000, "reason": "Holiday bonus"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        assert_eq!(minor(&r.body["total"]), minor(&s["commission"]) + 1000);
+        let r = app
+            .post_json(
+                &format!("/sellers/statements/{id}/approve"),
+                &seller,
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        expected.insert(id.clone(), minor(&r.body["total"]));
+        ids.push(id);
+    }
+    let r = app
+        .post_json(
+            "/sellers/payouts",
+            &seller,
+            json!({"statement_ids": ids, "paid_at": "2026-12-03T12:00:00Z", "method": "paypal", "reference": "PP-BATCH-42"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let payout = r.body["id"].as_str().unwrap();
+    let (status, _, body) = app
+        .get_text(
+            &format!("/sellers/payouts/{payout}/export?format=paypal"),
+            &seller,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(body.as_bytes());
+    let mut seen = BTreeMap::new();
+    for rec in reader.records() {
+        let rec = rec.unwrap();
+        assert_eq!(rec.len(), 6);
+        assert_eq!(&rec[0], "creator@example.com");
+        assert_eq!(&rec[2], "USD");
+        assert_eq!(&rec[5], "PAYPAL");
+        let cents = (rec[1].parse::<f64>().unwrap() * 100.0).round() as i64;
+        seen.insert(rec[3].to_owned(), cents);
+    }
+    assert_eq!(seen, expected);
+    for (id, total) in &expected {
+        let s = app.get(&format!("/statements/{id}"), &creator).await.body;
+        assert_eq!(s["state"], "paid");
+        assert_eq!(minor(&s["total"]), *total);
+    }
+    let e = app
+        .get(
+            &format!("/earnings?start_month={month}&end_month={month}"),
+            &creator,
+        )
+        .await;
+    let paid: i64 = e.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["currency"] == "USD")
+        .map(|r| minor(&r["paid"]))
+        .sum();
+    assert_eq!(paid, expected.values().sum::<i64>());
+}

@@ -8,6 +8,8 @@ import * as seller from './seller.js';
 import { creatorReport, sellerReport } from './reports.js';
 import { account, invitations } from './account.js';
 import { PUBLIC } from './join.js';
+import { earnings } from './earnings.js';
+import { statements } from './statements.js';
 
 const ROUTES = {
   publisher: [
@@ -16,6 +18,7 @@ const ROUTES = {
     ['reports', 'Reports', creatorReport],
     ['bulk', 'Bulk upload', creator.bulk],
     ['access', 'Access requests', creator.accessRequests],
+    ['earnings', 'Earnings', earnings],
     ['account', 'Account', account],
   ],
   seller: [
@@ -23,6 +26,7 @@ const ROUTES = {
     ['requests', 'Access requests', seller.requests],
     ['grants', 'Grants', seller.grants],
     ['seller-report', 'Report', sellerReport],
+    ['statements', 'Statements', statements],
     ['invitations', 'Invitations', invitations],
     ['account', 'Account', account],
   ],

@@ -80,6 +80,7 @@ impl Db {
     }
 
     /// Moves a statement from one of `from` to `to`, with its history and audit entries.
+    #[allow(clippy::too_many_arguments)]
     pub async fn transition_statement(
         &self,
         who: Actor<'_>,
