@@ -21,7 +21,9 @@ export async function statements(main, params) {
   const form = h('form', { class: 'filters' }, field('Month', month), field('State', state), show);
   const msg = notice();
   const out = h('div', { id: 'statements-out' });
-  clear(main, heading('Statements'), form, msg.el, out);
+  // Outside `out`, so the recorded payment and its file buttons survive the reload.
+  const payMsg = notice();
+  clear(main, heading('Statements'), form, msg.el, out, payMsg.el);
   async function load() {
     msg.hide();
     try {
@@ -41,12 +43,12 @@ export async function statements(main, params) {
     const reference = h('input', { type: 'text', name: 'reference', required: true, maxlength: 200 });
     const paidAt = h('input', { type: 'date', name: 'paid_at', value: new Date().toISOString().slice(0, 10), required: true });
     const pay = h('button', { type: 'submit' }, 'Mark selected paid');
-    const payMsg = notice();
-    const payForm = h('form', { 'aria-label': 'Record a payment' }, field('Paid on', paidAt), field('Method', method), field('Payment reference', reference), pay, payMsg.el);
+    const payForm = h('form', { 'aria-label': 'Record a payment' }, field('Paid on', paidAt), field('Method', method), field('Payment reference', reference), pay);
     payForm.addEventListener('submit', (ev) => {
       ev.preventDefault();
       busy(pay, async () => {
         try {
+          payMsg.hide();
           const p = await call('POST', '/sellers/payouts', { json: { statement_ids: [...picked], paid_at: `${paidAt.value}T12:00:00Z`, method: method.value, reference: reference.value } });
           const file = async (format) => {
             try {
