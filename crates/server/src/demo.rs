@@ -411,7 +411,7 @@ async fn seed_history(state: &AppState, stop: &CancellationToken) {
                 tracing::info!(facts = s.inserted, "demo report history ingested");
                 // Statements follow at once: the demo's earlier months are final.
                 if let Err(e) =
-                    crate::statements::schedule::run_once(&state, crate::clock::today()).await
+                    crate::statements::schedule::run_once(state, crate::clock::today()).await
                 {
                     tracing::warn!(error = %e, "demo statements not refreshed");
                 }
