@@ -47,6 +47,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(http::sellers::router())
         .merge(http::access::router())
         .merge(http::reports::router())
+        .merge(http::statements::router())
         .merge(http::legacy_reports::router())
         .merge(http::summary::router())
         .merge(http::bulk::router())

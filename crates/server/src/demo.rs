@@ -411,6 +411,12 @@ async fn seed_history(state: &AppState, stop: &CancellationToken) {
         match crate::ingest::run_once(&state.db, &state.amazon.client, &opts).await {
             Ok(crate::ingest::Outcome::Ran(s)) => {
                 tracing::info!(facts = s.inserted, "demo report history ingested");
+                // Statements follow at once: the demo's earlier months are final.
+                if let Err(e) =
+                    crate::statements::schedule::run_once(state, crate::clock::today()).await
+                {
+                    tracing::warn!(error = %e, "demo statements not refreshed");
+                }
                 return;
             }
             Ok(crate::ingest::Outcome::Busy) => tokio::select! {

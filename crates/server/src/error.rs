@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::linking::LinkError;
 use crate::quotas::QuotaError;
+use crate::statements::StatementError;
 use crate::store::StoreError;
 
 /// One item of a FastAPI-style 422 validation body.
@@ -151,8 +152,35 @@ pub enum ApiError {
     AccountExists(&'static str),
     #[error("{0}")]
     EmailTaken(&'static str),
+    /// A named thing that does not exist (or is another tenant's): 404 with its own code.
+    #[error("{detail}")]
+    Missing { code: &'static str, detail: String },
+    /// A change the resource's state refuses: 409 with its own code.
+    #[error("{detail}")]
+    StateConflict { code: &'static str, detail: String },
+    /// A domain rule the request breaks: 422 with its own code.
+    #[error("{detail}")]
+    RuleBroken { code: &'static str, detail: String },
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
+}
+
+impl From<StatementError> for ApiError {
+    fn from(e: StatementError) -> Self {
+        match e {
+            StatementError::NotFound(_) => ApiError::Missing {
+                code: "statement_not_found",
+                detail: e.to_string(),
+            },
+            StatementError::PayoutNotFound(_) => ApiError::Missing {
+                code: "payout_not_found",
+                detail: e.to_string(),
+            },
+            StatementError::Refused { code, detail } => ApiError::StateConflict { code, detail },
+            StatementError::Rule { code, detail } => ApiError::RuleBroken { code, detail },
+            StatementError::Store(e) => e.into(),
+        }
+    }
 }
 
 impl From<StoreError> for ApiError {
@@ -289,6 +317,9 @@ impl ApiError {
             InvitationUsed(_) => (StatusCode::BAD_REQUEST, "invitation_used"),
             AccountExists(_) => (StatusCode::CONFLICT, "account_exists"),
             EmailTaken(_) => (StatusCode::CONFLICT, "email_taken"),
+            Missing { code, .. } => (StatusCode::NOT_FOUND, *code),
+            StateConflict { code, .. } => (StatusCode::CONFLICT, *code),
+            RuleBroken { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, *code),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }

@@ -26,5 +26,6 @@ pub mod quotas;
 pub mod ratelimit;
 pub mod secret_key;
 pub mod state;
+pub mod statements;
 pub mod store;
 pub mod tags;

@@ -36,5 +36,6 @@ pub mod reports;
 pub mod sellers;
 pub mod short;
 pub mod signup;
+pub mod statements;
 pub mod summary;
 pub mod web;

@@ -64,6 +64,8 @@ static ASSETS: &[Asset] = &[
     asset!("js/access.js", JS),
     asset!("js/brand-access.js", JS),
     asset!("js/overview.js", JS),
+    asset!("js/earnings.js", JS),
+    asset!("js/statements.js", JS),
     asset!("vendor/chart-4.6.1.umd.js", JS),
     asset!("vendor/qrcode-generator-2.0.4.mjs", JS),
 ];

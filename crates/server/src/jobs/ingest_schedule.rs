@@ -1,4 +1,5 @@
-//! Report ingestion inside `quiver serve`: one run at start, then one every interval.
+//! Report ingestion inside `quiver serve`: one run at start, then one every interval,
+//! each followed by the statements' refresh (create, finalise; issue #20).
 //! Stopping ends a run between pages; it resumes from its checkpoint next time.
 
 use std::time::Duration;
@@ -25,6 +26,10 @@ pub async fn run(state: AppState, every: Duration, stop: CancellationToken) {
             ),
             Ok(Outcome::Busy) => tracing::debug!("report ingestion running elsewhere"),
             Err(e) => tracing::warn!(error = %e, "report ingestion failed"),
+        }
+        // Statements follow the facts: safe to run in every process (guarded updates).
+        if let Err(e) = crate::statements::schedule::run_once(&state, crate::clock::today()).await {
+            tracing::warn!(error = %e, "statement refresh failed");
         }
         tokio::select! {
             () = tokio::time::sleep(every) => {}

@@ -36,6 +36,7 @@ pub mod secrets;
 pub mod sellers;
 pub mod signup;
 pub mod sql;
+pub mod statements;
 pub mod summary;
 pub mod tags;
 mod text_enum;

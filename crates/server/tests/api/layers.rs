@@ -38,6 +38,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "api_keys",
             "invitations",
             "mail",
+            "statements",
         ],
     ),
     ("http", &["http"]),

@@ -40,6 +40,7 @@ mod sellers;
 mod serving;
 mod short_links;
 mod short_links_process;
+mod statements;
 mod summary;
 mod support;
 mod token_account_type;

@@ -13,6 +13,8 @@ import { bulk } from './bulk.js';
 import { accessRequests, profile } from './access.js';
 import { requests, grants } from './brand-access.js';
 import { overview, pendingBadge } from './overview.js';
+import { earnings } from './earnings.js';
+import { statements } from './statements.js';
 
 const ROUTES = {
   publisher: [
@@ -23,6 +25,7 @@ const ROUTES = {
     ['bulk', 'Bulk upload', bulk],
     ['access', 'Access requests', accessRequests],
     ['profile', 'My profile', profile],
+    ['earnings', 'Earnings', earnings],
     ['account', 'Account', account],
   ],
   seller: [
@@ -32,6 +35,7 @@ const ROUTES = {
     ['grants', 'Grants', grants],
     ['seller-report', 'Report', sellerReport],
     ['seller-clicks', 'Clicks', brandClicks],
+    ['statements', 'Statements', statements],
     ['invitations', 'Invitations', invitations],
     ['account', 'Account', account],
   ],

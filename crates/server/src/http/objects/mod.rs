@@ -5,3 +5,4 @@ pub mod access_request;
 pub mod new_link;
 pub mod report_row;
 pub mod source;
+pub mod statement;

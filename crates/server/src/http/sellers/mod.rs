@@ -10,6 +10,7 @@ mod brands;
 mod grants;
 mod invitations;
 mod products;
+mod statements;
 mod tenancy;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -24,4 +25,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(invitations::router())
         .merge(access_requests::router())
         .merge(audit::router())
+        .merge(statements::router())
 }
