@@ -15,6 +15,7 @@ mod cli;
 mod copy;
 mod crash;
 mod cursors;
+mod deep_pages;
 mod dos;
 mod files;
 mod hardening;
