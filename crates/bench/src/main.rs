@@ -73,7 +73,11 @@ fn modulo_counter_function() -> anyhow::Result<String> {
     let start = M0015
         .find("CREATE FUNCTION")
         .context("0015 has no function")?;
-    let end = M0015[start..].find("$$;").context("0015's function has no end")? + start + 3;
+    let end = M0015[start..]
+        .find("$$;")
+        .context("0015's function has no end")?
+        + start
+        + 3;
     Ok(M0015[start..end].replacen("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
 }
 
@@ -331,7 +335,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 _ => modulo_counter_function()?,
             };
             let mut conn = sqlx::PgConnection::connect(db_url).await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await?;
             eprintln!("bench: PostgreSQL link counters: {variant}");
         }
 

@@ -205,10 +205,7 @@ pub async fn run(quiver: &std::path::Path, seconds: u64) -> anyhow::Result<()> {
         tally.created_after_recovery
     );
     let rss = rss.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
-    let series: Vec<String> = rss
-        .iter()
-        .map(|(t, m)| format!("{t:.0}s {m:.0}"))
-        .collect();
+    let series: Vec<String> = rss.iter().map(|(t, m)| format!("{t:.0}s {m:.0}")).collect();
     println!("  server RSS MiB: {}", series.join(", "));
     if let Some(trend) = rss_trend(&rss) {
         println!(

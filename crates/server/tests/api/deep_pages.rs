@@ -95,7 +95,10 @@ async fn every_page_number_holds_the_same_links_as_the_whole_list() {
                     Some(c) => {
                         assert!(to < all.len(), "{filter} {page}: a cursor after the end");
                         let next = app
-                            .get(&format!("/get_all_links?limit={limit}&cursor={c}{filter}"), &t)
+                            .get(
+                                &format!("/get_all_links?limit={limit}&cursor={c}{filter}"),
+                                &t,
+                            )
                             .await;
                         let want = &all[to..(to + limit).min(all.len())];
                         assert_eq!(ids(&next.body), want, "{filter} after page {page}");
@@ -139,7 +142,10 @@ async fn counts_stay_exact_across_servers_that_come_and_go() {
             .await;
         assert_eq!(r.status, StatusCode::OK);
         archived += 1;
-        let all = app.get("/get_all_links?archived=all&limit=1", &t).await.body;
+        let all = app
+            .get("/get_all_links?archived=all&limit=1", &t)
+            .await
+            .body;
         assert_eq!(all["total_count"], expected, "round {round}");
         let live = app.get("/get_all_links?limit=1", &t).await.body;
         assert_eq!(live["total_count"], expected - archived, "round {round}");
