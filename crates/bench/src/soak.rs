@@ -78,6 +78,7 @@ pub async fn run(quiver: &std::path::Path, seconds: u64) -> anyhow::Result<()> {
         .env("QUIVER_LISTEN", "127.0.0.1:0")
         .env("RUST_LOG", "error");
     let server = start(q, "Quiver is running at ").await?;
+    let pid = server.child.id();
     let base = server.base.clone();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(15))
@@ -87,11 +88,21 @@ pub async fn run(quiver: &std::path::Path, seconds: u64) -> anyhow::Result<()> {
     let started = Instant::now();
     let end = started + Duration::from_secs_f64(total);
     let tally = Arc::new(Mutex::new(Tally::default()));
+    // The server's resident set every 5 s, to tell a leak (a steady climb) from warm-up.
+    let rss = Arc::new(Mutex::new(Vec::<(f64, f64)>::new()));
     let controller = {
-        let sim = sim.clone();
+        let (sim, rss) = (sim.clone(), rss.clone());
         tokio::spawn(async move {
             let mut current = "";
+            let mut next_sample = 0.0;
             while Instant::now() < end {
+                let at = started.elapsed().as_secs_f64();
+                if at >= next_sample {
+                    if let (Some(mib), Ok(mut v)) = (crate::seed::rss_mib(pid), rss.lock()) {
+                        v.push((at, mib));
+                    }
+                    next_sample += 5.0;
+                }
                 let (name, faults) = phase(started.elapsed().as_secs_f64(), total);
                 if name != current {
                     eprintln!("soak: {:>5.1} s  {name}", started.elapsed().as_secs_f64());
@@ -193,6 +204,14 @@ pub async fn run(quiver: &std::path::Path, seconds: u64) -> anyhow::Result<()> {
         "  links created after the outage ended: {}",
         tally.created_after_recovery
     );
+    let rss = rss.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+    let series: Vec<String> = rss.iter().map(|(t, m)| format!("{t:.0}s {m:.0}")).collect();
+    println!("  server RSS MiB: {}", series.join(", "));
+    if let Some(trend) = rss_trend(&rss) {
+        println!(
+            "  RSS trend over the second half: {trend:+.2} MiB/min (least squares; near 0 is flat)"
+        );
+    }
     for v in tally.violations.iter().take(20) {
         println!("  VIOLATION {v}");
     }
@@ -211,4 +230,21 @@ pub async fn run(quiver: &std::path::Path, seconds: u64) -> anyhow::Result<()> {
     );
     println!("soak: passed");
     Ok(())
+}
+
+/// The least-squares slope of RSS over the second half of the samples, in MiB per minute:
+/// the first half holds warm-up (caches, pools, the allocator's arenas).
+fn rss_trend(samples: &[(f64, f64)]) -> Option<f64> {
+    let tail = &samples[samples.len() / 2..];
+    if tail.len() < 3 {
+        return None;
+    }
+    let n = tail.len() as f64;
+    let (mt, mm) = (
+        tail.iter().map(|s| s.0).sum::<f64>() / n,
+        tail.iter().map(|s| s.1).sum::<f64>() / n,
+    );
+    let cov: f64 = tail.iter().map(|(t, m)| (t - mt) * (m - mm)).sum();
+    let var: f64 = tail.iter().map(|(t, _)| (t - mt) * (t - mt)).sum();
+    (var > 0.0).then(|| cov / var * 60.0)
 }

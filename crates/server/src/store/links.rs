@@ -278,20 +278,46 @@ impl Db {
             count
         };
         // The page's ids come from the index alone (it covers them), skipped rows
-        // included; only the rows shown are read from the table.
-        let mut page = Sql::new("SELECT ");
-        page.push(COLUMNS)
-            .push(" FROM links WHERE id IN (SELECT id FROM links");
-        push_where(&mut page);
-        if let Some(after) = after {
-            page.push(" AND id < ").arg(after);
-        }
-        page.push(" ORDER BY id DESC LIMIT ")
-            .arg(limit)
+        // included; only the rows shown are read from the table. `from_end`: the ids are
+        // walked oldest first, skipping `skip` rows, for the same rows in the same order.
+        let page = |skip: i64, take: i64, from_end: bool| {
+            let mut page = Sql::new("SELECT ");
+            page.push(COLUMNS)
+                .push(" FROM links WHERE id IN (SELECT id FROM links");
+            push_where(&mut page);
+            if let Some(after) = after {
+                page.push(" AND id < ").arg(after);
+            }
+            page.push(if from_end {
+                " ORDER BY id ASC LIMIT "
+            } else {
+                " ORDER BY id DESC LIMIT "
+            })
+            .arg(take)
             .push(" OFFSET ")
-            .arg(offset)
+            .arg(skip)
             .push(") ORDER BY id DESC");
-        self.count_and_rows(&count, &page).await
+            page
+        };
+        if after.is_some() || offset == 0 {
+            return self
+                .count_and_rows(&count, &page(offset, limit, false))
+                .await;
+        }
+        // A page number in the older half of the list is counted from its far end, so
+        // the index walk is at most half the list (the last page reads only its rows).
+        // The total and the page come from one snapshot, so the total places the page
+        // exactly.
+        self.count_then_rows(&count, |total| {
+            let remaining = total - offset;
+            if offset > remaining && remaining > 0 {
+                let take = limit.min(remaining);
+                page(remaining - take, take, true)
+            } else {
+                page(offset, limit, false)
+            }
+        })
+        .await
     }
 
     /// Applies a pause/resume, rename and/or archive; returns the updated link.

@@ -17,6 +17,7 @@ mod copy;
 mod crash;
 mod creator_rates;
 mod cursors;
+mod deep_pages;
 mod dos;
 mod files;
 mod hardening;
