@@ -9,6 +9,9 @@ ALTER TABLE links ADD COLUMN source TEXT;
 ALTER TABLE links ADD COLUMN sub_id TEXT;
 CREATE UNIQUE INDEX links_short_code_idx ON links (short_code);
 CREATE INDEX links_account_source_idx ON links (account_id, source);
+-- A bulk item's labels, kept until its link is made.
+ALTER TABLE bulk_items ADD COLUMN source TEXT;
+ALTER TABLE bulk_items ADD COLUMN sub_id TEXT;
 
 -- Counted clicks, aggregated: one row per link x UTC hour (epoch ms of its start) x device
 -- class x referrer host x country. Every writer adds to a row (upsert), never sets it, so

@@ -42,6 +42,11 @@ pub struct BulkItem {
     /// Default `amazon.com`.
     #[schema(example = "amazon.de")]
     pub marketplace: Option<String>,
+    /// **(Quiver)** Where the link is posted: 1–64 letters, digits, `.`, `_`, `-`.
+    #[schema(example = "youtube")]
+    pub source: Option<String>,
+    /// **(Quiver)** The creator's own sub-id, same rules as `source`.
+    pub sub_id: Option<String>,
 }
 
 /// The body of `POST /bulk_generate_attribution_links`.
@@ -216,13 +221,17 @@ fn parse_request(body: &Value, default_email: &str) -> Result<(Vec<NewItem>, Str
                 None | Some(Value::Null) => None,
                 other => Some(text_of(other)),
             };
-            let error = parse_new_link(item)
-                .err()
-                .map(|e| jobs::bulk::error_text(&e));
+            // Labels are kept only from a valid item; an invalid one is stored finished.
+            let (source, sub_id, error) = match parse_new_link(item) {
+                Ok(link) => (link.source, link.sub_id, None),
+                Err(e) => (None, None, Some(jobs::bulk::error_text(&e))),
+            };
             NewItem {
                 asin: text_of(item.get("asin")),
                 marketplace,
                 link_name,
+                source,
+                sub_id,
                 error,
             }
         })

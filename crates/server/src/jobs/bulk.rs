@@ -74,8 +74,8 @@ fn new_link(item: &ClaimedItem) -> Result<NewLink, ApiError> {
         asin,
         marketplace,
         link_name,
-        source: None,
-        sub_id: None,
+        source: item.source.clone(),
+        sub_id: item.sub_id.clone(),
     })
 }
 

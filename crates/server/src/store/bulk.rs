@@ -57,6 +57,9 @@ pub struct NewItem {
     pub asin: String,
     pub marketplace: String,
     pub link_name: Option<String>,
+    /// The link's `source` and `sub_id` (migration 0018), already validated.
+    pub source: Option<String>,
+    pub sub_id: Option<String>,
     pub error: Option<String>,
 }
 
@@ -68,6 +71,8 @@ pub struct ClaimedItem {
     pub asin: String,
     pub marketplace: String,
     pub link_name: Option<String>,
+    pub source: Option<String>,
+    pub sub_id: Option<String>,
     pub attempts: i32,
     pub account_id: String,
     pub public_id: String,
@@ -242,7 +247,7 @@ impl Db {
                 None => ranges.push((job, position, position)),
             }
         }
-        const CLAIMED: &str = "SELECT i.job_id, i.position, i.asin, i.marketplace, i.link_name, i.attempts, \
+        const CLAIMED: &str = "SELECT i.job_id, i.position, i.asin, i.marketplace, i.link_name, i.source, i.sub_id, i.attempts, \
              j.account_id, a.public_id FROM bulk_items i JOIN bulk_jobs j ON j.id = i.job_id \
              JOIN accounts a ON a.id = j.account_id \
              WHERE i.job_id = $1 AND i.position BETWEEN $2 AND $3 \
@@ -483,7 +488,7 @@ impl Db {
 fn item_insert(job: &NewJob, first_position: usize, items: &[NewItem]) -> Sql {
     let mut sql = Sql::new(
         "INSERT INTO bulk_items (job_id, position, asin, marketplace, link_name, \
-         status, error, next_attempt_at, finished_at, attempts) VALUES ",
+         source, sub_id, status, error, next_attempt_at, finished_at, attempts) VALUES ",
     );
     for (i, item) in items.iter().enumerate() {
         let (status, finished) = match item.error {
@@ -503,6 +508,10 @@ fn item_insert(job: &NewJob, first_position: usize, items: &[NewItem]) -> Sql {
             .arg(item.marketplace.as_str())
             .push(", ")
             .arg(item.link_name.as_deref())
+            .push(", ")
+            .arg(item.source.as_deref())
+            .push(", ")
+            .arg(item.sub_id.as_deref())
             .push(", ")
             .arg(status.as_str())
             .push(", ")
@@ -533,18 +542,21 @@ mod tests {
             asin: "A".into(),
             marketplace: "amazon.com".into(),
             link_name: None,
+            source: None,
+            sub_id: None,
             error: error.map(str::to_owned),
         };
         let sql = item_insert(&job, 500, &[item(None), item(Some("bad"))]);
         assert_eq!(
             sql.text(),
             "INSERT INTO bulk_items (job_id, position, asin, marketplace, link_name, \
-             status, error, next_attempt_at, finished_at, attempts) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0), ($10, $11, $12, $13, $14, $15, $16, $17, $18, 0)"
+             source, sub_id, status, error, next_attempt_at, finished_at, attempts) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0), \
+             ($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, 0)"
         );
         assert_eq!(sql.args()[1], Arg::from(500_i32));
-        assert_eq!(sql.args()[10], Arg::from(501_i32));
-        assert_eq!(sql.args()[14], Arg::from("error"));
-        assert_eq!(sql.args()[17], Arg::from(Some(5_i64)));
+        assert_eq!(sql.args()[12], Arg::from(501_i32));
+        assert_eq!(sql.args()[18], Arg::from("error"));
+        assert_eq!(sql.args()[21], Arg::from(Some(5_i64)));
     }
 }

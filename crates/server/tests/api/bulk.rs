@@ -721,6 +721,8 @@ async fn claims_never_overlap_and_a_superseded_worker_cannot_finish_an_item() {
         asin: "B0D45KS7QM".into(),
         marketplace: "amazon.com".into(),
         link_name: None,
+        source: None,
+        sub_id: None,
         error: None,
     };
     db.create_bulk_job(&job, &vec![item; 300]).await.unwrap();

@@ -592,8 +592,10 @@ async fn bulk_links_get_short_urls_in_the_last_csv_column() {
             "/bulk_generate_attribution_links",
             &t,
             json!({"links": [
-                {"asin": "B0D45KS7QM", "marketplace": "amazon.de", "link_name": "bulk-short"},
-                {"asin": "B0NOTTHERE", "marketplace": "amazon.de"}
+                {"asin": "B0D45KS7QM", "marketplace": "amazon.de", "link_name": "bulk-short",
+                 "source": "youtube", "sub_id": "video-42"},
+                {"asin": "B0NOTTHERE", "marketplace": "amazon.de"},
+                {"asin": "B0D45KS7QM", "marketplace": "amazon.de", "source": "not a label!"}
             ]}),
         )
         .await;
@@ -604,7 +606,7 @@ async fn bulk_links_get_short_urls_in_the_last_csv_column() {
         let (status, _, text) = app
             .get_text(&format!("/bulk_jobs/{job}/results.csv"), &t)
             .await;
-        if status == StatusCode::OK && text.lines().count() == 3 {
+        if status == StatusCode::OK && text.lines().count() == 4 {
             break text;
         }
         assert!(
@@ -636,6 +638,19 @@ async fn bulk_links_get_short_urls_in_the_last_csv_column() {
     assert_eq!(&rows[0][4], "ok");
     assert_eq!(&rows[1][4], "error");
     assert_eq!(&rows[1][6], "");
+    assert_eq!(&rows[2][4], "error");
+    assert!(
+        rows[2][5].contains("source"),
+        "the error names the field: {:?}",
+        &rows[2]
+    );
+    // The item's labels reach the link the worker made.
+    let made = app
+        .get("/get_all_links?link_name=bulk-short&marketplace=all", &t)
+        .await
+        .body;
+    assert_eq!(made["all_links"][0]["source"], "youtube", "{made}");
+    assert_eq!(made["all_links"][0]["sub_id"], "video-42", "{made}");
     let short = &rows[0][6];
     let path = &short[short.find("/r/").unwrap()..];
     // Made by the bulk worker in this process: it redirects at once.
