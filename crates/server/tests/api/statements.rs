@@ -526,6 +526,9 @@ async fn every_transition_and_every_refused_one_with_payout_files_and_mail() {
         json!({"amount_minor": 0, "reason": "nothing"}),
         json!({"amount_minor": 500, "reason": "  "}),
         json!({"amount_minor": 500}),
+        // Found by schemathesis: `abs` of the smallest i64 overflowed into a 500.
+        json!({"amount_minor": i64::MIN, "reason": "overflow"}),
+        json!({"amount_minor": 1_000_000_000_001_i64, "reason": "too much"}),
     ] {
         let r = app
             .post_json(

@@ -170,7 +170,9 @@ async fn statement(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewAdjustment {
-    /// Minor units (cents), positive (a bonus) or negative (a correction); not 0.
+    /// Minor units (cents), positive (a bonus) or negative (a correction); not 0, at most
+    /// 10^12 either way.
+    #[schema(minimum = -1_000_000_000_000_i64, maximum = 1_000_000_000_000_i64)]
     pub amount_minor: i64,
     /// Why: shown to the creator. Required, at most 200 characters.
     pub reason: String,
@@ -205,9 +207,10 @@ async fn add_adjustment(
     Path(id): Path<String>,
     Json(body): Json<NewAdjustment>,
 ) -> ApiResult<(StatusCode, JsonResponse<StatementDetail>)> {
-    // A limit far above any statement keeps every sum inside i64.
-    const MAX_ADJUSTMENT: i64 = 1_000_000_000_000;
-    if body.amount_minor == 0 || body.amount_minor.abs() > MAX_ADJUSTMENT {
+    // A limit far above any statement keeps every sum inside i64; `unsigned_abs` because
+    // `abs` of i64::MIN overflows.
+    const MAX_ADJUSTMENT: u64 = 1_000_000_000_000;
+    if body.amount_minor == 0 || body.amount_minor.unsigned_abs() > MAX_ADJUSTMENT {
         return Err(ApiError::validation(
             "body",
             "amount_minor",
