@@ -305,12 +305,16 @@ test('on a phone-sized screen the catalog and links fit and work by keyboard', a
   await dialog.getByText(/created for/).waitFor();
   await shot('13-phone-link', false);
   await page.keyboard.press('Escape');
+  // On a phone the screens are behind the menu button.
+  await page.getByRole('button', { name: /^Menu/ }).click();
   await page.getByRole('link', { name: 'My links' }).click();
   await page.locator('tbody tr').first().scrollIntoViewIfNeeded();
   await shot('14-phone-links', false);
 });
 
 test('the brand revokes a grant after confirming', async () => {
+  // Desktop again after the phone test (there, the screens are behind the menu button).
+  await newPage();
   await login(BRAND);
   await page.getByRole('link', { name: 'Grants' }).click();
   await page.getByLabel('Brand', { exact: true }).selectOption('lumen-home');

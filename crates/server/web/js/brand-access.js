@@ -4,7 +4,7 @@
 
 import { call, allPages } from './api.js';
 import {
-  h, clear, field, select, notice, describe, heading, busy, table, toast, shortDate, setFieldError,
+  h, clear, field, select, notice, describe, heading, busy, table, toast, shortDate, setFieldError, collapsible,
 } from './ui.js';
 
 const requestsChanged = () => window.dispatchEvent(new CustomEvent('quiver:requests-changed'));
@@ -80,7 +80,7 @@ export async function requests(main, params) {
   const form = h('form', { class: 'filters' }, field('Status', status), h('button', { type: 'submit' }, 'Show'));
   const msg = notice();
   const body = h('div', { 'aria-live': 'polite' });
-  clear(main, heading('Access requests'), h('p', { class: 'muted' }, 'Creators asking to promote your approval-mode brands. Open a creator’s profile before deciding; approving grants access at once.'), form, msg.el, body);
+  clear(main, heading('Access requests'), h('p', { class: 'muted' }, 'Creators asking to promote your approval-mode brands. Open a creator’s profile before deciding; approving grants access at once.'), collapsible(form), msg.el, body);
 
   let latest = 0;
   async function load() {
@@ -150,7 +150,7 @@ export async function grants(main, params) {
   const grantForm = h('form', { class: 'filters', novalidate: true }, field('Find the creator by', by), field('Creator', who, 'Their login e-mail, or their affiliate id (aff_…).'), grantBtn);
   const body = h('div', { 'aria-live': 'polite' });
   clear(main, heading('Grants'), h('p', { class: 'muted' }, 'Creators allowed to promote a brand in approval mode. Revoking keeps their existing links working but refuses new ones.'),
-    msg.el, form, body, h('h2', {}, 'Grant a creator'), grantForm, grantMsg.el);
+    msg.el, collapsible(form), body, h('h2', {}, 'Grant a creator'), grantForm, grantMsg.el);
   by.addEventListener('change', () => { who.placeholder = by.value === 'email' ? 'creator@example.com' : 'aff_…'; setFieldError(who, ''); });
   who.addEventListener('input', () => setFieldError(who, ''));
   try {
