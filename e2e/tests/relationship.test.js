@@ -71,10 +71,16 @@ test('the brand opens the requester’s profile and declines with a reason after
   await page.getByRole('link', { name: /Access requests/ }).click();
   const row = page.locator('tbody tr').filter({ hasText: 'Lamp Reviews by Rel' });
   await row.waitFor();
+  // The creator's own words reach the brand, on the request and in the profile's history.
+  await row.getByText('Rel here: lamps are my whole channel.', { exact: true }).waitFor();
   await row.getByRole('button', { name: 'Profile of Lamp Reviews by Rel' }).click();
   const profile = page.getByRole('dialog', { name: 'Profile of Lamp Reviews by Rel' });
   await profile.getByText('I review desk lamps and light strips for 40k subscribers.').waitFor();
   assert.equal(await profile.getByRole('link', { name: 'YouTube' }).getAttribute('href'), 'https://youtube.com/@lamps');
+  const history = profile.getByRole('list', { name: 'History with your brands' });
+  assert.deepEqual(await history.getByRole('listitem').allInnerTexts(), [
+    `${new Date().toLocaleDateString('en-US', { year: 'numeric', month: 'short', day: 'numeric' })} Asked to promote Lumen Home. Rel here: lamps are my whole channel.`,
+  ]);
   await shot('41-brand-creator-profile', false);
   assert.deepEqual(await axeViolations(), []);
   await profile.getByRole('button', { name: 'Close' }).click();
@@ -95,6 +101,20 @@ test('the brand opens the requester’s profile and declines with a reason after
   await row.waitFor({ state: 'detached' });
   const declined = await api(`/sellers/access_requests?status=declined`);
   assert.equal(declined.access_requests.find((a) => a.id === mine[0].id).decision_reason, 'We are only working with kitchen creators this season.');
+  // The decision is in the creator's history with the brand, newest first, as the API has it.
+  await page.getByLabel('Status').selectOption('all');
+  await page.getByRole('button', { name: 'Show', exact: true }).click();
+  await row.getByRole('button', { name: 'Profile of Lamp Reviews by Rel' }).click();
+  const items = page.getByRole('dialog', { name: 'Profile of Lamp Reviews by Rel' }).getByRole('list', { name: 'History with your brands' }).getByRole('listitem');
+  await items.nth(1).waitFor();
+  const events = (await api(`/sellers/creators/${mine[0].creator}`)).history.map((e) => e.event);
+  assert.deepEqual(events, ['declined', 'requested']);
+  const texts = await items.allInnerTexts();
+  assert.match(texts[0], /Lumen Home declined the request\. We are only working with kitchen creators this season\.$/);
+  assert.match(texts[1], /Asked to promote Lumen Home\. Rel here: lamps are my whole channel\.$/);
+  await shot('48-brand-creator-history', false);
+  assert.deepEqual(await axeViolations(), []);
+  await page.keyboard.press('Escape');
 });
 
 test('the creator sees the decision and its reason, and may ask again', async () => {

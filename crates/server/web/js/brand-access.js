@@ -40,9 +40,34 @@ export async function openProfile(creator, name) {
         h('dt', {}, 'Channels'), h('dd', {}, p.channels.length
           ? h('ul', { class: 'plain-list' }, p.channels.map((c) => h('li', {}, h('a', { href: c.url, target: '_blank', rel: 'noopener noreferrer nofollow' }, c.name), ' ', h('span', { class: 'muted small-text' }, c.url))))
           : h('span', { class: 'muted' }, 'None listed.'))),
-      p.updated_at ? null : h('p', { class: 'hint' }, 'This creator has not filled in a profile yet.'));
+      p.updated_at ? null : h('p', { class: 'hint' }, 'This creator has not filled in a profile yet.'),
+      h('h3', { id: `${dialog.getAttribute('aria-labelledby')}-history` }, 'History with your brands'),
+      p.history.length
+        ? h('ol', { class: 'plain-list history', 'aria-labelledby': `${dialog.getAttribute('aria-labelledby')}-history` },
+          p.history.map((e) => h('li', {}, h('span', { class: 'muted small-text' }, shortDate(e.at)), ' ', historyText(e))))
+        : h('p', { class: 'muted' }, 'No requests, grants or commission changes with your brands yet.'));
   } catch (e) {
     clear(body, h('p', { class: 'field-error' }, describe(e)));
+  }
+}
+
+const pct = (x) => `${x}%`;
+
+/** One step of the creator's history with the brand's brands, as a sentence. */
+function historyText(e) {
+  const b = e.brand_name;
+  const said = (text, none) => (text ? [' ', h('q', { class: 'reason' }, text)] : none ? [' ', h('span', { class: 'muted' }, none)] : null);
+  switch (e.event) {
+    case 'requested': return [`Asked to promote ${b}.`, said(e.message, '(no message)')];
+    case 'approved': return `${b} approved the request.`;
+    case 'declined': return [`${b} declined the request.`, said(e.message, 'No reason given.')];
+    case 'granted': return `Granted access to ${b}.`;
+    case 'revoked': return `Access to ${b} revoked.`;
+    case 'commission': return e.product
+      ? `Commission of ${e.product} (${b}): ${pct(e.commission_before)} → ${pct(e.commission_after)}.`
+      : `${b}'s default commission: ${pct(e.commission_before)} → ${pct(e.commission_after)}.`;
+    case 'creator_commission': return `Own commission with ${b}: ${e.commission_before === null ? 'brand rates' : pct(e.commission_before)} → ${e.commission_after === null ? 'brand rates' : pct(e.commission_after)}, from ${e.effective_day}.`;
+    default: return `${e.event} (${b})`;
   }
 }
 
