@@ -2,8 +2,9 @@
 // account screen, or after they picked another brand on the invitations screen, draws
 // nothing; a failed load shows its error where the data would be. And the phone layout: the
 // navigation folds into a labelled menu button (keyboard operable, closes on navigation),
-// list filters fold away, and no screen scrolls sideways at 390 px. Accounts of its own, so
-// it runs alone or after the other files.
+// list filters fold away, and no screen scrolls sideways at 390 px. And a creator's history
+// with the brand (request, approval, grant, revocation) in the brand's profile dialog. A
+// creator of its own, so it runs alone or after the other files.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -203,4 +204,37 @@ test('at 390 px no screen of either account scrolls sideways, menu open or close
     }
   }
   assert.deepEqual(found, []);
+});
+
+test('the brand sees a creator’s grants and revocations in the profile’s history, as the API has them', async () => {
+  await newPage();
+  await login(BRAND);
+  const pending = (await api('/sellers/access_requests?status=pending&limit=100')).access_requests.find((a) => a.creator_name === 'Screens Asker');
+  assert.ok(pending, 'the request made in before()');
+  await api(`/sellers/access_requests/${pending.id}/approve`, { method: 'POST', body: '{}' });
+  await page.evaluate(async (p) => {
+    const s = JSON.parse(localStorage.getItem('quiver.session') || sessionStorage.getItem('quiver.session'));
+    const r = await fetch(p, { method: 'DELETE', headers: { Authorization: `Bearer ${s.access}` } });
+    if (!r.ok) throw new Error(`${r.status} ${p}`);
+  }, `/sellers/brands/lumen-home/grants/${pending.creator}`);
+  const events = (await api(`/sellers/creators/${pending.creator}`)).history;
+  assert.deepEqual(events.map((e) => e.event).sort(), ['approved', 'granted', 'requested', 'revoked']);
+
+  await page.goto(`${BASE}/app#/grants?brand=lumen-home&active=false`);
+  const row = page.locator('tbody tr').filter({ hasText: 'Screens Asker' });
+  await row.getByRole('button', { name: 'Profile of Screens Asker' }).click();
+  const items = page.getByRole('dialog', { name: 'Profile of Screens Asker' })
+    .getByRole('list', { name: 'History with your brands' }).getByRole('listitem');
+  await items.nth(events.length - 1).waitFor();
+  const sentence = {
+    requested: 'Asked to promote Lumen Home. From the screens test',
+    approved: 'Lumen Home approved the request.',
+    granted: 'Granted access to Lumen Home.',
+    revoked: 'Access to Lumen Home revoked.',
+  };
+  const shown = (await items.allInnerTexts()).map((t) => t.replace(/^\w{3} \d{1,2}, \d{4} /, ''));
+  assert.deepEqual(shown, events.map((e) => sentence[e.event]), 'the API\'s events, newest first');
+  assert.equal(shown[0], 'Access to Lumen Home revoked.');
+  await shot('86-brand-profile-history-grants', false);
+  assert.deepEqual(await axeViolations(), []);
 });
