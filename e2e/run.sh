@@ -79,7 +79,7 @@ else
 fi
 status=0
 QUIVER_URL="$base" QUIVER_E2E_MAILBOX="http://127.0.0.1:$mailbox_port" QUIVER_E2E_CHROMIUM="$chromium" QUIVER_E2E_SCREENSHOTS="$root/artifacts/screenshots" \
-  QUIVER_E2E_SERVER_LOG="$work/server.log" QUIVER_E2E_DATABASE="$work/quiver.db" \
+  QUIVER_E2E_SERVER_LOG="$work/server.log" QUIVER_E2E_DATABASE="$work/quiver.db" QUIVER_E2E_BIN="$bin" \
   node --test --test-concurrency=1 --test-timeout=120000 --test-reporter=spec "${tests[@]}" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "e2e: failed; last lines of the server log:" >&2

@@ -3,59 +3,10 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-
-const BASE = process.env.QUIVER_URL;
-const SHOTS = process.env.QUIVER_E2E_SCREENSHOTS || path.resolve('artifacts/screenshots');
-const PASSWORD = 'quiver-demo';
-const CREATOR = 'creator@example.com';
-const BRAND = 'brand@example.com';
-const TIMEOUT = 15_000;
-
-if (!BASE) throw new Error('QUIVER_URL is not set: run the suite with e2e/run.sh');
-
-let browser;
-let context;
-let page;
-// Messages the browser logged as errors (CSP violations, uncaught exceptions, 404 assets).
-const consoleErrors = [];
-const failedResponses = [];
-
-async function newPage(viewport = { width: 1280, height: 860 }) {
-  if (context) await context.close();
-  context = await browser.newContext({ viewport, acceptDownloads: true });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
-  context.setDefaultTimeout(TIMEOUT);
-  // The demo catalog's image host does not exist: fail its images at once (initials show).
-  await context.route('https://assets.quiver.example/**', (r) => r.abort());
-  page = await context.newPage();
-  page.on('console', (m) => {
-    // A failed HTTP answer is logged as "Failed to load resource"; those are checked, with
-    // their URL, through failedResponses.
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text());
-  });
-  page.on('response', (r) => {
-    if (r.status() >= 400) failedResponses.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
-  });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  return page;
-}
-
-async function shot(name, fullPage = true) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
-}
-
-async function login(email) {
-  await page.goto(`${BASE}/app`);
-  await page.evaluate(() => { sessionStorage.clear(); localStorage.clear(); });
-  await page.reload();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
-}
+import {
+  BASE, CREATOR, BRAND, TIMEOUT, browser, page, consoleErrors, failedResponses, launch, closeBrowser, newPage, shot, login,
+} from '../support.mjs';
 
 async function logout() {
   await page.getByRole('button', { name: 'Log out' }).click();
@@ -75,18 +26,11 @@ function productCard(title, marketplace) {
 }
 
 before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.QUIVER_E2E_CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  await launch();
   await newPage();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-});
+after(closeBrowser);
 
 test('/ leads to the login screen and a wrong password is explained', async () => {
   await page.goto(`${BASE}/`);
@@ -361,12 +305,16 @@ test('on a phone-sized screen the catalog and links fit and work by keyboard', a
   await dialog.getByText(/created for/).waitFor();
   await shot('13-phone-link', false);
   await page.keyboard.press('Escape');
+  // On a phone the screens are behind the menu button.
+  await page.getByRole('button', { name: /^Menu/ }).click();
   await page.getByRole('link', { name: 'My links' }).click();
   await page.locator('tbody tr').first().scrollIntoViewIfNeeded();
   await shot('14-phone-links', false);
 });
 
 test('the brand revokes a grant after confirming', async () => {
+  // Desktop again after the phone test (there, the screens are behind the menu button).
+  await newPage();
   await login(BRAND);
   await page.getByRole('link', { name: 'Grants' }).click();
   await page.getByLabel('Brand', { exact: true }).selectOption('lumen-home');

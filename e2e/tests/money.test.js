@@ -4,81 +4,18 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-
-const BASE = process.env.QUIVER_URL;
-const SHOTS = process.env.QUIVER_E2E_SCREENSHOTS || path.resolve('artifacts/screenshots');
-const PASSWORD = 'quiver-demo';
-const CREATOR = 'creator@example.com';
-const BRAND = 'brand@example.com';
-const TIMEOUT = 15_000;
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-if (!BASE) throw new Error('QUIVER_URL is not set: run the suite with e2e/run.sh');
-
-let browser;
-let context;
-let page;
-
-async function newPage(viewport = { width: 1280, height: 860 }) {
-  if (context) await context.close();
-  context = await browser.newContext({ viewport, acceptDownloads: true });
-  context.setDefaultTimeout(TIMEOUT);
-  await context.route('https://assets.quiver.example/**', (r) => r.abort());
-  page = await context.newPage();
-  return page;
-}
-
-async function shot(name, fullPage = true) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
-}
-
-async function login(email) {
-  await page.goto(`${BASE}/app`);
-  await page.evaluate(() => { sessionStorage.clear(); localStorage.clear(); });
-  await page.reload();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
-}
-
-/** Calls the API with the page's own session. */
-function api(pathAndQuery) {
-  return page.evaluate(async (p) => {
-    const s = JSON.parse(sessionStorage.getItem('quiver.session') || localStorage.getItem('quiver.session'));
-    const r = await fetch(p, { headers: { Authorization: `Bearer ${s.access}` } });
-    if (!r.ok) throw new Error(`${r.status} ${p}`);
-    return r.json();
-  }, pathAndQuery);
-}
-
-/** axe-core's violations on the current page. Evaluated through the debugger protocol, so
- * the app's CSP (no inline scripts) stays in force for the app itself. */
-async function axeViolations() {
-  await page.evaluate(AXE);
-  return page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => `${v.id} ×${v.nodes.length}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
-  });
-}
+import {
+  BASE, CREATOR, BRAND, page, launch, closeBrowser, newPage, shot, login, api, axeViolations,
+} from '../support.mjs';
 
 before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.QUIVER_E2E_CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  await launch();
   await newPage();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-});
+after(closeBrowser);
 
 const cents = (v) => Math.round(v * 100);
 

@@ -4,47 +4,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import {
+  BASE, launch, closeBrowser, openPage, login, linkFor,
+} from '../support.mjs';
 
-const BASE = process.env.QUIVER_URL;
-const MAILBOX = process.env.QUIVER_E2E_MAILBOX;
 const FIRST = 'lantern meadow quartz 77';
 const SECOND = 'copper willow signal 58';
-const TIMEOUT = 15_000;
-
-if (!BASE || !MAILBOX) throw new Error('QUIVER_URL or QUIVER_E2E_MAILBOX is not set: run the suite with e2e/run.sh');
-
-let browser;
-
-async function newPage(width = 1280) {
-  const context = await browser.newContext({ viewport: { width, height: 860 } });
-  context.setDefaultTimeout(TIMEOUT);
-  return context.newPage();
-}
-
-/** The token of the `screen` link in the latest e-mail to `to`. */
-async function linkFor(to, screen) {
-  for (let i = 0; i < 100; i++) {
-    const all = await (await fetch(`${MAILBOX}/messages`)).json();
-    const mine = all.filter((m) => m.to.includes(to));
-    if (mine.length) {
-      const text = mine[mine.length - 1].data.replace(/=\n/g, '').replace(/=3D/g, '=');
-      const m = text.match(new RegExp(`#/${screen}\\?token=([A-Za-z0-9_-]+)`));
-      if (m) return `${BASE}/app/#/${screen}?token=${m[1]}`;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no ${screen} e-mail to ${to}`);
-}
-
-async function login(page, email, password) {
-  await page.goto(`${BASE}/app`);
-  await page.evaluate(() => { sessionStorage.clear(); localStorage.clear(); });
-  await page.reload();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-}
 
 async function token(email, password) {
   const r = await fetch(`${BASE}/token`, {
@@ -56,15 +21,10 @@ async function token(email, password) {
 }
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.QUIVER_E2E_CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  await launch();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-});
+after(closeBrowser);
 
 test('a forgotten password is reset from the e-mail and every old session stops working', async () => {
   const email = `forgetful-${Date.now()}@example.com`;
@@ -76,15 +36,15 @@ test('a forgotten password is reset from the e-mail and every old session stops 
   assert.equal(r.status, 202);
 
   // Two old sessions: another browser and a script.
-  const other = await newPage();
-  await login(other, email, FIRST);
+  const other = await openPage();
+  await login(email, FIRST, other);
   await other.getByRole('button', { name: 'Log out' }).waitFor();
   const script = await token(email, FIRST);
   const asScript = () => fetch(`${BASE}/get_all_links`, { headers: { Authorization: `Bearer ${script}` } });
   assert.equal((await asScript()).status, 200);
 
   // On a phone: "Forgot your password?" → e-mail → reset screen.
-  const page = await newPage(390);
+  const page = await openPage({ width: 390, height: 860 });
   await page.goto(`${BASE}/app`);
   await page.getByRole('link', { name: 'Forgot your password?' }).click();
   await page.getByRole('button', { name: 'Send reset link' }).click();
@@ -113,7 +73,7 @@ test('a forgotten password is reset from the e-mail and every old session stops 
   await other.reload();
   await other.getByRole('button', { name: 'Log in' }).waitFor();
   assert.equal(await token(email, FIRST), null);
-  await login(page, email, SECOND);
+  await login(email, SECOND, page);
   await page.getByRole('button', { name: 'Log out' }).waitFor();
   await other.context().close();
   await page.context().close();

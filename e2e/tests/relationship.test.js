@@ -7,95 +7,22 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  BASE, DB, BRAND, page, launch, closeBrowser, newPage, shot, login, api, axeViolations, noHorizontalScroll, createCreator,
+} from '../support.mjs';
 
-const BASE = process.env.QUIVER_URL;
-const DB = process.env.QUIVER_E2E_DATABASE;
-const SHOTS = process.env.QUIVER_E2E_SCREENSHOTS || path.resolve('artifacts/screenshots');
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../target/debug/quiver');
-const PASSWORD = 'quiver-demo';
-const BRAND = 'brand@example.com';
 const REL = 'rel-creator@example.com';
-const TIMEOUT = 15_000;
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-if (!BASE) throw new Error('QUIVER_URL is not set: run the suite with e2e/run.sh');
-
-let browser;
-let context;
-let page;
-
-async function newPage(viewport = { width: 1280, height: 860 }) {
-  if (context) await context.close();
-  context = await browser.newContext({ viewport, acceptDownloads: true });
-  context.setDefaultTimeout(TIMEOUT);
-  await context.route('https://assets.quiver.example/**', (r) => r.abort());
-  page = await context.newPage();
-  return page;
-}
-
-async function shot(name, fullPage = true) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
-}
-
-async function login(email) {
-  await page.goto(`${BASE}/app`);
-  await page.evaluate(() => { sessionStorage.clear(); localStorage.clear(); });
-  await page.reload();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
-}
-
-/** Calls the API with the page's own session. */
-function api(pathAndQuery) {
-  return page.evaluate(async (p) => {
-    const s = JSON.parse(localStorage.getItem('quiver.session'));
-    const r = await fetch(p, { headers: { Authorization: `Bearer ${s.access}` } });
-    if (!r.ok) throw new Error(`${r.status} ${p}`);
-    return r.json();
-  }, pathAndQuery);
-}
-
-async function axeViolations() {
-  await page.evaluate(AXE);
-  return page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => `${v.id} ×${v.nodes.length}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
-  });
-}
-
-async function noHorizontalScroll() {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `no horizontal scrolling (${overflow}px too wide)`);
-}
-
-/** A creator account of this file's own, straight in the server's database. */
-function createCreator(email, name) {
-  execFileSync(BIN, ['admin', 'create-account', '--database-url', `sqlite://${DB}`, '--email', email, '--password', PASSWORD, '--name', name], { stdio: 'pipe' });
-}
 
 before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   assert.ok(DB, 'QUIVER_E2E_DATABASE names the server database');
   createCreator(REL, 'Rel Creator');
-  browser = await chromium.launch({
-    executablePath: process.env.QUIVER_E2E_CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  await launch();
   await newPage();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-});
+after(closeBrowser);
 
 test('a creator fills in the public profile, with field errors that clear when fixed', async () => {
   await login(REL);
@@ -144,10 +71,16 @@ test('the brand opens the requester’s profile and declines with a reason after
   await page.getByRole('link', { name: /Access requests/ }).click();
   const row = page.locator('tbody tr').filter({ hasText: 'Lamp Reviews by Rel' });
   await row.waitFor();
+  // The creator's own words reach the brand, on the request and in the profile's history.
+  await row.getByText('Rel here: lamps are my whole channel.', { exact: true }).waitFor();
   await row.getByRole('button', { name: 'Profile of Lamp Reviews by Rel' }).click();
   const profile = page.getByRole('dialog', { name: 'Profile of Lamp Reviews by Rel' });
   await profile.getByText('I review desk lamps and light strips for 40k subscribers.').waitFor();
   assert.equal(await profile.getByRole('link', { name: 'YouTube' }).getAttribute('href'), 'https://youtube.com/@lamps');
+  const history = profile.getByRole('list', { name: 'History with your brands' });
+  assert.deepEqual(await history.getByRole('listitem').allInnerTexts(), [
+    `${new Date().toLocaleDateString('en-US', { year: 'numeric', month: 'short', day: 'numeric' })} Asked to promote Lumen Home. Rel here: lamps are my whole channel.`,
+  ]);
   await shot('41-brand-creator-profile', false);
   assert.deepEqual(await axeViolations(), []);
   await profile.getByRole('button', { name: 'Close' }).click();
@@ -168,6 +101,20 @@ test('the brand opens the requester’s profile and declines with a reason after
   await row.waitFor({ state: 'detached' });
   const declined = await api(`/sellers/access_requests?status=declined`);
   assert.equal(declined.access_requests.find((a) => a.id === mine[0].id).decision_reason, 'We are only working with kitchen creators this season.');
+  // The decision is in the creator's history with the brand, newest first, as the API has it.
+  await page.getByLabel('Status').selectOption('all');
+  await page.getByRole('button', { name: 'Show', exact: true }).click();
+  await row.getByRole('button', { name: 'Profile of Lamp Reviews by Rel' }).click();
+  const items = page.getByRole('dialog', { name: 'Profile of Lamp Reviews by Rel' }).getByRole('list', { name: 'History with your brands' }).getByRole('listitem');
+  await items.nth(1).waitFor();
+  const events = (await api(`/sellers/creators/${mine[0].creator}`)).history.map((e) => e.event);
+  assert.deepEqual(events, ['declined', 'requested']);
+  const texts = await items.allInnerTexts();
+  assert.match(texts[0], /Lumen Home declined the request\. We are only working with kitchen creators this season\.$/);
+  assert.match(texts[1], /Asked to promote Lumen Home\. Rel here: lamps are my whole channel\.$/);
+  await shot('48-brand-creator-history', false);
+  assert.deepEqual(await axeViolations(), []);
+  await page.keyboard.press('Escape');
 });
 
 test('the creator sees the decision and its reason, and may ask again', async () => {

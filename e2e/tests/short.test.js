@@ -5,78 +5,21 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import {
+  BASE, CREATOR, BRAND, browser, page, consoleErrors, launch, closeBrowser, newPage, shot, login, api, axeViolations,
+} from '../support.mjs';
 
-const BASE = process.env.QUIVER_URL;
-const SHOTS = process.env.QUIVER_E2E_SCREENSHOTS || path.resolve('artifacts/screenshots');
-const PASSWORD = 'quiver-demo';
-const CREATOR = 'creator@example.com';
-const BRAND = 'brand@example.com';
-const TIMEOUT = 15_000;
 const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1';
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-if (!BASE) throw new Error('QUIVER_URL is not set: run the suite with e2e/run.sh');
-
-let browser;
-let context;
-let page;
 let shortUrl;
 let linkId;
-const consoleErrors = [];
-
-async function newPage(viewport = { width: 1280, height: 860 }) {
-  if (context) await context.close();
-  context = await browser.newContext({ viewport });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
-  context.setDefaultTimeout(TIMEOUT);
-  await context.route('https://assets.quiver.example/**', (r) => r.abort());
-  page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  return page;
-}
-
-async function shot(name) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-async function login(email) {
-  await page.goto(`${BASE}/app`);
-  await page.evaluate(() => { sessionStorage.clear(); localStorage.clear(); });
-  await page.reload();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
-}
-
-async function axeViolations() {
-  await page.evaluate(AXE);
-  return page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => `${v.id} ×${v.nodes.length}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
-  });
-}
 
 before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.QUIVER_E2E_CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  await launch();
   await newPage();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-});
+after(closeBrowser);
 
 test('a new link shows its short URL with a copy button and a QR code of it', async () => {
   await login(CREATOR);

@@ -4,52 +4,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import {
+  BASE, PASSWORD, BRAND, page, launch, closeBrowser, newPage, login, linkFor,
+} from '../support.mjs';
 
-const BASE = process.env.QUIVER_URL;
-const MAILBOX = process.env.QUIVER_E2E_MAILBOX;
-const BRAND = 'brand@example.com';
-const PASSWORD = 'quiver-demo';
 const STRONG = 'lantern meadow quartz 77';
-const TIMEOUT = 15_000;
-
-if (!BASE || !MAILBOX) throw new Error('QUIVER_URL or QUIVER_E2E_MAILBOX is not set: run the suite with e2e/run.sh');
-
-let browser;
-let page;
-
-async function fresh() {
-  if (page) await page.context().close();
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
-  context.setDefaultTimeout(TIMEOUT);
-  page = await context.newPage();
-}
-
-/** The token of the `screen` link in the latest e-mail to `to`. */
-async function linkFor(to, screen) {
-  for (let i = 0; i < 100; i++) {
-    const all = await (await fetch(`${MAILBOX}/messages`)).json();
-    const mine = all.filter((m) => m.to.includes(to));
-    if (mine.length) {
-      const text = mine[mine.length - 1].data.replace(/=\n/g, '').replace(/=3D/g, '=');
-      const m = text.match(new RegExp(`#/${screen}\\?token=([A-Za-z0-9_-]+)`));
-      if (m) return `${BASE}/app/#/${screen}?token=${m[1]}`;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no ${screen} e-mail to ${to}`);
-}
-
-async function login(email, password) {
-  await page.goto(`${BASE}/app`);
-  await page.evaluate(() => { sessionStorage.clear(); localStorage.clear(); });
-  await page.reload();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
-}
 
 async function createLink(search, title, name) {
   await page.getByRole('link', { name: 'Catalog' }).click();
@@ -65,16 +24,11 @@ async function createLink(search, title, name) {
 }
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.QUIVER_E2E_CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
-  await fresh();
+  await launch();
+  await newPage();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-});
+after(closeBrowser);
 
 test('a new creator signs up, confirms the e-mail and creates a link', async () => {
   const email = `joiner-${Date.now()}@example.com`;
@@ -105,7 +59,7 @@ test('a new creator signs up, confirms the e-mail and creates a link', async () 
 
 test('a brand invites a creator who accepts and promotes an approval-mode product', async () => {
   const email = `invited-${Date.now()}@example.net`;
-  await fresh();
+  await newPage();
   await login(BRAND, PASSWORD);
   await page.getByRole('link', { name: 'Invitations' }).click();
   await page.getByLabel('Brand').selectOption('lumen-home');
@@ -115,7 +69,7 @@ test('a brand invites a creator who accepts and promotes an approval-mode produc
   await page.getByText(`Invitation sent to ${email}.`).waitFor();
   await page.getByRole('cell', { name: email, exact: true }).waitFor();
 
-  await fresh();
+  await newPage();
   await page.goto(await linkFor(email, 'invitation'));
   await page.getByRole('heading', { name: 'Join Lumen Home' }).waitFor();
   await page.getByLabel('Display name').fill('Invited Creator');
@@ -128,7 +82,7 @@ test('a brand invites a creator who accepts and promotes an approval-mode produc
 });
 
 test('an API key made in the app works with a plain HTTP client until it is revoked', async () => {
-  await fresh();
+  await newPage();
   await login('creator@example.com', PASSWORD);
   await page.getByRole('link', { name: 'Account' }).click();
   await page.getByLabel('Key name').fill('e2e script');

@@ -4,78 +4,20 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import {
+  BASE, PASSWORD, CREATOR, BRAND, TIMEOUT, browser, context, page, launch, closeBrowser, newPage as openShared, usePage, shot, login, api, axeViolations,
+} from '../support.mjs';
 
-const BASE = process.env.QUIVER_URL;
-const SHOTS = process.env.QUIVER_E2E_SCREENSHOTS || path.resolve('artifacts/screenshots');
-const PASSWORD = 'quiver-demo';
-const CREATOR = 'creator@example.com';
-const BRAND = 'brand@example.com';
-const TIMEOUT = 15_000;
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 // A picture for every product of the demo catalog (its host does not exist).
 const PICTURE = '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="#94a3b8"/></svg>';
-
-if (!BASE) throw new Error('QUIVER_URL is not set: run the suite with e2e/run.sh');
-
-let browser;
-let context;
-let page;
-
-async function newPage(viewport = { width: 1280, height: 860 }) {
-  if (context) await context.close();
-  context = await browser.newContext({ viewport, acceptDownloads: true });
-  context.setDefaultTimeout(TIMEOUT);
-  await context.route('https://assets.quiver.example/**', (r) => r.fulfill({ status: 200, contentType: 'image/svg+xml', body: PICTURE }));
-  page = await context.newPage();
-  return page;
-}
-
-const shot = (name, fullPage = true) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
-
-async function login(email) {
-  await page.goto(`${BASE}/app`);
-  await page.evaluate(() => { sessionStorage.clear(); localStorage.clear(); });
-  await page.reload();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
-}
-
-function api(pathAndQuery, init = {}) {
-  return page.evaluate(async ([p, i]) => {
-    const s = JSON.parse(localStorage.getItem('quiver.session') || sessionStorage.getItem('quiver.session'));
-    const r = await fetch(p, { ...i, headers: { Authorization: `Bearer ${s.access}`, 'Content-Type': 'application/json' } });
-    if (!r.ok) throw new Error(`${r.status} ${p}`);
-    return r.json();
-  }, [pathAndQuery, init]);
-}
-
-async function axeViolations() {
-  await page.evaluate(AXE);
-  return page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => `${v.id} ×${v.nodes.length}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
-  });
-}
+const newPage = (viewport) => openShared(viewport, { picture: PICTURE });
 
 before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.QUIVER_E2E_CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  await launch();
   await newPage();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-});
+after(closeBrowser);
 
 test('catalog: "only ones I can promote" and the sort come from the server, with images and Amazon links', async () => {
   await login(CREATOR);
@@ -189,10 +131,10 @@ test('sessions: a new tab and a browser restart keep the session; deep links and
   // A restart: a new browser context from the saved profile (its local storage).
   const state = await context.storageState();
   await context.close();
-  context = await browser.newContext({ storageState: state, viewport: { width: 1280, height: 860 } });
-  context.setDefaultTimeout(TIMEOUT);
-  await context.route('https://assets.quiver.example/**', (r) => r.abort());
-  page = await context.newPage();
+  const restarted = await browser.newContext({ storageState: state, viewport: { width: 1280, height: 860 } });
+  restarted.setDefaultTimeout(TIMEOUT);
+  await restarted.route('https://assets.quiver.example/**', (r) => r.abort());
+  usePage(await restarted.newPage());
   await page.goto(`${BASE}/app#/reports`);
   await page.getByRole('heading', { name: 'Reports' }).waitFor();
   await page.getByRole('button', { name: 'Log out' }).waitFor();

@@ -1,6 +1,7 @@
 //! **(Quiver)** Creators' public profiles (#15): a creator edits theirs under
 //! `/account/profile`; a brand reads any creator's under `/sellers/creators/{creator}`,
-//! which is what it opens from an access request or a grant.
+//! which is what it opens from an access request or a grant, with the creator's history with
+//! that seller's brands.
 
 use axum::Json as JsonResponse;
 use axum::extract::{Path, State};
@@ -16,6 +17,7 @@ use crate::http::params;
 use crate::joining;
 use crate::state::AppState;
 use crate::store::profiles::{ProfileRow, ProfileUpdate};
+use crate::store::sellers::{CreatorHistory, HISTORY_ROWS};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -199,21 +201,211 @@ async fn put_own_profile(
     Ok(JsonResponse(own(&state, &who.account_id).await?))
 }
 
-/// **(Quiver)** A creator's public profile, by affiliate id: what a brand looks at before it
-/// decides a request or grants access.
+/// **(Quiver)** A creator's profile as a brand sees it: the public profile and the creator's
+/// history with the brand's own brands.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatorProfile {
+    #[serde(flatten)]
+    pub profile: Profile,
+    /// Newest first, at most 200: the creator's requests and the decisions on them, grants
+    /// given and revoked, their own commission terms, and the commission changes of the brands
+    /// they asked for or were granted, from the start of that relationship on. Only the calling
+    /// seller's brands.
+    pub history: Vec<HistoryEvent>,
+}
+
+/// **(Quiver)** One step of a creator's relationship with one of the seller's brands.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HistoryEvent {
+    /// ISO 8601 UTC.
+    pub at: String,
+    pub brand_id: String,
+    pub brand_name: String,
+    /// `requested`, `approved`, `declined`, `granted`, `revoked`, `commission` (a rate of
+    /// the brand's, for every creator) or `creator_commission` (the rate of this creator alone).
+    #[schema(example = "requested")]
+    pub event: String,
+    /// `requested`: the creator's own message; `declined`: the brand's reason; else empty.
+    pub message: String,
+    /// `commission`: the product (`marketplace/ASIN`), or null for the brand's default.
+    #[schema(example = "amazon.com/B0D45KS7QM")]
+    pub product: Option<String>,
+    /// `commission`, `creator_commission`: the percentage before the change (null: the
+    /// creator had no rate of their own yet).
+    pub commission_before: Option<f64>,
+    /// `commission`, `creator_commission`: the percentage after the change (null: back to
+    /// the brand's rates).
+    pub commission_after: Option<f64>,
+    /// `creator_commission`: the first day (ISO date, UTC) the rate applies to.
+    pub effective_day: Option<String>,
+}
+
+/// An event before it gets its ISO time.
+struct Step {
+    at: i64,
+    brand_id: String,
+    brand_name: String,
+    event: &'static str,
+    message: String,
+    product: Option<String>,
+    commission: (Option<f64>, Option<f64>),
+    effective_day: Option<String>,
+}
+
+impl Step {
+    fn new(at: i64, brand_id: &str, brand_name: &str, event: &'static str) -> Self {
+        Self {
+            at,
+            brand_id: brand_id.to_owned(),
+            brand_name: brand_name.to_owned(),
+            event,
+            message: String::new(),
+            product: None,
+            commission: (None, None),
+            effective_day: None,
+        }
+    }
+}
+
+/// A percentage out of an audit snapshot (`{"commission": 8.5}`).
+fn percent(json: Option<&str>, key: &str) -> Option<f64> {
+    let v: serde_json::Value = serde_json::from_str(json?).ok()?;
+    v.get(key)?.as_f64()
+}
+
+/// The rows of a creator's relationship as events, newest first.
+fn history(h: &CreatorHistory) -> Vec<HistoryEvent> {
+    let mut steps = Vec::new();
+    for r in &h.requests {
+        let mut asked = Step::new(r.created_at, &r.brand_id, &r.brand_name, "requested");
+        asked.message.clone_from(&r.message);
+        steps.push(asked);
+        if let Some(at) = r.decided_at {
+            let decided = match r.status.as_str() {
+                "approved" => "approved",
+                "declined" => "declined",
+                _ => continue,
+            };
+            let mut d = Step::new(at, &r.brand_id, &r.brand_name, decided);
+            d.message.clone_from(&r.decision_reason);
+            steps.push(d);
+        }
+    }
+    // The grants table holds each brand's latest grant; the audit log holds the earlier
+    // ones (and not the operator's seeds): both, each step once.
+    let mut seen = std::collections::HashSet::new();
+    let mut grant =
+        |steps: &mut Vec<Step>, at: i64, brand_id: &str, brand_name: &str, event: &'static str| {
+            if seen.insert((at, brand_id.to_owned(), event)) {
+                steps.push(Step::new(at, brand_id, brand_name, event));
+            }
+        };
+    for g in &h.grants {
+        grant(
+            &mut steps,
+            g.granted_at,
+            &g.brand_id,
+            &g.brand_name,
+            "granted",
+        );
+        if let Some(at) = g.revoked_at {
+            grant(&mut steps, at, &g.brand_id, &g.brand_name, "revoked");
+        }
+    }
+    for a in &h.audit {
+        let e = &a.entry;
+        match e.action.as_str() {
+            "grant.create" => grant(&mut steps, e.at, &e.brand_id, &a.brand_name, "granted"),
+            "grant.revoke" => grant(&mut steps, e.at, &e.brand_id, &a.brand_name, "revoked"),
+            _ => {}
+        }
+    }
+    // Commission changes count from the relationship's first step with that brand on.
+    let mut since = std::collections::HashMap::<String, i64>::new();
+    for s in &steps {
+        let first = since.entry(s.brand_id.clone()).or_insert(s.at);
+        *first = (*first).min(s.at);
+    }
+    for a in &h.audit {
+        let e = &a.entry;
+        let (key, product) = match e.action.as_str() {
+            "product.commission" => (
+                "commission",
+                e.target.strip_prefix("product:").map(str::to_owned),
+            ),
+            "brand.update" => ("default_commission", None),
+            _ => continue,
+        };
+        if since.get(&e.brand_id).is_none_or(|first| e.at < *first) {
+            continue;
+        }
+        let (Some(before), Some(after)) = (
+            percent(e.before_json.as_deref(), key),
+            percent(e.after_json.as_deref(), key),
+        ) else {
+            continue;
+        };
+        // A brand update that left the default commission alone (a program mode switch).
+        if before == after {
+            continue;
+        }
+        let mut c = Step::new(e.at, &e.brand_id, &a.brand_name, "commission");
+        c.product = product;
+        c.commission = (Some(before), Some(after));
+        steps.push(c);
+    }
+    let mut previous: Option<(&str, Option<i32>)> = None;
+    for r in &h.rates {
+        let before = previous
+            .filter(|(brand, _)| *brand == r.brand_id)
+            .and_then(|(_, bps)| bps);
+        previous = Some((&r.brand_id, r.bps));
+        let mut c = Step::new(
+            r.recorded_at,
+            &r.brand_id,
+            &r.brand_name,
+            "creator_commission",
+        );
+        let pct = |bps: i32| f64::from(bps) / 100.0;
+        c.commission = (before.map(pct), r.bps.map(pct));
+        c.effective_day = Some(r.effective_day.clone());
+        steps.push(c);
+    }
+    // Newest first; a step and what it caused at the same instant (an approval and its
+    // grant) keep their order.
+    steps.sort_by_key(|s| std::cmp::Reverse(s.at));
+    steps.truncate(usize::try_from(HISTORY_ROWS).unwrap_or(usize::MAX));
+    steps
+        .into_iter()
+        .map(|s| HistoryEvent {
+            at: iso_utc(s.at),
+            brand_id: s.brand_id,
+            brand_name: s.brand_name,
+            event: s.event.to_owned(),
+            message: s.message,
+            product: s.product,
+            commission_before: s.commission.0,
+            commission_after: s.commission.1,
+            effective_day: s.effective_day,
+        })
+        .collect()
+}
+
+/// **(Quiver)** A creator's public profile, by affiliate id, with their history with your
+/// brands: what a brand looks at before it decides a request or grants access.
 #[utoipa::path(get, path = "/sellers/creators/{creator}", tag = "sellers", security(("bearer" = [])),
     params(("creator" = String, Path, description = "The creator's public affiliate id")),
     responses(
-        (status = 200, body = Profile),
+        (status = 200, body = CreatorProfile),
         (status = 403, body = Problem, description = "`wrong_account_type`: a creator token"),
         (status = 404, body = Problem, description = "`creator_not_found`: no (enabled) creator has that id"),
         (status = 422, body = Unprocessable, description = "An id over 200 characters"),
     ))]
 async fn get_creator_profile(
     State(state): State<AppState>,
-    Seller(_who): Seller,
+    Seller(who): Seller,
     Path(creator): Path<String>,
-) -> ApiResult<JsonResponse<Profile>> {
+) -> ApiResult<JsonResponse<CreatorProfile>> {
     let id = params::at_most_chars("path", "creator", creator.trim(), params::MAX_TEXT_CHARS)?;
     let row =
         state
@@ -223,5 +415,12 @@ async fn get_creator_profile(
             .ok_or_else(|| ApiError::CreatorNotFound {
                 creator: id.to_owned(),
             })?;
-    Ok(JsonResponse(Profile::from_row(&row)?))
+    let rows = state
+        .db
+        .creator_history(&who.account_id, &row.account_id, &row.public_id)
+        .await?;
+    Ok(JsonResponse(CreatorProfile {
+        profile: Profile::from_row(&row)?,
+        history: history(&rows),
+    }))
 }

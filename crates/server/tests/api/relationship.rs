@@ -83,7 +83,17 @@ async fn a_creator_saves_a_profile_that_brands_read() {
 
     let seen = app.get("/sellers/creators/aff_demo_creator", &seller).await;
     assert_eq!(seen.status, StatusCode::OK, "{:?}", seen.body);
-    assert_eq!(seen.body, r.body);
+    // The public profile, plus the creator's history with this brand's brands.
+    let mut profile = seen.body.clone();
+    assert!(
+        profile
+            .as_object_mut()
+            .unwrap()
+            .remove("history")
+            .unwrap()
+            .is_array()
+    );
+    assert_eq!(profile, r.body);
     // The new name is the one brands see on requests too.
     let req = app
         .post_json(
@@ -656,4 +666,199 @@ async fn the_brand_summary_says_each_brands_amazon_connection_and_data_as_of() {
     let r = app.get(&format!("/reports/summary?{q}"), &creator).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.get("brands").is_none(), "{}", r.body);
+}
+
+#[tokio::test]
+async fn the_creator_profile_carries_their_history_with_the_brands_own_brands_only() {
+    let app = TestApp::spawn().await;
+    let seller = app.token(SELLER).await;
+    let creator = app.new_publisher("history@example.com").await;
+    let me = app.get("/account/profile", &creator).await.body;
+    let aff = me["creator"].as_str().unwrap().to_owned();
+    let path = format!("/sellers/creators/{aff}");
+    // Steps a few milliseconds apart, so their order is the order they were taken in.
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(5));
+    assert_eq!(app.get(&path, &seller).await.body["history"], json!([]));
+
+    let ask = |message: &'static str| {
+        let (app, creator) = (&app, &creator);
+        async move {
+            let r = app
+                .post_json(
+                    "/access_requests",
+                    creator,
+                    json!({"brand_id": "lumen-home", "message": message}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+            r.body["id"].as_str().unwrap().to_owned()
+        }
+    };
+    // A commission change before the relationship began is not part of it.
+    let r = app
+        .patch_json(
+            "/sellers/products/amazon.com/B0LMDESK01",
+            &seller,
+            json!({"commission": 16}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    pause().await;
+    let first = ask("Lamps are my whole channel.").await;
+    pause().await;
+    let r = app
+        .post_json(
+            &format!("/sellers/access_requests/{first}/decline"),
+            &seller,
+            json!({"reason": "Not this season."}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    pause().await;
+    let second = ask("Second try: 40k subscribers now.").await;
+    pause().await;
+    let r = app
+        .post_json(
+            &format!("/sellers/access_requests/{second}/approve"),
+            &seller,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    pause().await;
+    let r = app
+        .patch_json(
+            "/sellers/products/amazon.com/B0LMDESK01",
+            &seller,
+            json!({"commission": 9.5}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    pause().await;
+    // The brand default changes too; a brand the creator never dealt with is not part of it.
+    let r = app
+        .patch_json(
+            "/sellers/brands/lumen-home",
+            &seller,
+            json!({"default_commission": 14}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = app
+        .patch_json(
+            "/sellers/products/amazon.com/B0PKSPKR02",
+            &seller,
+            json!({"commission": 7}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    pause().await;
+    let account = app.account_id("history@example.com").await;
+    app.running
+        .state
+        .db
+        .record_creator_commission(
+            "lumen-home",
+            &account,
+            1200,
+            "2026-01-02",
+            quiver::clock::now_ms(),
+        )
+        .await
+        .unwrap();
+    pause().await;
+    let r = app
+        .send(
+            Method::DELETE,
+            &format!("/sellers/brands/lumen-home/grants/{aff}"),
+            Some(&seller),
+            |r| r,
+        )
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.body);
+
+    let r = app.get(&path, &seller).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["creator"], aff.as_str());
+    let history = r.body["history"].as_array().unwrap();
+    let steps: Vec<(&str, &str)> = history
+        .iter()
+        .map(|e| (e["event"].as_str().unwrap(), e["message"].as_str().unwrap()))
+        .collect();
+    // The approval and the grant it made share their instant: either may come first.
+    let (decided, rest) = steps.split_at(6);
+    assert_eq!(
+        decided,
+        [
+            ("revoked", ""),
+            ("creator_commission", ""),
+            ("commission", ""),
+            ("commission", ""),
+            (decided[4].0, ""),
+            (decided[5].0, ""),
+        ]
+    );
+    let mut pair = [decided[4].0, decided[5].0];
+    pair.sort_unstable();
+    assert_eq!(pair, ["approved", "granted"]);
+    assert_eq!(
+        rest,
+        [
+            ("requested", "Second try: 40k subscribers now."),
+            ("declined", "Not this season."),
+            ("requested", "Lamps are my whole channel."),
+        ]
+    );
+    for e in history {
+        assert_eq!(e["brand_id"], "lumen-home", "{e}");
+        assert_eq!(e["brand_name"], "Lumen Home", "{e}");
+        assert!(e["at"].as_str().unwrap().ends_with('Z'), "{e}");
+    }
+    let rfc3339 = &time::format_description::well_known::Rfc3339;
+    let ats: Vec<time::OffsetDateTime> = history
+        .iter()
+        .map(|e| time::OffsetDateTime::parse(e["at"].as_str().unwrap(), rfc3339).unwrap())
+        .collect();
+    assert!(
+        ats.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {ats:?}"
+    );
+    let rate = &history[1];
+    assert_eq!(
+        (
+            &rate["commission_before"],
+            &rate["commission_after"],
+            &rate["effective_day"],
+            &rate["product"]
+        ),
+        (
+            &Value::Null,
+            &json!(12.0),
+            &json!("2026-01-02"),
+            &Value::Null
+        )
+    );
+    // Newest first: the brand default (15 → 14), then the product (16 → 9.5).
+    assert_eq!(
+        (
+            &history[2]["product"],
+            &history[2]["commission_before"],
+            &history[2]["commission_after"]
+        ),
+        (&Value::Null, &json!(15.0), &json!(14.0))
+    );
+    assert_eq!(
+        (
+            &history[3]["product"],
+            &history[3]["commission_before"],
+            &history[3]["commission_after"]
+        ),
+        (&json!("amazon.com/B0LMDESK01"), &json!(16.0), &json!(9.5))
+    );
+
+    // Another seller sees the same public profile and none of this brand's history.
+    let other = other_seller(&app).await;
+    let r = app.get(&path, &other).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["history"], json!([]));
 }

@@ -21,8 +21,24 @@ function formError(e, form, msg, passwordInput) {
   if (!e.fields.length || rest.length) msg.show(describe(e));
 }
 
-async function profile() {
-  const me = await call('GET', '/account');
+// Each section loads on its own and shows its own error in place; a section no longer on the
+// page (the user went elsewhere) or a load overtaken by a newer one draws nothing.
+const gone = (el) => !el.isConnected;
+
+function profile() {
+  const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+  const el = section('Profile', body);
+  call('GET', '/account').then((me) => {
+    if (gone(el)) return;
+    clear(body, profileForm(me));
+  }, (e) => {
+    if (gone(el)) return;
+    clear(body, h('p', { class: 'notice error', role: 'alert' }, describe(e)));
+  });
+  return el;
+}
+
+function profileForm(me) {
   const name = h('input', { name: 'display_name', type: 'text', autocomplete: 'name', value: me.display_name, required: true });
   const email = h('input', { name: 'email', type: 'email', autocomplete: 'email', value: me.email, required: true });
   const msg = notice();
@@ -45,7 +61,7 @@ async function profile() {
     ? h('p', { class: 'muted' }, `Address confirmed. Account id ${me.id}.`)
     : h('p', { class: 'notice warning' }, 'Your address is not confirmed yet: creating links waits for it. ',
       h('a', { href: '#/resend' }, 'Send a new link'));
-  return section('Profile', status, form);
+  return h('div', {}, status, form);
 }
 
 function passwordForm() {
@@ -73,11 +89,25 @@ function passwordForm() {
   return section('Password', form);
 }
 
-async function sessions() {
-  const body = h('div');
+function sessions() {
+  const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
   const msg = notice();
+  const el = section('Sessions', msg.el, body);
+  let latest = 0;
   async function load() {
-    const r = await call('GET', '/account/sessions');
+    const mine = ++latest;
+    let r;
+    try {
+      r = await call('GET', '/account/sessions');
+    } catch (e) {
+      if (gone(el) || mine !== latest) return;
+      // An error never leaves the previous list looking current.
+      clear(body);
+      msg.show(describe(e));
+      return;
+    }
+    if (gone(el) || mine !== latest) return;
+    msg.hide();
     clear(body, table('Sessions', r.sessions, [
       ['Started', (s) => when(s.created_at)],
       ['Last used', (s) => when(s.last_used_at)],
@@ -97,12 +127,13 @@ async function sessions() {
       }, 'Log out'))],
     ], { empty: 'No sessions.' }));
   }
-  await load();
-  return section('Sessions', msg.el, body);
+  load();
+  return el;
 }
 
-async function apiKeys() {
-  const body = h('div');
+function apiKeys() {
+  const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+  const listMsg = notice();
   const msg = notice();
   const created = h('div', { 'aria-live': 'polite' });
   const name = h('input', { name: 'name', type: 'text', required: true, maxlength: 100 });
@@ -111,8 +142,21 @@ async function apiKeys() {
   const make = h('button', { type: 'submit' }, 'Create key');
   const form = h('form', { novalidate: true, class: 'inline-form' }, field('Key name', name), field('Scope', scope),
     field('Expires (optional)', expires), make);
+  let latest = 0;
+  let el = null;
   async function load() {
-    const r = await call('GET', '/account/api_keys');
+    const mine = ++latest;
+    let r;
+    try {
+      r = await call('GET', '/account/api_keys');
+    } catch (e) {
+      if (gone(el) || mine !== latest) return;
+      clear(body);
+      listMsg.show(describe(e));
+      return;
+    }
+    if (gone(el) || mine !== latest) return;
+    listMsg.hide();
     clear(body, table('API keys', r.api_keys, [
       ['Name', (k) => k.name],
       ['Key', (k) => h('code', {}, `${k.prefix}…`)],
@@ -129,7 +173,7 @@ async function apiKeys() {
             toast('Key revoked');
             await load();
           } catch (e) {
-            msg.show(describe(e));
+            listMsg.show(describe(e));
           }
         },
       }, 'Revoke')],
@@ -167,18 +211,13 @@ async function apiKeys() {
       formError(e, form, msg);
     }
   });
-  await load();
-  return section('API keys', h('p', { class: 'muted' }, 'Keys let scripts call the API without your password.'), form, created, msg.el, body);
+  el = section('API keys', h('p', { class: 'muted' }, 'Keys let scripts call the API without your password.'), form, created, msg.el, listMsg.el, body);
+  load();
+  return el;
 }
 
-export async function account(main) {
-  const msg = notice();
-  clear(main, heading('Account'), msg.el);
-  try {
-    main.append(await profile(), passwordForm(), await sessions(), await apiKeys());
-  } catch (e) {
-    msg.show(describe(e));
-  }
+export function account(main) {
+  clear(main, heading('Account'), profile(), passwordForm(), sessions(), apiKeys());
 }
 
 /** The brand's invitations: send one, see their status, withdraw a pending one. */
@@ -194,11 +233,31 @@ export async function invitations(main, params) {
   const form = h('form', { novalidate: true }, field('Creator\'s email', email),
     field('Commission for this creator, % (optional)', commission, 'Empty: your brand\'s usual rates.'),
     field('Message (optional)', note), sendMsg.el, send);
-  clear(main, heading('Invitations'), msg.el, field('Brand', brand), h('h2', {}, 'Invite a creator'), form,
-    h('h2', {}, 'Sent invitations'), body);
+  const listMsg = notice();
+  const title = heading('Invitations');
+  clear(main, title, msg.el, field('Brand', brand), h('h2', {}, 'Invite a creator'), form,
+    h('h2', {}, 'Sent invitations'), listMsg.el, body);
+  // Only the newest load of the screen still shown draws: a slow answer for the brand picked
+  // before, or one arriving after the user went elsewhere, is dropped.
+  let latest = 0;
   async function load() {
-    if (!brand.value) return;
-    const r = await call('GET', `/sellers/brands/${encodeURIComponent(brand.value)}/invitations`);
+    const mine = ++latest;
+    const brandId = brand.value;
+    if (!brandId) return;
+    listMsg.hide();
+    // The previous brand's rows never stand under the newly picked brand.
+    clear(body, h('p', { class: 'muted' }, 'Loading…'));
+    history.replaceState(null, '', `#/invitations?brand=${encodeURIComponent(brandId)}`);
+    let r;
+    try {
+      r = await call('GET', `/sellers/brands/${encodeURIComponent(brandId)}/invitations`);
+    } catch (e) {
+      if (mine !== latest || !title.isConnected) return;
+      clear(body);
+      listMsg.show(describe(e));
+      return;
+    }
+    if (mine !== latest || !title.isConnected) return;
     clear(body, table('Invitations', r.invitations, [
       ['Email', (i) => i.email],
       ['Status', (i) => i.status],
@@ -209,11 +268,12 @@ export async function invitations(main, params) {
         type: 'button', class: 'secondary small', 'aria-label': `Withdraw the invitation to ${i.email}`,
         onclick: async (ev) => {
           try {
-            await busy(ev.currentTarget, () => call('DELETE', `/sellers/brands/${encodeURIComponent(brand.value)}/invitations/${encodeURIComponent(i.id)}`));
+            // The brand the row belongs to, whatever the picker says by now.
+            await busy(ev.currentTarget, () => call('DELETE', `/sellers/brands/${encodeURIComponent(brandId)}/invitations/${encodeURIComponent(i.id)}`));
             toast('Invitation withdrawn');
             await load();
           } catch (e) {
-            msg.show(describe(e));
+            listMsg.show(describe(e));
           }
         },
       }, 'Withdraw') : null)],
@@ -240,12 +300,15 @@ export async function invitations(main, params) {
       formError(e, form, sendMsg);
     }
   });
-  brand.addEventListener('change', () => load().catch((e) => msg.show(describe(e))));
+  brand.addEventListener('change', () => load());
+  let r;
   try {
-    const r = await allPages('/sellers/brands', { limit: 500 }, 'brands', 5);
-    for (const b of r.rows) brand.append(h('option', { value: b.brand_id, selected: b.brand_id === params.get('brand') }, `${b.brand_name} (${b.program_mode})`));
-    await load();
+    r = await allPages('/sellers/brands', { limit: 500 }, 'brands', 5);
   } catch (e) {
-    msg.show(describe(e));
+    if (title.isConnected) msg.show(describe(e));
+    return;
   }
+  if (!title.isConnected) return;
+  for (const b of r.rows) brand.append(h('option', { value: b.brand_id, selected: b.brand_id === params.get('brand') }, `${b.brand_name} (${b.program_mode})`));
+  await load();
 }

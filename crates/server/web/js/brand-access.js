@@ -4,7 +4,7 @@
 
 import { call, allPages } from './api.js';
 import {
-  h, clear, field, select, notice, describe, heading, busy, table, toast, shortDate, setFieldError,
+  h, clear, field, select, notice, describe, heading, busy, table, toast, shortDate, setFieldError, collapsible,
 } from './ui.js';
 
 const requestsChanged = () => window.dispatchEvent(new CustomEvent('quiver:requests-changed'));
@@ -40,9 +40,34 @@ export async function openProfile(creator, name) {
         h('dt', {}, 'Channels'), h('dd', {}, p.channels.length
           ? h('ul', { class: 'plain-list' }, p.channels.map((c) => h('li', {}, h('a', { href: c.url, target: '_blank', rel: 'noopener noreferrer nofollow' }, c.name), ' ', h('span', { class: 'muted small-text' }, c.url))))
           : h('span', { class: 'muted' }, 'None listed.'))),
-      p.updated_at ? null : h('p', { class: 'hint' }, 'This creator has not filled in a profile yet.'));
+      p.updated_at ? null : h('p', { class: 'hint' }, 'This creator has not filled in a profile yet.'),
+      h('h3', { id: `${dialog.getAttribute('aria-labelledby')}-history` }, 'History with your brands'),
+      p.history.length
+        ? h('ol', { class: 'plain-list history', 'aria-labelledby': `${dialog.getAttribute('aria-labelledby')}-history` },
+          p.history.map((e) => h('li', {}, h('span', { class: 'muted small-text' }, shortDate(e.at)), ' ', historyText(e))))
+        : h('p', { class: 'muted' }, 'No requests, grants or commission changes with your brands yet.'));
   } catch (e) {
     clear(body, h('p', { class: 'field-error' }, describe(e)));
+  }
+}
+
+const pct = (x) => `${x}%`;
+
+/** One step of the creator's history with the brand's brands, as a sentence. */
+function historyText(e) {
+  const b = e.brand_name;
+  const said = (text, none) => (text ? [' ', h('q', { class: 'reason' }, text)] : none ? [' ', h('span', { class: 'muted' }, none)] : null);
+  switch (e.event) {
+    case 'requested': return [`Asked to promote ${b}.`, said(e.message, '(no message)')];
+    case 'approved': return `${b} approved the request.`;
+    case 'declined': return [`${b} declined the request.`, said(e.message, 'No reason given.')];
+    case 'granted': return `Granted access to ${b}.`;
+    case 'revoked': return `Access to ${b} revoked.`;
+    case 'commission': return e.product
+      ? `Commission of ${e.product} (${b}): ${pct(e.commission_before)} → ${pct(e.commission_after)}.`
+      : `${b}'s default commission: ${pct(e.commission_before)} → ${pct(e.commission_after)}.`;
+    case 'creator_commission': return `Own commission with ${b}: ${e.commission_before === null ? 'brand rates' : pct(e.commission_before)} → ${e.commission_after === null ? 'brand rates' : pct(e.commission_after)}, from ${e.effective_day}.`;
+    default: return `${e.event} (${b})`;
   }
 }
 
@@ -80,7 +105,7 @@ export async function requests(main, params) {
   const form = h('form', { class: 'filters' }, field('Status', status), h('button', { type: 'submit' }, 'Show'));
   const msg = notice();
   const body = h('div', { 'aria-live': 'polite' });
-  clear(main, heading('Access requests'), h('p', { class: 'muted' }, 'Creators asking to promote your approval-mode brands. Open a creator’s profile before deciding; approving grants access at once.'), form, msg.el, body);
+  clear(main, heading('Access requests'), h('p', { class: 'muted' }, 'Creators asking to promote your approval-mode brands. Open a creator’s profile before deciding; approving grants access at once.'), collapsible(form), msg.el, body);
 
   let latest = 0;
   async function load() {
@@ -150,7 +175,7 @@ export async function grants(main, params) {
   const grantForm = h('form', { class: 'filters', novalidate: true }, field('Find the creator by', by), field('Creator', who, 'Their login e-mail, or their affiliate id (aff_…).'), grantBtn);
   const body = h('div', { 'aria-live': 'polite' });
   clear(main, heading('Grants'), h('p', { class: 'muted' }, 'Creators allowed to promote a brand in approval mode. Revoking keeps their existing links working but refuses new ones.'),
-    msg.el, form, body, h('h2', {}, 'Grant a creator'), grantForm, grantMsg.el);
+    msg.el, collapsible(form), body, h('h2', {}, 'Grant a creator'), grantForm, grantMsg.el);
   by.addEventListener('change', () => { who.placeholder = by.value === 'email' ? 'creator@example.com' : 'aff_…'; setFieldError(who, ''); });
   who.addEventListener('input', () => setFieldError(who, ''));
   try {

@@ -328,7 +328,7 @@ export async function links(main, params) {
   const body = h('div', { 'aria-live': 'polite' });
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
   const csvBtn = h('button', { type: 'button', class: 'secondary', disabled: true }, 'Export CSV');
-  clear(main, heading('My links'), form, msg.el, h('div', { class: 'section-head' }, h('p', { class: 'muted' }, 'Figures come from Amazon’s reports for the chosen period.'), csvBtn), body, pager);
+  clear(main, heading('My links'), collapsible(form), msg.el, h('div', { class: 'section-head' }, h('p', { class: 'muted' }, 'Figures come from Amazon’s reports for the chosen period.'), csvBtn), body, pager);
   let page = Number(params.get('page')) || 1;
   let rows = [];
   let latest = 0;

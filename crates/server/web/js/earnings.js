@@ -3,7 +3,7 @@
 // where to be paid. Every amount comes from the server; the browser only formats it.
 
 import { call } from './api.js';
-import { h, clear, field, select, notice, describe, heading, busy, table, download, money, shortDate } from './ui.js';
+import { h, clear, field, select, notice, describe, heading, busy, table, download, money, shortDate, collapsible } from './ui.js';
 
 function monthsAgo(n) {
   const d = new Date();
@@ -21,7 +21,7 @@ export async function earnings(main, params) {
   const show = h('button', { type: 'submit' }, 'Show');
   const form = h('form', { class: 'filters' }, field('From month', start), field('To month', end), show);
   const details = h('section', { 'aria-labelledby': 'payout-h' });
-  clear(main, heading('Earnings'), form, msg.el, out, details);
+  clear(main, heading('Earnings'), collapsible(form), msg.el, out, details);
   async function load() {
     msg.hide();
     try {

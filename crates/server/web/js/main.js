@@ -45,6 +45,7 @@ const main = document.getElementById('main');
 const topbar = document.getElementById('topbar');
 const nav = document.getElementById('nav');
 const who = document.getElementById('who');
+const navToggle = document.getElementById('nav-toggle');
 let loginMessage = null;
 
 function currentRoute() {
@@ -77,7 +78,10 @@ function render() {
   topbar.hidden = false;
   who.textContent = `${s.email} (${s.kind === 'seller' ? 'brand' : 'creator'})`;
   clear(nav, routes.map(([n, label]) => h('a', { href: `#/${n}`, 'aria-current': n === name ? 'page' : null }, label)));
-  if (s.kind === 'seller') pendingBadge(nav);
+  // Going to a screen closes the phone menu; the current screen's name is on its button.
+  setMenu(false);
+  navToggle.textContent = `Menu: ${route[1]}`;
+  if (s.kind === 'seller') badge();
   clear(main);
   document.title = `${route[1]} · Quiver`;
   Promise.resolve(route[2](main, params)).then(() => {
@@ -85,6 +89,35 @@ function render() {
     if (title && document.activeElement === document.body) title.focus({ preventScroll: true });
   });
 }
+
+/**
+ * On a phone the navigation is a menu behind one button (every route of ROUTES is in it, so
+ * screens added there appear without more work); on wider screens the CSS shows the links and
+ * hides the button, and the state below changes nothing visible.
+ */
+function setMenu(open) {
+  navToggle.setAttribute('aria-expanded', String(open));
+  topbar.classList.toggle('nav-open', open);
+}
+navToggle.addEventListener('click', () => {
+  const open = navToggle.getAttribute('aria-expanded') !== 'true';
+  setMenu(open);
+  if (open) nav.querySelector('a[aria-current="page"], a')?.focus();
+});
+topbar.addEventListener('keydown', (ev) => {
+  if (ev.key !== 'Escape' || navToggle.getAttribute('aria-expanded') !== 'true') return;
+  setMenu(false);
+  navToggle.focus();
+});
+/** The pending-requests badge, on its link and (for phones, where the links fold away) on the menu button. */
+async function badge() {
+  await pendingBadge(nav);
+  navToggle.querySelector('.nav-badge')?.remove();
+  const b = nav.querySelector('.nav-badge');
+  if (b) navToggle.append(' ', b.cloneNode(true));
+}
+// A choice in the menu closes it even when it names the screen already shown.
+nav.addEventListener('click', (ev) => { if (ev.target.closest('a')) setMenu(false); });
 
 let loginNotice = null;
 
@@ -171,5 +204,5 @@ window.addEventListener('hashchange', (ev) => {
   }
   render();
 });
-window.addEventListener('quiver:requests-changed', () => { if (session()?.kind === 'seller') pendingBadge(nav); });
+window.addEventListener('quiver:requests-changed', () => { if (session()?.kind === 'seller') badge(); });
 render();

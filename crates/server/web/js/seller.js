@@ -4,7 +4,7 @@
 
 import { call, allPages } from './api.js';
 import {
-  h, clear, field, select, marketplaceSelect, notice, describe, heading, busy, table, toast, uid, guardUnsaved,
+  h, clear, field, select, marketplaceSelect, notice, describe, heading, busy, table, toast, uid, guardUnsaved, collapsible,
 } from './ui.js';
 
 /** Controls that may hold an edit not saved yet, each with how to read its saved value. */
@@ -64,7 +64,7 @@ export async function brands(main, params) {
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
   clear(main, heading('Brands & products'), msg.el, brandBody,
     h('h2', {}, 'Products'), h('p', { class: 'muted' }, 'A product commission overrides its brand’s default. Changes show in the catalog at once and count in reports from tomorrow (UTC).'),
-    productForm, productMsg.el, productBody, more);
+    collapsible(productForm), productMsg.el, productBody, more);
 
   guardUnsaved(unsaved);
   let brandRows = [];

@@ -3,7 +3,7 @@
 // payout file. The Brand Referral Bonus is shown as Amazon's estimate for the brand.
 
 import { call } from './api.js';
-import { h, clear, field, select, notice, describe, heading, busy, table, download, money } from './ui.js';
+import { h, clear, field, select, notice, describe, heading, busy, table, download, money, collapsible } from './ui.js';
 import { statementView } from './earnings.js';
 
 function lastMonth() {
@@ -23,7 +23,7 @@ export async function statements(main, params) {
   const out = h('div', { id: 'statements-out' });
   // Outside `out`, so the recorded payment and its file buttons survive the reload.
   const payMsg = notice();
-  clear(main, heading('Statements'), form, msg.el, out, payMsg.el);
+  clear(main, heading('Statements'), collapsible(form), msg.el, out, payMsg.el);
   async function load() {
     msg.hide();
     try {

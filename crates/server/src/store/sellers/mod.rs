@@ -9,15 +9,18 @@
 //!
 //! - `brands`, `products`, `grants`, `requests`: one sub-resource each.
 //! - `audit`: the log's listing.
+//! - `history`: one creator's history with a seller's brands, read from the above.
 
 mod audit;
 mod brands;
 mod grants;
+mod history;
 mod products;
 mod requests;
 
 pub use audit::AuditRow;
 pub use grants::GrantRow;
+pub use history::{CreatorHistory, HISTORY_ROWS};
 pub use products::{SellerProductFilter, SellerProductRow};
 pub use requests::{AccessRequestRow, AccessRequestStatus, Decision, RequestScope};
 
