@@ -28,6 +28,10 @@ pub enum LinkError {
     BrandAccessDenied { brand: String },
     #[error("brand '{brand}' has no Amazon Attribution account in the {region} region")]
     BrandNotConnected { brand: String, region: String },
+    /// The brand connected its own Amazon Ads account there, but it needs a new consent,
+    /// has no advertiser chosen yet, or was disconnected.
+    #[error("brand '{brand}' must reconnect its Amazon Ads account in the {region} region")]
+    BrandMustReconnect { brand: String, region: String },
     /// Amazon could not be reached in time and no usable cached tag exists.
     #[error("Amazon unavailable")]
     AmazonUnavailable { retry_after: Duration },
