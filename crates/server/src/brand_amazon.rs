@@ -27,10 +27,7 @@ pub fn authorization_key(brand_id: &str, region: Region) -> String {
 
 /// Seals a refresh token for (brand, region), as stored in `amazon_connections`.
 pub fn seal(key: &SecretKey, brand_id: &str, region: Region, refresh_token: &str) -> String {
-    STANDARD.encode(key.seal(
-        refresh_token.as_bytes(),
-        &aad(brand_id, region.as_str()),
-    ))
+    STANDARD.encode(key.seal(refresh_token.as_bytes(), &aad(brand_id, region.as_str())))
 }
 
 /// The refresh token of a stored connection, or `None` when the key does not open it.
@@ -81,12 +78,7 @@ pub async fn record_failure(db: &Db, row: &ConnectionRow, e: &AmazonError) -> St
     }
     let error = last_error(e);
     let changed = db
-        .mark_amazon_reconnect_needed(
-            &row.brand_id,
-            row.region,
-            &row.refresh_token_sealed,
-            &error,
-        )
+        .mark_amazon_reconnect_needed(&row.brand_id, row.region, &row.refresh_token_sealed, &error)
         .await?;
     if changed {
         tracing::warn!(brand = %row.brand_id, region = %row.region, error = %error, "a brand's Amazon connection needs reconnecting");

@@ -21,7 +21,12 @@ pub fn region(source: &str, value: Option<&str>) -> Result<Region, FieldError> {
     match value {
         None => Err(FieldError::missing(source, "region")),
         Some(v) => Region::parse(v).ok_or_else(|| {
-            FieldError::new(source, "region", "Input should be 'NA', 'EU' or 'FE'", "enum")
+            FieldError::new(
+                source,
+                "region",
+                "Input should be 'NA', 'EU' or 'FE'",
+                "enum",
+            )
         }),
     }
 }

@@ -151,7 +151,9 @@ impl Db {
     pub async fn take_connect_state(&self, state_hash: &str) -> StoreResult<Option<ConnectState>> {
         const SQL: &str = "DELETE FROM amazon_connect_states WHERE state_hash = $1 \
              RETURNING account_id, brand_id, region, expires_at";
-        Ok(write_pool!(self, pool => sqlx::query_as(SQL).bind(state_hash).fetch_optional(pool).await)?)
+        Ok(
+            write_pool!(self, pool => sqlx::query_as(SQL).bind(state_hash).fetch_optional(pool).await)?,
+        )
     }
 
     /// A brand's authorisation in one region.
@@ -161,7 +163,9 @@ impl Db {
         region: Region,
     ) -> StoreResult<Option<ConnectionRow>> {
         const SQL: &str = select_connections!("WHERE brand_id = $1 AND region = $2");
-        Ok(read_pool!(self, pool => sqlx::query_as(SQL).bind(brand_id).bind(region.as_str()).fetch_optional(pool).await)?)
+        Ok(
+            read_pool!(self, pool => sqlx::query_as(SQL).bind(brand_id).bind(region.as_str()).fetch_optional(pool).await)?,
+        )
     }
 
     /// Every authorisation of a brand.

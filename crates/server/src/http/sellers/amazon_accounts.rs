@@ -59,7 +59,11 @@ pub struct RegionConnection {
 }
 
 impl RegionConnection {
-    fn of(region: Region, own: Option<&ConnectionRow>, platform: Option<&AmazonAccountRow>) -> Self {
+    fn of(
+        region: Region,
+        own: Option<&ConnectionRow>,
+        platform: Option<&AmazonAccountRow>,
+    ) -> Self {
         match (own, platform) {
             (Some(c), _) => Self {
                 region: region.as_str(),
@@ -113,7 +117,11 @@ async fn region_connection(
 ) -> ApiResult<RegionConnection> {
     let own = state.db.amazon_connection(brand_id, region).await?;
     let platform = state.db.brand_amazon_account(brand_id, region).await?;
-    Ok(RegionConnection::of(region, own.as_ref(), platform.as_ref()))
+    Ok(RegionConnection::of(
+        region,
+        own.as_ref(),
+        platform.as_ref(),
+    ))
 }
 
 fn path_region(value: &str) -> ApiResult<Region> {
@@ -340,7 +348,8 @@ async fn choose(
     if advertiser_id.as_deref().is_none_or(str::is_empty) {
         errors.push(FieldError::missing("body", "advertiser_id"));
     }
-    let (Some(profile_id), Some(advertiser_id), true) = (profile_id, advertiser_id, errors.is_empty())
+    let (Some(profile_id), Some(advertiser_id), true) =
+        (profile_id, advertiser_id, errors.is_empty())
     else {
         return Err(ApiError::Validation(errors));
     };

@@ -83,7 +83,11 @@ async fn connect(
     Query(q): Query<ConnectQuery>,
 ) -> ApiResult<Response> {
     let mut errors = Vec::new();
-    let brand_id = q.brand_id.as_deref().map(str::trim).filter(|b| !b.is_empty());
+    let brand_id = q
+        .brand_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|b| !b.is_empty());
     if brand_id.is_none() {
         errors.push(FieldError::missing("query", "brand_id"));
     }
@@ -334,10 +338,5 @@ fn page(status: StatusCode, title: &str, text: &str) -> Response {
         t = escape(title),
         x = escape(text),
     );
-    (
-        status,
-        [(header::CACHE_CONTROL, "no-store")],
-        Html(html),
-    )
-        .into_response()
+    (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
 }
