@@ -277,6 +277,24 @@ async fn full_flow(region: &str, country: &str, marketplace: Option<&str>) {
     assert_eq!(r.body["status"], "connected");
     assert!(r.body["last_ok_at"].as_str().is_some());
     assert_eq!(region_of(&app, &seller, BRAND, region).await, r.body);
+    // The seller's overview says the brand is connected through its own account.
+    let r = app
+        .get(
+            "/sellers/reports/summary?start=2026-01-01&end=2026-01-02",
+            &seller,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let nw = r.body["brands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["brand_id"] == BRAND)
+        .unwrap()
+        .clone();
+    assert_eq!(nw["amazon"], "brand", "{nw}");
+    let want = if region == "FE" { 3 } else { 2 };
+    assert_eq!(nw["amazon_accounts"], want, "{nw}");
 
     if let Some(m) = marketplace {
         let r = app.create_link(&creator, "B0D45KS7QM", m).await;
