@@ -64,6 +64,29 @@ pub fn client_with(
     ))
 }
 
+/// Whether the authorisation `client` calls with can see `advertiser_id` under
+/// `profile_id` (`/v2/profiles`, then that profile's `/attribution/advertisers`).
+pub async fn can_see(
+    client: &AmazonClient,
+    region: Region,
+    profile_id: &str,
+    advertiser_id: &str,
+    deadline: tokio::time::Instant,
+) -> Result<bool, AmazonError> {
+    let profiles = client.profiles(region, deadline).await?;
+    if !profiles
+        .iter()
+        .any(|p| p.profile_id.to_string() == profile_id)
+    {
+        return Ok(false);
+    }
+    match client.advertisers(region, profile_id, deadline).await {
+        Ok(list) => Ok(list.iter().any(|a| a.advertiser_id == advertiser_id)),
+        Err(e) if e.is_transient() || breaks_connection(&e) => Err(e),
+        Err(_) => Ok(false),
+    }
+}
+
 /// Whether `e` means the authorisation itself is gone: only a new consent can fix it.
 pub fn breaks_connection(e: &AmazonError) -> bool {
     e.is_invalid_grant() || matches!(e.root(), AmazonError::Unauthorized(_))

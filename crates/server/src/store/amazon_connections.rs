@@ -197,6 +197,19 @@ impl Db {
         Ok(n == 1)
     }
 
+    /// Forgets the chosen profile and advertiser (a new authorisation cannot see them).
+    pub async fn clear_amazon_advertiser(&self, brand_id: &str, region: Region) -> StoreResult<()> {
+        const SQL: &str = "UPDATE amazon_connections SET profile_id = NULL, advertiser_id = NULL \
+             WHERE brand_id = $1 AND region = $2";
+        write_pool!(self, pool => sqlx::query(SQL)
+            .bind(brand_id)
+            .bind(region.as_str())
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
     /// Disconnects: the sealed token is deleted with its row. `false` when there was none.
     pub async fn delete_amazon_connection(
         &self,

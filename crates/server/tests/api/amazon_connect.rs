@@ -692,3 +692,34 @@ async fn disconnecting_stops_new_links_but_old_short_links_keep_redirecting() {
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
 }
+
+#[tokio::test]
+async fn reconnecting_as_another_amazon_user_asks_for_the_advertiser_again() {
+    let app = app_with(&[]).await;
+    let seller = app.token(SELLER).await;
+    let creator = app.token(CREATOR).await;
+    let alice_adv = connect_and_choose(&app, &seller, BRAND, "NA", "alice", "US").await;
+    // Reconnecting as alice keeps the choice (checked with her new authorisation)...
+    connect_as(&app, &seller, BRAND, "NA", "alice").await;
+    assert_eq!(
+        region_of(&app, &seller, BRAND, "NA").await["advertiser_id"],
+        alice_adv.as_str()
+    );
+    // ...as bob, who cannot see alice's advertiser, it is cleared: links wait for a choice.
+    connect_as(&app, &seller, BRAND, "NA", "bob").await;
+    let na = region_of(&app, &seller, BRAND, "NA").await;
+    assert_eq!(na["status"], "connected");
+    assert_eq!(na["advertiser_id"], Value::Null, "{na}");
+    let r = app.create_link(&creator, "B0D45KS7QM", "amazon.com").await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    assert_eq!(r.code(), "brand_not_connected");
+    let (profile, bob_adv) = sim_pick(&app, "bob", "US").await;
+    let r = choose(&app, &seller, BRAND, "NA", &profile, &bob_adv).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = app.create_link(&creator, "B0D45KS7QM", "amazon.com").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert!(carries_advertiser(
+        r.body["url"].as_str().unwrap(),
+        &bob_adv
+    ));
+}

@@ -308,8 +308,41 @@ async fn callback(State(state): State<AppState>, Query(q): Query<CallbackQuery>)
             &pending.brand_id,
             pending.region,
         ));
+    keep_choice_if_visible(&state, &pending.brand_id, pending.region).await;
     tracing::info!(brand = %pending.brand_id, region = %pending.region, "a brand connected its Amazon Ads account");
     back("connected=1")
+}
+
+/// After a reconnection (perhaps as another Amazon user), the profile and advertiser
+/// chosen before are kept only if the new authorisation can see them; otherwise the brand
+/// chooses again. When Amazon cannot be asked now, the choice stays and its first use
+/// tells.
+async fn keep_choice_if_visible(state: &AppState, brand_id: &str, region: quiver_domain::Region) {
+    let row = match state.db.amazon_connection(brand_id, region).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the new Amazon connection");
+            return;
+        }
+    };
+    let (Some(profile), Some(advertiser)) = (&row.profile_id, &row.advertiser_id) else {
+        return;
+    };
+    let Some(client) = brand_amazon::client_for(state, &row) else {
+        return;
+    };
+    let deadline = Instant::now() + EXCHANGE_BUDGET;
+    match brand_amazon::can_see(&client, region, profile, advertiser, deadline).await {
+        Ok(true) => brand_amazon::succeeded(&state.db, &row).await,
+        Ok(false) => {
+            tracing::info!(brand = %brand_id, %region, "the new authorisation cannot see the advertiser chosen before; the brand chooses again");
+            if let Err(e) = state.db.clear_amazon_advertiser(brand_id, region).await {
+                tracing::warn!(error = %e, "could not clear the Amazon advertiser choice");
+            }
+        }
+        Err(e) => tracing::info!(error = %e, "could not check the kept Amazon advertiser now"),
+    }
 }
 
 fn internal(e: anyhow::Error) -> Response {
