@@ -723,3 +723,65 @@ async fn reconnecting_as_another_amazon_user_asks_for_the_advertiser_again() {
         &bob_adv
     ));
 }
+
+#[tokio::test]
+async fn the_second_demo_seller_connects_its_brand_from_scratch_and_nobody_elses() {
+    let app = app_with(&[]).await;
+    let seller2 = app.token("brand2@example.com").await;
+    let creator = app.token(CREATOR).await;
+    let brands = app.get("/sellers/brands", &seller2).await;
+    assert_eq!(brands.body["brands"][0]["brand_id"], "fjordline");
+    assert_eq!(brands.body["brands"][0]["brand_name"], "Fjordline Outdoor");
+    assert_eq!(brands.body["total_count"], 1);
+    for region in ["NA", "EU", "FE"] {
+        let r = region_of(&app, &seller2, "fjordline", region).await;
+        assert_eq!(r["status"], "not_connected", "{r}");
+    }
+    // Not connected anywhere: creators cannot link it yet.
+    let r = app.create_link(&creator, "B0FJPACK01", "amazon.com").await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    assert_eq!(r.code(), "brand_not_connected");
+
+    // Another seller's brand is answered like one that does not exist, everywhere.
+    let r = app
+        .get(
+            "/sellers/amazon/connect?brand_id=northwind&region=NA",
+            &seller2,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::NOT_FOUND, "brand_not_found")
+    );
+    for (method, path) in [
+        (Method::GET, "/sellers/brands/northwind/amazon"),
+        (Method::GET, "/sellers/brands/northwind/amazon/NA/profiles"),
+        (Method::PUT, "/sellers/brands/northwind/amazon/NA"),
+        (Method::DELETE, "/sellers/brands/northwind/amazon/NA"),
+    ] {
+        let r = app
+            .send(method.clone(), path, Some(&seller2), |r| {
+                r.json(&json!({"profile_id": "1", "advertiser_id": "2"}))
+            })
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::NOT_FOUND,
+            "{method} {path}: {:?}",
+            r.body
+        );
+    }
+
+    let adv = connect_and_choose(&app, &seller2, "fjordline", "NA", "bob", "US").await;
+    let r = app.create_link(&creator, "B0FJPACK01", "amazon.com").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert!(carries_advertiser(r.body["url"].as_str().unwrap(), &adv));
+    let r = app.create_link(&creator, "B0FJJACK02", "amazon.ca").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    // The first seller's brands were not touched.
+    let seller = app.token(SELLER).await;
+    assert_eq!(
+        region_of(&app, &seller, BRAND, "NA").await["via"],
+        "platform"
+    );
+}
