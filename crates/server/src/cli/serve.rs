@@ -78,10 +78,10 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
     );
 
     // Checked before anything starts: with sealed values and no (or the wrong) key the
-    // server must not run. The key itself is used by the Amazon connections (#18).
+    // server must not run. The key seals and opens brands' Amazon authorisations (#18).
     let opened =
         crate::cli::secrets::open_at_start(&db, database_url, cfg.secret_key.as_deref()).await;
-    let _secret_key = match opened {
+    let secret_key = match opened {
         Ok(key) => key,
         Err(e) => {
             // Refused: release the database (and SQLite's writer task) before returning.
@@ -112,6 +112,7 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
         db,
         amazon.clone(),
         Settings {
+            connect_state_ttl: Duration::from_secs(10 * 60),
             token_ttl: cfg.token_ttl(),
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
             link_deadline: cfg.link_deadline(),
@@ -123,6 +124,7 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
         cursor_key,
         crate::joining::Joining::new(join_settings, outbox),
         crate::clicks::Clicks::new(cfg.clicks.settings().map_err(anyhow::Error::msg)?),
+        secret_key,
     );
     // Every link has a short code and every code is in memory before the first request.
     jobs::short_codes::load_all(&state)
@@ -182,7 +184,7 @@ fn print_demo_banner(addr: SocketAddr, seeded: bool) {
     println!(
         "\nQuiver is running at {base}{fresh}\n\n\
          Demo accounts (password '{pw}'):\n  \
-         creator  {c}\n  creator2 {c2}\n  seller   {s}\n\n\
+         creator  {c}\n  creator2 {c2}\n  seller   {s}\n  seller2  {s2} (connects its own Amazon Ads account: Amazon in the app)\n\n\
          Try it:\n  \
          TOKEN=$(curl -s -X POST {base}/token -d 'username={c}&password={pw}' | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')\n  \
          curl -s -X POST {base}/generate_attribution_link -H \"Authorization: Bearer $TOKEN\" \\\n       \
@@ -191,6 +193,7 @@ fn print_demo_banner(addr: SocketAddr, seeded: bool) {
         c = demo::CREATOR,
         c2 = demo::CREATOR2,
         s = demo::SELLER,
+        s2 = demo::SELLER2,
         asin = demo::EXAMPLE_ASIN,
     );
 }

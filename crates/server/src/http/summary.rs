@@ -154,6 +154,8 @@ pub struct ReportSummary {
 pub struct BrandData {
     pub brand_id: String,
     pub brand_name: String,
+    /// `brand`: the brand connected its own Amazon Ads account in at least one region
+    /// (see `GET /sellers/brands/{brand_id}/amazon` for each region's status);
     /// `platform`: the operator configured the brand's Amazon account(s) with the platform's
     /// own credentials (CLI); `none`: no Amazon account yet, so no report data arrives.
     #[schema(example = "platform")]
@@ -456,8 +458,15 @@ async fn seller_summary(
         brands
             .into_iter()
             .map(|b| BrandData {
-                amazon: if b.accounts > 0 { "platform" } else { "none" }.to_owned(),
-                amazon_accounts: b.accounts,
+                amazon: if b.own_accounts > 0 {
+                    "brand"
+                } else if b.accounts > 0 {
+                    "platform"
+                } else {
+                    "none"
+                }
+                .to_owned(),
+                amazon_accounts: b.accounts + b.own_accounts,
                 data_as_of: b.last_success_at.and_then(rfc3339),
                 brand_id: b.brand_id,
                 brand_name: b.brand_name,

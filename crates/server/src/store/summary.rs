@@ -137,12 +137,17 @@ impl Db {
 
     /// When the last ingestion run that covers the owner's brands finished (epoch ms).
     pub async fn data_as_of(&self, owner: SummaryOwner<'_>) -> StoreResult<Option<i64>> {
+        // Operator-set ids and brands' own connections (#18) alike.
         const PUBLISHER: &str = "SELECT MAX(s.last_success_at) FROM ingest_state s WHERE s.advertiser_id IN \
              (SELECT a.advertiser_id FROM brand_amazon_accounts a WHERE a.brand_id IN \
-             (SELECT brand_id FROM links WHERE account_id = $1))";
+             (SELECT brand_id FROM links WHERE account_id = $1) \
+             UNION SELECT c.advertiser_id FROM amazon_connections c WHERE c.advertiser_id IS NOT NULL \
+             AND c.brand_id IN (SELECT brand_id FROM links WHERE account_id = $1))";
         const SELLER: &str = "SELECT MAX(s.last_success_at) FROM ingest_state s WHERE s.advertiser_id IN \
              (SELECT a.advertiser_id FROM brand_amazon_accounts a WHERE a.brand_id IN \
-             (SELECT id FROM brands WHERE owner_account_id = $1))";
+             (SELECT id FROM brands WHERE owner_account_id = $1) \
+             UNION SELECT c.advertiser_id FROM amazon_connections c WHERE c.advertiser_id IS NOT NULL \
+             AND c.brand_id IN (SELECT id FROM brands WHERE owner_account_id = $1))";
         let (sql, id) = match owner {
             SummaryOwner::Publisher(id) => (PUBLISHER, id),
             SummaryOwner::Seller(id) => (SELLER, id),
@@ -152,13 +157,18 @@ impl Db {
         )
     }
 
-    /// Each of a seller's brands with how many Amazon accounts the platform has for it
-    /// (configured by the operator) and when the last ingestion of those accounts finished.
+    /// Each of a seller's brands with how many Amazon accounts it has (operator-set ids
+    /// used with the platform's credentials, and its own connections, which replace them
+    /// in their region) and when the last ingestion of those accounts finished.
     pub async fn brand_ingestion(&self, seller: &str) -> StoreResult<Vec<BrandIngestionRow>> {
         const SQL: &str = "SELECT b.id AS brand_id, b.name AS brand_name, \
-             (SELECT COUNT(*) FROM brand_amazon_accounts a WHERE a.brand_id = b.id) AS accounts, \
+             (SELECT COUNT(*) FROM brand_amazon_accounts a WHERE a.brand_id = b.id AND NOT EXISTS \
+              (SELECT 1 FROM amazon_connections c WHERE c.brand_id = a.brand_id AND c.region = a.region)) AS accounts, \
+             (SELECT COUNT(*) FROM amazon_connections c WHERE c.brand_id = b.id) AS own_accounts, \
              (SELECT MAX(s.last_success_at) FROM ingest_state s WHERE s.advertiser_id IN \
-              (SELECT a.advertiser_id FROM brand_amazon_accounts a WHERE a.brand_id = b.id)) AS last_success_at \
+              (SELECT a.advertiser_id FROM brand_amazon_accounts a WHERE a.brand_id = b.id \
+               UNION SELECT c.advertiser_id FROM amazon_connections c \
+               WHERE c.brand_id = b.id AND c.advertiser_id IS NOT NULL)) AS last_success_at \
              FROM brands b WHERE b.owner_account_id = $1 ORDER BY b.id";
         Ok(
             read_pool!(self, pool => sqlx::query_as::<_, BrandIngestionRow>(SQL).bind(seller).fetch_all(pool).await)?,
@@ -171,6 +181,9 @@ impl Db {
 pub struct BrandIngestionRow {
     pub brand_id: String,
     pub brand_name: String,
+    /// Regions served through operator-set ids.
     pub accounts: i64,
+    /// Regions the brand connected itself (#18), in any status.
+    pub own_accounts: i64,
     pub last_success_at: Option<i64>,
 }

@@ -5,6 +5,10 @@
 
 mod abuse;
 mod amazon;
+mod amazon_connect;
+mod amazon_connect_failures;
+mod amazon_connect_health;
+mod amazon_connect_owners;
 mod amazon_connect_secrets;
 mod api_keys;
 mod auth;
