@@ -22,6 +22,7 @@ use tokio::process::{Child, Command};
 use scenarios::{Ctx, Row, print_table, skipped};
 
 mod baseline;
+mod redirect;
 mod scenarios;
 mod seed;
 mod soak;
@@ -60,6 +61,10 @@ struct Cli {
     #[arg(long)]
     only: Option<String>,
 
+    /// Links seeded for the redirect scenario.
+    #[arg(long, default_value_t = 1_000_000)]
+    redirect_links: u64,
+
     /// PostgreSQL only, for measuring the link counters (issue #16): `modulo` puts back
     /// migration 0015's counter shards (`pg_backend_pid() % 16`), `off` disables the
     /// counting trigger (counts then go stale: a measurement, not a setting).
@@ -86,6 +91,9 @@ enum Mode {
     /// Internal: serve the baseline handler and print its address.
     #[command(hide = true)]
     Baseline,
+    /// Only the redirect scenario (`--only redirect`): `GET /r/{code}` over a million
+    /// links against a bare 302, then the count check.
+    Redirect,
     /// Mixed traffic while the Amazon simulator injects latency, 5xx, 429 and a 10 s
     /// outage; fails if any response is one the spec does not allow.
     Soak {
@@ -284,6 +292,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     ctx.baselines.insert("fixed GET", fixed);
     let mut rows: Vec<Row> = Vec::new();
+    let mut failed = false;
 
     let mut engines = vec![(
         String::new(),
@@ -291,7 +300,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     )];
     let mut pg_admin = None;
     if let Some(admin) = &cli.postgres {
-        let name = "quiver_bench";
+        // Its own name: two benches on one server (other work trees) never drop each other's.
+        let name = format!("quiver_bench_{}", std::process::id());
         let mut conn = sqlx::PgConnection::connect(admin).await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
@@ -302,26 +312,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .execute(&mut conn)
             .await?;
         let mut url = url::Url::parse(admin)?;
-        url.set_path(name);
+        url.set_path(&name);
         engines[0].0 = "[SQLite] ".into();
         engines.push(("[PostgreSQL] ".into(), url.to_string()));
-        pg_admin = Some(conn);
+        pg_admin = Some((conn, name));
     }
     for (prefix, db_url) in &engines {
-        let mut q = Command::new(&quiver);
-        q.arg("serve")
-            .env("QUIVER_DATABASE_URL", db_url)
-            .env("QUIVER_AMAZON", "sim")
-            .env("QUIVER_DEMO", "1")
-            .env("QUIVER_RATE_LIMIT", "0")
-            // Load from one account measures throughput, not the per-account quotas.
-            .env("QUIVER_QUOTA_BULK_JOBS", "0")
-            .env("QUIVER_QUOTA_BULK_ITEMS", "0")
-            .env("QUIVER_QUOTA_LINKS_PER_DAY", "0")
-            .env("QUIVER_LISTEN", "127.0.0.1:0")
-            .env("RUST_LOG", "warn");
-        let server = start(q, "Quiver is running at ").await?;
+        let server = start(quiver_cmd(&quiver, db_url), "Quiver is running at ").await?;
         let pid = server.child.id();
+        let rss_idle = seed::rss_mib(pid);
         let base = server.base.clone();
         let creator = token(&client, &base, "creator@example.com").await?;
         let creator2 = token(&client, &base, "creator2@example.com").await?;
@@ -529,23 +528,63 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         if wanted("bulk") {
             rows.push(scenarios::bulk(&client, &base, &creator, prefix, cli.bulk_items).await?);
         }
+
+        // Last: it adds a million links to creator2 and counts in its own process.
+        if wanted("redirect") {
+            let (row, pass) = redirect::scenario(
+                &mut ctx,
+                &db,
+                quiver_cmd(&quiver, db_url),
+                prefix,
+                cli.redirect_links,
+                rss_idle,
+            )
+            .await?;
+            rows.push(row);
+            failed |= !pass;
+        }
         db.close().await;
         if let Some(rss) = seed::rss_mib(pid) {
             eprintln!("bench: {prefix}server RSS {rss:.0} MiB");
-            if let Some(last) = rows[first_rows..].last_mut() {
+            // A row that measured its own server (the redirect's) keeps that figure.
+            if let Some(last) = rows[first_rows..].last_mut().filter(|r| r.rss.is_none()) {
                 last.rss = Some(rss);
             }
         }
         drop(server);
     }
-    if let Some(mut conn) = pg_admin {
-        sqlx::query("DROP DATABASE IF EXISTS quiver_bench WITH (FORCE)")
-            .execute(&mut conn)
-            .await?;
+    if let Some((mut conn, name)) = pg_admin {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut conn)
+        .await?;
     }
     print_table(&rows, &ctx.baselines);
     drop(baseline);
+    if failed {
+        bail!("the redirect count check failed: stored counts differ from what was sent");
+    }
     Ok(())
+}
+
+/// `quiver serve` on `db_url` as every scenario runs it.
+fn quiver_cmd(quiver: &std::path::Path, db_url: &str) -> Command {
+    let mut q = Command::new(quiver);
+    q.arg("serve")
+        .env("QUIVER_DATABASE_URL", db_url)
+        .env("QUIVER_AMAZON", "sim")
+        .env("QUIVER_DEMO", "1")
+        .env("QUIVER_RATE_LIMIT", "0")
+        // Load from one account measures throughput, not the per-account quotas.
+        .env("QUIVER_QUOTA_BULK_JOBS", "0")
+        .env("QUIVER_QUOTA_BULK_ITEMS", "0")
+        .env("QUIVER_QUOTA_LINKS_PER_DAY", "0")
+        // The redirect scenario's clients are told apart by this header, as behind a proxy.
+        .env("QUIVER_CLIENT_IP_HEADER", "X-Real-IP")
+        .env("QUIVER_LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", "warn");
+    q
 }
 
 /// The last 90 days, as the demo history spans.
@@ -562,6 +601,13 @@ async fn main() -> anyhow::Result<()> {
         Some(Mode::Baseline) => baseline::serve().await,
         Some(Mode::Soak { seconds }) => {
             soak::run(&quiver_binary(cli.quiver.as_deref())?, seconds).await
+        }
+        Some(Mode::Redirect) => {
+            run(Cli {
+                only: Some("redirect".into()),
+                ..cli
+            })
+            .await
         }
         None => run(cli).await,
     }
