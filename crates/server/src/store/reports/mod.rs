@@ -48,7 +48,7 @@ pub struct ReportFilter {
     /// Legacy lookups: only links for this ASIN, or with this name (case-insensitive).
     pub link_asin: Option<String>,
     pub link_name: Option<String>,
-    /// **(Quiver)** Publisher report only: rows of links with this `source`.
+    /// **(Quiver)** Rows of links with this `source`.
     pub source: Option<String>,
 }
 
@@ -86,11 +86,13 @@ impl ReportFilter {
         }
         let owner_links = " AND link_id IN (SELECT id FROM links WHERE account_id = ";
         if let Some(s) = &self.source {
-            sql.push(owner_links)
-                .arg(owner)
-                .push(" AND source = ")
-                .arg(s)
-                .push(")");
+            sql.push(" AND link_id IN (SELECT id FROM links WHERE source = ")
+                .arg(s);
+            // A seller's rows are already only its brands'; their links are creators'.
+            if owner_col == "account_id" {
+                sql.push(" AND account_id = ").arg(owner);
+            }
+            sql.push(")");
         }
         if let Some(a) = &self.link_asin {
             sql.push(owner_links)

@@ -1,0 +1,141 @@
+//! Short links in the reports (issue #19): report rows' `link` carries `short_url`, and
+//! both reports filter by the links' `source`.
+
+use std::collections::HashSet;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{CREATOR, SELLER, TestApp};
+
+/// A report range over the demo history, as a query string.
+fn range() -> (String, String) {
+    let today = time::OffsetDateTime::now_utc().date();
+    let start = today - time::Duration::days(89);
+    (start.to_string(), today.to_string())
+}
+
+fn clicks(rows: &[Value]) -> i64 {
+    rows.iter().map(|r| r["clicks"].as_i64().unwrap()).sum()
+}
+
+#[tokio::test]
+async fn report_rows_links_carry_their_short_url() {
+    let app = TestApp::with_args(&["--ingest-interval-secs", "0"]).await;
+    quiver::demo::seed_links(app.running.state.clone(), Default::default()).await;
+    let t = app.token(CREATOR).await;
+    let (s, e) = range();
+    let page = app
+        .get(&format!("/reports?start={s}&end={e}&limit=500"), &t)
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+    let rows = page.body["rows"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    let ids: HashSet<&str> = rows
+        .iter()
+        .map(|r| r["link"]["id"].as_str().unwrap())
+        .collect();
+    for id in ids {
+        let link = app.get(&format!("/links/{id}"), &t).await.body;
+        let short = link["short_url"]
+            .as_str()
+            .expect("the link has a short URL");
+        assert!(short.starts_with(&format!("{}/r/", app.base)), "{short}");
+        for r in rows.iter().filter(|r| r["link"]["id"] == id) {
+            assert_eq!(r["link"]["short_url"], short, "{r}");
+        }
+    }
+    // The legacy lookups return the same rows, short URL included.
+    let name = rows[0]["link"]["link_name"].as_str().unwrap();
+    let day = |d: &str| d.replace('-', "");
+    let legacy = app
+        .post_json(
+            "/single_link_data",
+            &t,
+            json!({"link_name": name, "start_date": day(&s), "end_date": day(&e)}),
+        )
+        .await;
+    assert_eq!(legacy.status, StatusCode::OK, "{:?}", legacy.body);
+    let data = legacy.body["data"].as_array().unwrap();
+    assert!(!data.is_empty());
+    assert!(
+        data.iter().all(|r| r["link"]["short_url"]
+            .as_str()
+            .is_some_and(|u| u.contains("/r/"))),
+        "{data:?}"
+    );
+}
+
+#[tokio::test]
+async fn seller_reports_filter_by_the_links_source() {
+    let app = TestApp::with_args(&["--ingest-interval-secs", "0"]).await;
+    quiver::demo::seed_links(app.running.state.clone(), Default::default()).await;
+    let t = app.token(CREATOR).await;
+    let s = app.token(SELLER).await;
+    let (start, end) = range();
+    let q = format!("start={start}&end={end}&limit=500");
+    let all = app.get(&format!("/sellers/reports?{q}"), &s).await;
+    assert_eq!(all.status, StatusCode::OK, "{:?}", all.body);
+    let all_rows = all.body["rows"].as_array().unwrap().clone();
+    let seller_brands: HashSet<&str> = all_rows
+        .iter()
+        .map(|r| r["brand_id"].as_str().unwrap())
+        .collect();
+    assert!(!seller_brands.is_empty());
+
+    // Label one of the creator's links that has rows of the seller's products.
+    let mine = app.get(&format!("/reports?{q}"), &t).await.body;
+    let link = mine["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| seller_brands.contains(r["brand_id"].as_str().unwrap()))
+        .map(|r| r["link"]["id"].as_str().unwrap().to_owned())
+        .expect("a creator link with the seller's rows");
+    let r = app
+        .patch_json(&format!("/links/{link}"), &t, json!({"source": "youtube"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+
+    let yt = app
+        .get(&format!("/sellers/reports?{q}&source=youtube"), &s)
+        .await;
+    assert_eq!(yt.status, StatusCode::OK, "{:?}", yt.body);
+    let yt_rows = yt.body["rows"].as_array().unwrap();
+    assert!(!yt_rows.is_empty());
+    assert_eq!(yt.body["total_count"].as_u64(), Some(yt_rows.len() as u64));
+    assert!(yt.body["total_count"].as_i64() < all.body["total_count"].as_i64());
+    // The seller's view of that link equals the creator's rows of the seller's brands.
+    let pub_yt = app
+        .get(&format!("/reports?{q}&source=youtube"), &t)
+        .await
+        .body;
+    let of_seller: Vec<Value> = pub_yt["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| seller_brands.contains(r["brand_id"].as_str().unwrap()))
+        .cloned()
+        .collect();
+    assert!(
+        pub_yt["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["link"]["id"] == link.as_str())
+    );
+    assert_eq!(clicks(yt_rows), clicks(&of_seller));
+    assert!(clicks(yt_rows) < clicks(&all_rows) || all.body["next_cursor"].is_string());
+
+    let none = app
+        .get(&format!("/sellers/reports?{q}&source=tiktok"), &s)
+        .await;
+    assert_eq!(none.status, StatusCode::OK);
+    assert_eq!(none.body["total_count"], 0);
+    assert_eq!(none.body["rows"], json!([]));
+    let bad = app
+        .get(&format!("/sellers/reports?{q}&source=no%20way"), &s)
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.to_string().contains("source"), "{:?}", bad.body);
+}
