@@ -56,7 +56,7 @@ fn kind(i: u64) -> Kind {
 fn request(client: &reqwest::Client, base: &str, links: u64, i: u64) -> reqwest::RequestBuilder {
     // Spread over every link, not a hot few.
     let pick = |k: u64| seed::short_code(1 + k.wrapping_mul(2_654_435_761) % links);
-    let browser = if i % 3 == 0 { DESKTOP } else { PHONE };
+    let browser = if i.is_multiple_of(3) { DESKTOP } else { PHONE };
     let person = format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255);
     let (method, code, ua, ip) = match kind(i) {
         Kind::Human | Kind::Prefetch => (Method::GET, pick(i), browser, person),
