@@ -1,11 +1,14 @@
-//! Short links in the reports (issue #19): report rows' `link` carries `short_url`, and
-//! both reports filter by the links' `source`.
+//! Short links beyond the link object (issue #19): report rows' `link` carries
+//! `short_url`, both reports filter by the links' `source`, and a bulk job's results CSV
+//! has the short URL as its last column.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::short_links::{PHONE, visit};
 use crate::support::{CREATOR, SELLER, TestApp};
 
 /// A report range over the demo history, as a query string.
@@ -138,4 +141,116 @@ async fn seller_reports_filter_by_the_links_source() {
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.to_string().contains("source"), "{:?}", bad.body);
+}
+
+#[tokio::test]
+async fn bulk_links_get_short_urls_in_the_last_csv_column() {
+    let app = TestApp::spawn().await;
+    let t = app.token(CREATOR).await;
+    let r = app
+        .post_json(
+            "/bulk_generate_attribution_links",
+            &t,
+            json!({"links": [
+                {"asin": "B0D45KS7QM", "marketplace": "amazon.de", "link_name": "bulk-short",
+                 "source": "youtube", "sub_id": "video-42"},
+                {"asin": "B0NOTTHERE", "marketplace": "amazon.de"},
+                {"asin": "B0D45KS7QM", "marketplace": "amazon.de", "source": "not a label!"}
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
+    let job = r.body["job_id"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let text = loop {
+        let (status, _, text) = app
+            .get_text(&format!("/bulk_jobs/{job}/results.csv"), &t)
+            .await;
+        if status == StatusCode::OK && text.lines().count() == 4 {
+            break text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "bulk job not done: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        header[..6],
+        [
+            "ASIN",
+            "Marketplace",
+            "Link Name",
+            "Attribution URL",
+            "Status",
+            "Error"
+        ]
+    );
+    assert_eq!(header[6], "Short URL");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(&rows[0][4], "ok");
+    assert_eq!(&rows[1][4], "error");
+    assert_eq!(&rows[1][6], "");
+    assert_eq!(&rows[2][4], "error");
+    assert!(
+        rows[2][5].contains("source"),
+        "the error names the field: {:?}",
+        &rows[2]
+    );
+    // The item's labels reach the link the worker made.
+    let made = app
+        .get("/get_all_links?link_name=bulk-short&marketplace=all", &t)
+        .await
+        .body;
+    assert_eq!(made["all_links"][0]["source"], "youtube", "{made}");
+    assert_eq!(made["all_links"][0]["sub_id"], "video-42", "{made}");
+    let short = &rows[0][6];
+    let path = &short[short.find("/r/").unwrap()..];
+    // Made by the bulk worker in this process: it redirects at once.
+    let r = visit(&app, Method::GET, path, PHONE, &[]).await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    assert_eq!(r.headers()["location"], &rows[0][3]);
+}
+
+#[tokio::test]
+async fn reports_filter_by_source() {
+    let app = TestApp::with_args(&["--ingest-interval-secs", "0"]).await;
+    quiver::demo::seed_links(app.running.state.clone(), Default::default()).await;
+    let t = app.token(CREATOR).await;
+    let links = app
+        .get("/get_all_links?marketplace=all&limit=500", &t)
+        .await
+        .body;
+    let first = links["all_links"][0]["id"].as_str().unwrap().to_owned();
+    let r = app
+        .patch_json(&format!("/links/{first}"), &t, json!({"source": "youtube"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let today = time::OffsetDateTime::now_utc().date();
+    let q = format!(
+        "start={}&end={today}&limit=500",
+        today - time::Duration::days(89)
+    );
+    let all = app.get(&format!("/reports?{q}"), &t).await.body;
+    let yt = app.get(&format!("/reports?{q}&source=youtube"), &t).await;
+    assert_eq!(yt.status, StatusCode::OK, "{:?}", yt.body);
+    let rows = yt.body["rows"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r["link"]["id"] == first.as_str()));
+    assert!(yt.body["total_count"].as_i64() < all["total_count"].as_i64());
+    let none = app
+        .get(&format!("/reports?{q}&source=tiktok"), &t)
+        .await
+        .body;
+    assert_eq!(none["total_count"], 0);
+    let bad = app.get(&format!("/reports?{q}&source=no%20way"), &t).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.to_string().contains("source"));
 }
