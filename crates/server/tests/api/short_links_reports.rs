@@ -254,3 +254,86 @@ async fn reports_filter_by_source() {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.to_string().contains("source"));
 }
+
+/// The figures of `rows` for `source` (null: links without one), per marketplace.
+fn source_clicks(rows: &Value, source: Value) -> i64 {
+    rows["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["source"] == source)
+        .map(|r| r["clicks"].as_i64().unwrap())
+        .sum()
+}
+
+#[tokio::test]
+async fn both_reports_group_by_source() {
+    let app = TestApp::with_args(&["--ingest-interval-secs", "0"]).await;
+    quiver::demo::seed_links(app.running.state.clone(), Default::default()).await;
+    let t = app.token(CREATOR).await;
+    let s = app.token(SELLER).await;
+    let (start, end) = range();
+    let q = format!("start={start}&end={end}");
+    let before = app.get(&format!("/reports/sources?{q}"), &t).await;
+    assert_eq!(before.status, StatusCode::OK, "{:?}", before.body);
+    let everything = source_clicks(&before.body, Value::Null);
+    assert!(everything > 0, "{:?}", before.body);
+    assert_eq!(before.body["start"], start.as_str());
+
+    // One link labelled: its clicks move from no source to `youtube`, the sum stays.
+    let mine = app.get(&format!("/reports?{q}&limit=500"), &t).await.body;
+    let link = mine["rows"][0]["link"]["id"].as_str().unwrap().to_owned();
+    let r = app
+        .patch_json(&format!("/links/{link}"), &t, json!({"source": "youtube"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let after = app.get(&format!("/reports/sources?{q}"), &t).await.body;
+    let yt = source_clicks(&after, json!("youtube"));
+    let of_link = app
+        .get(&format!("/reports?{q}&limit=500&source=youtube"), &t)
+        .await
+        .body;
+    assert!(of_link["next_cursor"].is_null());
+    assert_eq!(yt, clicks(of_link["rows"].as_array().unwrap()));
+    assert!(yt > 0);
+    assert_eq!(source_clicks(&after, Value::Null) + yt, everything);
+    assert!(
+        after["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["currency"].is_string() && r["marketplace"].is_string())
+    );
+    let only = app
+        .get(&format!("/reports/sources?{q}&source=youtube"), &t)
+        .await
+        .body;
+    assert_eq!(source_clicks(&only, json!("youtube")), yt);
+    assert_eq!(source_clicks(&only, Value::Null), 0);
+
+    // The seller: its brands' figures by the source of the creators' links.
+    let sel = app.get(&format!("/sellers/reports/sources?{q}"), &s).await;
+    assert_eq!(sel.status, StatusCode::OK, "{:?}", sel.body);
+    let sel_yt = app
+        .get(
+            &format!("/sellers/reports?{q}&limit=500&source=youtube"),
+            &s,
+        )
+        .await
+        .body;
+    assert_eq!(
+        source_clicks(&sel.body, json!("youtube")),
+        clicks(sel_yt["rows"].as_array().unwrap())
+    );
+    assert_eq!(
+        app.get(&format!("/sellers/reports/sources?{q}"), &t)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let bad = app
+        .get(&format!("/reports/sources?{q}&source=no%20way"), &t)
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.to_string().contains("source"));
+}

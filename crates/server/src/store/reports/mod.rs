@@ -7,6 +7,7 @@
 //! - `facts`: what ingestion writes (facts, pre-aggregated rows, rollups).
 //! - `ingest`: what ingestion reads and checkpoints (advertisers, links, cursors).
 //! - `publisher`, `seller`: the two keyset-paged report listings.
+//! - `sources`: the reports summed per link source (Quiver addition).
 //! - `legacy`: the aggregates of the legacy endpoints (totals, per product, per link).
 
 /// Every figure summed, as the row types name them: a literal, so statements that use it
@@ -25,12 +26,14 @@ mod ingest;
 mod legacy;
 mod publisher;
 mod seller;
+mod sources;
 
 pub use facts::{ApplyOutcome, FactValues, FactWrite};
 pub use ingest::{AdvertiserRow, IngestLink, IngestStateRow, Pull};
 pub use legacy::{LinkSort, LinkTotalsRow, ProductDayRow, ProductTotalsRow, Totals};
 pub use publisher::{PublisherFactRow, PublisherKey};
 pub use seller::{SellerFactRow, SellerKey};
+pub use sources::{SourceOwner, SourceRow};
 
 use super::sql::{Arg, Sql};
 
