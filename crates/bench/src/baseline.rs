@@ -31,6 +31,7 @@ pub async fn serve() -> anyhow::Result<()> {
         )
         .route("/link", post(create))
         .route("/page/{name}", get(page).put(set_sample))
+        .route("/r/{code}", get(redirect))
         .with_state(samples);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     println!("listening on http://{}", listener.local_addr()?);
@@ -38,17 +39,36 @@ pub async fn serve() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// An attribution URL of the size Quiver stores.
+const AMAZON_URL: &str = "https://www.amazon.com/dp/B0D45KS7QM?maas=maas_adg_api_4000000001_static_9_99&ref_=aa_maas&tag=maas&aa_campaignid=aff_demo_creator&aa_adgroupid=01a23c08dbd176c98070013ee0c2aa04&aa_creativeid=quiver";
+
 /// A link object of the size Quiver returns.
 fn fixed_link() -> Value {
     json!({
         "id": "01a23c08-dbd1-76c9-8070-013ee0c2aa04",
-        "url": "https://www.amazon.com/dp/B0D45KS7QM?maas=maas_adg_api_4000000001_static_9_99&ref_=aa_maas&tag=maas&aa_campaignid=aff_demo_creator&aa_adgroupid=01a23c08dbd176c98070013ee0c2aa04&aa_creativeid=quiver",
-        "attribution_link": "https://www.amazon.com/dp/B0D45KS7QM?maas=maas_adg_api_4000000001_static_9_99&ref_=aa_maas&tag=maas&aa_campaignid=aff_demo_creator&aa_adgroupid=01a23c08dbd176c98070013ee0c2aa04&aa_creativeid=quiver",
+        "url": AMAZON_URL,
+        "attribution_link": AMAZON_URL,
         "asin": "B0D45KS7QM", "marketplace": "amazon.com", "country_code": "US",
         "link_name": "bench 1", "type": "product", "active": true,
         "product_name": "Northwind Trail Backpack 30L", "brand_id": "northwind",
         "created_date_time": "2026-12-03T13:12:23.249Z"
     })
+}
+
+/// The bare 302 the redirect scenario is measured against: the same answer as Quiver's
+/// `/r/{code}` (a stored-size Amazon URL, the same headers), with no lookup and no count.
+async fn redirect(Path(_code): Path<String>) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        StatusCode::FOUND,
+        [
+            (header::LOCATION, AMAZON_URL),
+            (header::CACHE_CONTROL, "private, no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+    )
+        .into_response()
 }
 
 async fn create(axum::Json(body): axum::Json<Value>) -> (StatusCode, axum::Json<Value>) {

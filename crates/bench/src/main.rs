@@ -6,7 +6,6 @@
 //! in their own process; the load comes from this one.
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -16,15 +15,18 @@ use clap::{Parser, Subcommand};
 use hdrhistogram::Histogram;
 use serde_json::{Value, json};
 use sqlx::Connection;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
 use scenarios::{Ctx, Row, print_table, skipped};
 
 mod baseline;
+mod redirect;
 mod scenarios;
 mod seed;
+mod servers;
 mod soak;
+
+use servers::{quiver_binary, quiver_cmd, start};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -60,6 +62,10 @@ struct Cli {
     #[arg(long)]
     only: Option<String>,
 
+    /// Links seeded for the redirect scenario.
+    #[arg(long, default_value_t = 1_000_000)]
+    redirect_links: u64,
+
     /// PostgreSQL only, for measuring the link counters (issue #16): `modulo` puts back
     /// migration 0015's counter shards (`pg_backend_pid() % 16`), `off` disables the
     /// counting trigger (counts then go stale: a measurement, not a setting).
@@ -86,6 +92,9 @@ enum Mode {
     /// Internal: serve the baseline handler and print its address.
     #[command(hide = true)]
     Baseline,
+    /// Only the redirect scenario (`--only redirect`): `GET /r/{code}` over a million
+    /// links against a bare 302, then the count check.
+    Redirect,
     /// Mixed traffic while the Amazon simulator injects latency, 5xx, 429 and a 10 s
     /// outage; fails if any response is one the spec does not allow.
     Soak {
@@ -93,60 +102,6 @@ enum Mode {
         #[arg(long, default_value_t = 60)]
         seconds: u64,
     },
-}
-
-/// The quiver binary: as given, or next to this one.
-fn quiver_binary(given: Option<&std::path::Path>) -> anyhow::Result<PathBuf> {
-    let path = match given {
-        Some(p) => p.to_owned(),
-        None => std::env::current_exe()?.with_file_name("quiver"),
-    };
-    anyhow::ensure!(
-        path.exists(),
-        "{} not found: build it first (cargo build [--release] -p quiver)",
-        path.display()
-    );
-    Ok(path)
-}
-
-/// A server process, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.start_kill();
-    }
-}
-
-/// Starts `cmd` and waits for a line containing `marker` followed by the base URL.
-async fn start(mut cmd: Command, marker: &str) -> anyhow::Result<Server> {
-    cmd.stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    let mut child = cmd.spawn().context("starting a server")?;
-    let stdout = child.stdout.take().context("no stdout")?;
-    let mut lines = BufReader::new(stdout).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        let Some(line) = tokio::time::timeout(Duration::from_secs(60), lines.next_line()).await??
-        else {
-            break;
-        };
-        if let Some(rest) = line.split(marker).nth(1) {
-            let base = rest
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-            // Keep draining stdout so the server never blocks on a full pipe.
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            return Ok(Server { child, base });
-        }
-    }
-    bail!("the server did not print '{marker}'")
 }
 
 struct Stats {
@@ -284,6 +239,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     ctx.baselines.insert("fixed GET", fixed);
     let mut rows: Vec<Row> = Vec::new();
+    let mut failed = false;
 
     let mut engines = vec![(
         String::new(),
@@ -291,7 +247,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     )];
     let mut pg_admin = None;
     if let Some(admin) = &cli.postgres {
-        let name = "quiver_bench";
+        // Its own name: two benches on one server (other work trees) never drop each other's.
+        let name = format!("quiver_bench_{}", std::process::id());
         let mut conn = sqlx::PgConnection::connect(admin).await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
@@ -302,26 +259,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .execute(&mut conn)
             .await?;
         let mut url = url::Url::parse(admin)?;
-        url.set_path(name);
+        url.set_path(&name);
         engines[0].0 = "[SQLite] ".into();
         engines.push(("[PostgreSQL] ".into(), url.to_string()));
-        pg_admin = Some(conn);
+        pg_admin = Some((conn, name));
     }
     for (prefix, db_url) in &engines {
-        let mut q = Command::new(&quiver);
-        q.arg("serve")
-            .env("QUIVER_DATABASE_URL", db_url)
-            .env("QUIVER_AMAZON", "sim")
-            .env("QUIVER_DEMO", "1")
-            .env("QUIVER_RATE_LIMIT", "0")
-            // Load from one account measures throughput, not the per-account quotas.
-            .env("QUIVER_QUOTA_BULK_JOBS", "0")
-            .env("QUIVER_QUOTA_BULK_ITEMS", "0")
-            .env("QUIVER_QUOTA_LINKS_PER_DAY", "0")
-            .env("QUIVER_LISTEN", "127.0.0.1:0")
-            .env("RUST_LOG", "warn");
-        let server = start(q, "Quiver is running at ").await?;
+        let server = start(quiver_cmd(&quiver, db_url), "Quiver is running at ").await?;
         let pid = server.child.id();
+        let rss_idle = seed::rss_mib(pid);
         let base = server.base.clone();
         let creator = token(&client, &base, "creator@example.com").await?;
         let creator2 = token(&client, &base, "creator2@example.com").await?;
@@ -529,22 +475,43 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         if wanted("bulk") {
             rows.push(scenarios::bulk(&client, &base, &creator, prefix, cli.bulk_items).await?);
         }
+
+        // Last: it adds a million links to creator2 and counts in its own process.
+        if wanted("redirect") {
+            let (row, pass) = redirect::scenario(
+                &mut ctx,
+                &db,
+                quiver_cmd(&quiver, db_url),
+                prefix,
+                cli.redirect_links,
+                rss_idle,
+            )
+            .await?;
+            rows.push(row);
+            failed |= !pass;
+        }
         db.close().await;
         if let Some(rss) = seed::rss_mib(pid) {
             eprintln!("bench: {prefix}server RSS {rss:.0} MiB");
-            if let Some(last) = rows[first_rows..].last_mut() {
+            // A row that measured its own server (the redirect's) keeps that figure.
+            if let Some(last) = rows[first_rows..].last_mut().filter(|r| r.rss.is_none()) {
                 last.rss = Some(rss);
             }
         }
         drop(server);
     }
-    if let Some(mut conn) = pg_admin {
-        sqlx::query("DROP DATABASE IF EXISTS quiver_bench WITH (FORCE)")
-            .execute(&mut conn)
-            .await?;
+    if let Some((mut conn, name)) = pg_admin {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut conn)
+        .await?;
     }
     print_table(&rows, &ctx.baselines);
     drop(baseline);
+    if failed {
+        bail!("the redirect count check failed: stored counts differ from what was sent");
+    }
     Ok(())
 }
 
@@ -562,6 +529,13 @@ async fn main() -> anyhow::Result<()> {
         Some(Mode::Baseline) => baseline::serve().await,
         Some(Mode::Soak { seconds }) => {
             soak::run(&quiver_binary(cli.quiver.as_deref())?, seconds).await
+        }
+        Some(Mode::Redirect) => {
+            run(Cli {
+                only: Some("redirect".into()),
+                ..cli
+            })
+            .await
         }
         None => run(cli).await,
     }

@@ -50,6 +50,64 @@ pub async fn links(db: &Db, email: &str, n: i64, tag: &str) -> anyhow::Result<()
     Ok(())
 }
 
+/// The short code of the `i`-th link `short_links` seeds (from 1): `Q` and 7 digits, a
+/// well-formed code the bench can name without reading the database.
+pub fn short_code(i: u64) -> String {
+    format!("Q{i:07}")
+}
+
+/// Adds `n` links (at most 9,999,999) with short codes `short_code(1..=n)` to the account
+/// of `email`: copies of the first link with their own ids (UUIDs, as the code map needs),
+/// ad groups and codes. Returns the seconds it took.
+pub async fn short_links(db: &Db, email: &str, n: i64) -> anyhow::Result<f64> {
+    anyhow::ensure!(n < 10_000_000, "at most 9,999,999 short links");
+    let (p12, p7) = match db {
+        Db::Sqlite { .. } => ("printf('%012d', n.i)", "printf('%07d', n.i)"),
+        Db::Postgres(_) => ("lpad(n.i::text, 12, '0')", "lpad(n.i::text, 7, '0')"),
+    };
+    let sql = format!(
+        "{} INSERT INTO links (id, account_id, asin, marketplace, brand_id, link_name, url, ad_group_id, campaign_id, product_name, active, paused_at, created_at, short_code) \
+         SELECT '00000000-0000-7000-8000-' || {p12}, (SELECT id FROM accounts WHERE email = $1), l.asin, l.marketplace, l.brand_id, 'redirect ' || n.i, l.url, \
+         'redirect-' || {p12}, l.campaign_id, l.product_name, l.active, NULL, l.created_at, 'Q' || {p7} \
+         FROM n, (SELECT * FROM links ORDER BY id LIMIT 1) l",
+        series(db),
+    );
+    let t = Instant::now();
+    let added = match db {
+        Db::Sqlite { .. } => exec!(db, sql, email, n)?,
+        Db::Postgres(pool) => {
+            // The count trigger would update one counter row a million times in one
+            // transaction (each update a new row version); one update after is the same sum.
+            let mut tx = pool.begin().await?;
+            sqlx::query("ALTER TABLE links DISABLE TRIGGER links_count")
+                .execute(&mut *tx)
+                .await?;
+            let added = sqlx::query(AssertSqlSafe(sql))
+                .bind(email)
+                .bind(n)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query("ALTER TABLE links ENABLE TRIGGER links_count")
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO link_counts (account_id, shard, links, archived) \
+                 SELECT id, 0, $2, 0 FROM accounts WHERE email = $1 \
+                 ON CONFLICT (account_id, shard) DO UPDATE SET links = link_counts.links + excluded.links",
+            )
+            .bind(email)
+            .bind(n)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            added
+        }
+    };
+    anyhow::ensure!(added == n as u64, "seeded {added} of {n} short links");
+    Ok(t.elapsed().as_secs_f64())
+}
+
 /// One fact a day for `days` days ending 10 days ago for each seeded link of `email`
 /// (links made by `links`), and the per-day row counts `total_count` sums.
 pub async fn facts(db: &Db, email: &str, days: i64) -> anyhow::Result<u64> {

@@ -47,6 +47,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(http::sellers::router())
         .merge(http::access::router())
         .merge(http::reports::router())
+        .merge(http::report_sources::router())
         .merge(http::statements::router())
         .merge(http::legacy_reports::router())
         .merge(http::summary::router())

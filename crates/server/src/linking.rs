@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::clicks::CODE_ATTEMPTS;
 use crate::quotas::{self, QuotaError};
 use crate::state::AppState;
 use crate::store::links::{IdempotencyRecord, InsertOutcome, LinkRow};
@@ -159,27 +160,44 @@ impl Pending {
         &self.link
     }
 
-    /// Stores the link, and its idempotency key with `response_body` to replay, in one
-    /// transaction.
-    pub async fn store(self, state: &AppState, response_body: &str) -> Result<Stored, LinkError> {
-        let record = self
-            .key
-            .as_ref()
-            .map(|(key, fingerprint)| IdempotencyRecord {
-                key,
-                request_hash: fingerprint,
-                response_body,
-            });
-        match state
-            .db
-            .insert_link(&self.link, record, self.link.created_at)
-            .await?
-        {
+    /// Stores the link, and its idempotency key with the response body `render` makes of
+    /// it (to replay), in one transaction. A short code another link took meanwhile (in
+    /// another process) is drawn again, at most `CODE_ATTEMPTS` times in all.
+    pub async fn store(
+        mut self,
+        state: &AppState,
+        render: impl Fn(&LinkRow) -> anyhow::Result<String>,
+    ) -> Result<(Stored, String), LinkError> {
+        let mut attempt = 1;
+        let (outcome, body) = loop {
+            let body = render(&self.link)?;
+            let record = self
+                .key
+                .as_ref()
+                .map(|(key, fingerprint)| IdempotencyRecord {
+                    key,
+                    request_hash: fingerprint,
+                    response_body: &body,
+                });
+            match state
+                .db
+                .insert_link(&self.link, record, self.link.created_at)
+                .await
+            {
+                Err(StoreError::ShortCodeTaken) if attempt < CODE_ATTEMPTS => {
+                    tracing::info!(attempt, "short code taken; drawing another");
+                    attempt += 1;
+                    self.link.short_code = Some(state.clicks.new_code());
+                }
+                other => break (other?, body),
+            }
+        };
+        let stored = match outcome {
             InsertOutcome::Created => {
                 state
                     .clicks
                     .add_links([short_entry(&self.link)].into_iter().flatten());
-                Ok(Stored::Created(Box::new(self.link)))
+                Stored::Created(Box::new(self.link))
             }
             InsertOutcome::KeyTaken => {
                 let Some((key, fingerprint)) = &self.key else {
@@ -188,9 +206,10 @@ impl Pending {
                 replay(state, &self.link.account_id, key, fingerprint)
                     .await?
                     .map(Stored::Replayed)
-                    .ok_or_else(|| anyhow::anyhow!("idempotency key vanished").into())
+                    .ok_or_else(|| anyhow::anyhow!("idempotency key vanished"))?
             }
-        }
+        };
+        Ok((stored, body))
     }
 }
 
@@ -327,7 +346,7 @@ pub async fn prepare_link(
         paused_at: None,
         created_at: now_ms(),
         archived_at: None,
-        short_code: Some(crate::clicks::codes::new_code()),
+        short_code: Some(state.clicks.new_code()),
         source: req.source.clone(),
         sub_id: req.sub_id.clone(),
     };

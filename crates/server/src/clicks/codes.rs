@@ -74,6 +74,16 @@ impl CodeMap {
         map.extend(parsed);
     }
 
+    pub fn contains(&self, code: &str) -> bool {
+        let Some(code) = parse(code.as_bytes()) else {
+            return false;
+        };
+        self.map
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains_key(&code)
+    }
+
     pub fn len(&self) -> usize {
         self.map
             .read()

@@ -4,8 +4,8 @@
 //! transaction; if the write fails the batch is put back ([`Counter::restore`]) so the
 //! next flush writes it. A kill -9 loses what was counted since the last flush.
 
-use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
+use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
 use std::sync::Mutex;
 
@@ -15,6 +15,13 @@ use super::classify::{Device, Reason};
 
 pub const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// Distinct referrer hosts kept per link and hour; clicks from further hosts are filed
+/// under [`OTHER_REFERRER`]. Referrers are whatever clients send, so without a cap one
+/// link could be made to grow a row per invented host. Counted per process: with several
+/// processes a link-hour may keep up to this many hosts from each.
+pub const MAX_REFERRERS: usize = 50;
+pub const OTHER_REFERRER: &str = "other";
 
 /// The UTC hour a moment falls in, as the epoch milliseconds of its start.
 pub fn hour_start(ms: i64) -> i64 {
@@ -77,6 +84,9 @@ struct Repeats {
 pub struct Counter {
     batch: Mutex<Batch>,
     repeats: Mutex<Repeats>,
+    /// The referrer hosts seen per (link, hour) this hour and the last, for the cap; kept
+    /// across flushes, so the cap holds for the whole hour.
+    referrers: Mutex<HashMap<(Uuid, i64), HashSet<String>>>,
     window_ms: i64,
 }
 
@@ -89,6 +99,7 @@ impl Counter {
                 key: RandomState::new(),
                 last_seen: HashMap::new(),
             }),
+            referrers: Mutex::new(HashMap::new()),
             window_ms,
         }
     }
@@ -123,9 +134,31 @@ impl Counter {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let window = self.window_ms;
         r.last_seen.retain(|_, t| now - *t < window);
+        drop(r);
+        let previous_hour = hour_start(now) - HOUR_MS;
+        self.referrers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|(_, hour), _| *hour >= previous_hour);
     }
 
-    pub fn count(&self, key: ClickKey) {
+    /// Counts a click; its referrer becomes `other` once the link has
+    /// [`MAX_REFERRERS`] other hosts in the hour.
+    pub fn count(&self, mut key: ClickKey) {
+        if key.referrer != "direct" {
+            let mut seen = self
+                .referrers
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let hosts = seen.entry((key.link_id, key.hour_start)).or_default();
+            if !hosts.contains(&key.referrer) {
+                if hosts.len() < MAX_REFERRERS {
+                    hosts.insert(key.referrer.clone());
+                } else {
+                    key.referrer = OTHER_REFERRER.to_owned();
+                }
+            }
+        }
         let mut b = self
             .batch
             .lock()
@@ -179,6 +212,36 @@ mod tests {
         assert!(!c.is_repeat(id, "1.2.3.4", "other ua", t + 29_999));
         assert!(!c.is_repeat(id, "1.2.3.4", "ua", t + 29_999 + 30_000));
         assert!(!c.is_repeat(Uuid::now_v7(), "1.2.3.4", "ua", t));
+    }
+
+    #[test]
+    fn referrers_past_the_cap_are_other_for_the_rest_of_the_hour() {
+        let c = Counter::new(0);
+        let id = Uuid::now_v7();
+        let key = |host: &str, hour: i64| ClickKey {
+            link_id: id,
+            hour_start: hour,
+            device: Device::Desktop,
+            referrer: host.into(),
+            country: None,
+        };
+        for i in 0..MAX_REFERRERS {
+            c.count(key(&format!("h{i}.example"), 0));
+        }
+        // Across a flush the cap still holds; a known host and `direct` stay themselves.
+        assert_eq!(c.take().clicks.len(), MAX_REFERRERS);
+        c.count(key("late.example", 0));
+        c.count(key("h3.example", 0));
+        c.count(key("direct", 0));
+        c.count(key("late.example", HOUR_MS));
+        let b = c.take();
+        assert_eq!(b.clicks[&key(OTHER_REFERRER, 0)], 1);
+        assert_eq!(b.clicks[&key("h3.example", 0)], 1);
+        assert_eq!(b.clicks[&key("direct", 0)], 1);
+        assert_eq!(b.clicks[&key("late.example", HOUR_MS)], 1);
+        // Sets of hours before the last are forgotten.
+        c.sweep(3 * HOUR_MS);
+        assert!(c.referrers.lock().unwrap().is_empty());
     }
 
     #[test]

@@ -56,11 +56,19 @@ pub enum Outcome {
     NotFound,
 }
 
+/// Draws for a new link's code before giving up: a code another link holds is drawn
+/// again, first against the map, then (a link of another process not polled yet) on the
+/// database's unique index. With 62^8 codes a second draw is already rare.
+pub const CODE_ATTEMPTS: usize = 5;
+
 pub struct Clicks {
     pub settings: ClickSettings,
     pub codes: CodeMap,
     pub counter: Counter,
     bots: isbot::Bots,
+    /// Codes the next new links are offered before random ones: how tests provoke a
+    /// collision (a random one cannot be made to collide).
+    offered: std::sync::Mutex<std::collections::VecDeque<String>>,
 }
 
 impl Clicks {
@@ -71,7 +79,36 @@ impl Clicks {
             codes: CodeMap::default(),
             counter: Counter::new(window),
             bots: isbot::Bots::default(),
+            offered: Default::default(),
         }
+    }
+
+    /// A code for a new link that no link in the map has.
+    pub fn new_code(&self) -> String {
+        let mut code = self.draw();
+        for _ in 1..CODE_ATTEMPTS {
+            if !self.codes.contains(&code) {
+                break;
+            }
+            code = self.draw();
+        }
+        code
+    }
+
+    fn draw(&self) -> String {
+        self.offered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop_front()
+            .unwrap_or_else(codes::new_code)
+    }
+
+    /// Offers `codes` to the next new links, before random ones (see `offered`).
+    pub fn offer_codes(&self, codes: impl IntoIterator<Item = String>) {
+        self.offered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(codes);
     }
 
     /// The short URL of `code`, on the short host or else `public_url`.

@@ -471,10 +471,11 @@ async fn daily_rows(
         )
         .await?;
     let today = today();
+    let short_prefix = state.clicks.short_prefix(state.joining.public_url());
     Ok(DailyRows {
         data: rows
             .into_iter()
-            .map(|r| ReportRow::from_fact(r, today))
+            .map(|r| ReportRow::from_fact(r, today, &short_prefix))
             .collect(),
     })
 }

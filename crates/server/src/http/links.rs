@@ -228,12 +228,11 @@ async fn generate(
         Begun::Ready(pending) => *pending,
         Begun::Replayed(Replay { link_id, body }) => return Ok(created_response(&link_id, body)),
     };
-    // Rendered once: this is also what a retry with the same key gets back.
-    let body = serde_json::to_string(&Link::from_row(pending.link(), &state, (0, 0)))
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    match pending.store(&state, &body).await? {
-        Stored::Created(link) => Ok(created_response(&link.id, body)),
-        Stored::Replayed(Replay { link_id, body }) => Ok(created_response(&link_id, body)),
+    // Rendered as stored: this is also what a retry with the same key gets back.
+    let render = |l: &LinkRow| Ok(serde_json::to_string(&Link::from_row(l, &state, (0, 0)))?);
+    match pending.store(&state, render).await? {
+        (Stored::Created(link), body) => Ok(created_response(&link.id, body)),
+        (Stored::Replayed(Replay { link_id, body }), _) => Ok(created_response(&link_id, body)),
     }
 }
 

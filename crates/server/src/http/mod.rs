@@ -32,6 +32,7 @@ pub mod paging;
 pub mod params;
 pub mod profiles;
 pub mod ratelimit;
+pub mod report_sources;
 pub mod reports;
 pub mod sellers;
 pub mod short;

@@ -76,6 +76,9 @@ pub struct SellerReportsQuery {
     cursor: Option<String>,
     /// Legacy: `US`, `NA`, `EU` or `FE` (nothing).
     geo: Option<String>,
+    /// **(Quiver)** Only what came through creators' links with this `source`.
+    #[param(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    source: Option<String>,
 }
 
 impl SellerReportsQuery {
@@ -91,8 +94,7 @@ impl SellerReportsQuery {
             limit: self.limit,
             cursor: self.cursor,
             geo: self.geo,
-            // Seller rows are per creator and product, not per link.
-            source: None,
+            source: self.source,
         };
         (shared, self.creators)
     }
@@ -172,7 +174,7 @@ struct SellerPos {
     responses(
         (status = 200, body = ReportPage),
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
-        (status = 422, body = ValidationProblem, description = "Bad dates, range, `limit` or `cursor`, a list over 500 values; `invalid_asin`"),
+        (status = 422, body = ValidationProblem, description = "Bad dates, range, `limit` or `cursor`, a list over 500 values, `source`; `invalid_asin`"),
     ))]
 async fn reports(
     State(state): State<AppState>,
@@ -202,9 +204,10 @@ async fn reports(
         .publisher_report_count(&who.account_id, &filter)
         .await?;
     let today = today();
+    let short_prefix = state.clicks.short_prefix(state.joining.public_url());
     let rows: Vec<ReportRow> = rows
         .into_iter()
-        .map(|r| ReportRow::from_fact(r, today))
+        .map(|r| ReportRow::from_fact(r, today, &short_prefix))
         .collect();
     Ok(JsonResponse(ReportPage {
         total_count,
@@ -246,7 +249,7 @@ fn parse<P: Serialize + DeserializeOwned>(
     responses(
         (status = 200, body = SellerReportPage),
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
-        (status = 422, body = ValidationProblem, description = "Bad dates, range, `limit` or `cursor`, a list over 500 values; `invalid_asin`"),
+        (status = 422, body = ValidationProblem, description = "Bad dates, range, `limit` or `cursor`, a list over 500 values, `source`; `invalid_asin`"),
     ))]
 async fn seller_reports(
     State(state): State<AppState>,

@@ -54,8 +54,12 @@ fn headers(r: &mut Response) {
 /// Paused and archived links redirect too (pausing stops crediting, not shoppers). The
 /// click is counted unless it comes from a bot or crawler, a link-preview fetcher, a
 /// prefetch, is a `HEAD` (answered the same, never counted), or repeats the same client's
-/// request within 30 s; those are counted apart, by reason. An unknown or malformed code
-/// gets a small HTML 404 page. Answers carry `Cache-Control: private, no-store`.
+/// request within 30 s (a window each server process keeps for the clients it served:
+/// behind a load balancer without sticky sessions a repeat on another process counts);
+/// those are counted apart, by reason. A link keeps at most 50 referrer hosts per UTC hour
+/// in each process; clicks from further hosts count under `other`. An unknown or
+/// malformed code gets a small HTML 404 page. Answers carry
+/// `Cache-Control: private, no-store`.
 #[utoipa::path(get, path = "/r/{code}", tag = "short links",
     params(("code" = String, Path, description = "The link's short code: 8 letters or digits, case-sensitive")),
     responses(

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::clicks::Clicks;
 use crate::clicks::codes::new_code;
+use crate::clicks::{CODE_ATTEMPTS, Clicks};
 use crate::clock::now_ms;
 use crate::state::AppState;
-use crate::store::StoreResult;
 use crate::store::links::LinkRow;
+use crate::store::{StoreError, StoreResult};
 
 /// Rows read (or given codes) per query at start.
 const PAGE: i64 = 10_000;
@@ -30,15 +30,21 @@ pub fn add<'a>(clicks: &Clicks, links: impl IntoIterator<Item = &'a LinkRow>) {
     }));
 }
 
-/// Gives every link without a code one, then loads every code.
+/// Gives every link without a code one, then loads every code. A page whose codes
+/// include one another link holds is drawn again (at most `CODE_ATTEMPTS` times in a row).
 pub async fn load_all(state: &AppState) -> StoreResult<()> {
+    let mut taken = 0;
     loop {
         let ids = state.db.links_without_code(PAGE).await?;
         if ids.is_empty() {
             break;
         }
         let codes: Vec<(String, String)> = ids.into_iter().map(|id| (id, new_code())).collect();
-        state.db.set_short_codes(&codes).await?;
+        match state.db.set_short_codes(&codes).await {
+            Ok(()) => taken = 0,
+            Err(StoreError::ShortCodeTaken) if taken + 1 < CODE_ATTEMPTS => taken += 1,
+            Err(e) => return Err(e),
+        }
     }
     let mut after = String::new();
     loop {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sqlx::Acquire;
 
 use super::sql::Sql;
-use super::{Db, StoreResult, read_pool, write_pool};
+use super::{Db, StoreError, StoreResult, read_pool, write_pool};
 use crate::clicks::counter::{Batch, HOUR_MS};
 
 /// Rows per multi-row upsert: 6 values each stays far below both engines' bind limits.
@@ -158,18 +158,18 @@ impl Db {
     }
 
     /// Gives each link its code, unless it has one already (another process got there
-    /// first), in one transaction.
+    /// first), in one transaction; `ShortCodeTaken` when a code is another link's.
     pub async fn set_short_codes(&self, codes: &[(String, String)]) -> StoreResult<()> {
         const SQL: &str = "UPDATE links SET short_code = $2 WHERE id = $1 AND short_code IS NULL";
-        write_pool!(self, pool => {
+        let result: Result<(), sqlx::Error> = write_pool!(self, pool => async {
             let mut conn = pool.acquire().await?;
             let mut tx = conn.begin().await?;
             for (id, code) in codes {
                 sqlx::query(SQL).bind(id).bind(code).execute(&mut *tx).await?;
             }
             tx.commit().await
-        })?;
-        Ok(())
+        }.await);
+        result.map_err(StoreError::from_write)
     }
 
     /// A page of every link's code, in id order after `after`.

@@ -58,6 +58,9 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("a row with the same key already exists")]
     Conflict,
+    /// Another link has this short code: the caller draws a new one and tries again.
+    #[error("the short code is taken")]
+    ShortCodeTaken,
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
     #[error(transparent)]
@@ -67,10 +70,20 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Maps unique-constraint violations to `Conflict`, keeping every other error as is.
+    /// Maps unique-constraint violations to `Conflict` (`ShortCodeTaken` for a link's
+    /// short code), keeping every other error as is.
     pub fn from_write(e: sqlx::Error) -> Self {
         match &e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict,
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                // PostgreSQL names the index; SQLite names the column in its message.
+                if db.constraint() == Some("links_short_code_idx")
+                    || db.message().contains("links.short_code")
+                {
+                    Self::ShortCodeTaken
+                } else {
+                    Self::Conflict
+                }
+            }
             _ => Self::Sqlx(e),
         }
     }

@@ -236,3 +236,47 @@ async fn logs_carry_no_query_string_or_client_address_of_a_click() {
         assert!(!log.contains(secret), "{secret} in the logs:\n{log}");
     }
 }
+
+/// Two `quiver serve` processes on one database (PostgreSQL when the suite runs on it):
+/// a link made on one redirects on the other within 5 s, and clicks on both add up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_database_add_up_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::support::fresh_database_url(&dir).await;
+    let c = client();
+    let mut a = Server::start(&url, &[]);
+    let mut b = Server::start(&url, &[]);
+    let t = token(&c, &a.base).await;
+    let (id, path) = link(&c, &a.base, &t).await;
+    // Found on the other process by its poll; HEAD so that looking counts nothing.
+    let made = std::time::Instant::now();
+    loop {
+        let r = c.head(format!("{}{path}", b.base)).send().await.unwrap();
+        if r.status() == StatusCode::FOUND {
+            break;
+        }
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert!(
+            made.elapsed() < Duration::from_secs(5),
+            "not known on b after 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let n = 150;
+    tokio::join!(
+        clicks(&c, &a.base, &path, n, "a"),
+        clicks(&c, &b.base, &path, n, "b"),
+        clicks(&c, &a.base, &path, n, "c"),
+    );
+    // One process flushes on its own interval, the other on SIGTERM.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    clicks(&c, &b.base, &path, n, "d").await;
+    for s in [&mut a, &mut b] {
+        s.signal("-TERM");
+    }
+    a.wait_exit();
+    b.wait_exit();
+    let s = Server::start(&url, &[]);
+    let t = token(&c, &s.base).await;
+    assert_eq!(total(&c, &s.base, &t, &id).await, 4 * n as i64);
+}

@@ -97,6 +97,8 @@ async fn a_failing_creation_does_not_fail_its_batch() {
     // A duplicate ad group (unique index) and a key already held, among good ones.
     let duplicate = LinkRow {
         id: "00000000-0000-7000-8000-999999999999".into(),
+        // Its own code: a taken short code is the other error (`ShortCodeTaken`).
+        short_code: Some("wdupe000".into()),
         ..template.clone()
     };
     let now = quiver::store::now_ms();

@@ -28,6 +28,13 @@ pub struct ReportLink {
     pub marketplace: String,
     pub asin: String,
     pub product_name: String,
+    /// **(Quiver)** The link's short URL (see the link object); null only for a link
+    /// made before short links whose code the server has not assigned yet.
+    pub short_url: Option<String>,
+    /// **(Quiver)** The link's `source` and `sub_id` (see the link object), so rows can be
+    /// grouped by them.
+    pub source: Option<String>,
+    pub sub_id: Option<String>,
 }
 
 /// One day × link × sold product. `asin` ≠ `link.asin` is brand-halo activity.
@@ -63,7 +70,8 @@ pub struct ReportRow {
 }
 
 impl ReportRow {
-    pub fn from_fact(r: PublisherFactRow, today: Date) -> Self {
+    /// `short_prefix`: what every short URL starts with (`Clicks::short_prefix`).
+    pub fn from_fact(r: PublisherFactRow, today: Date, short_prefix: &str) -> Self {
         let (m, lm) = (r.marketplace, r.link_marketplace);
         Self {
             date: iso_day(r.day),
@@ -91,6 +99,9 @@ impl ReportRow {
                 marketplace: lm.as_str().to_owned(),
                 asin: r.link_asin,
                 product_name: r.link_product_name,
+                short_url: r.short_code.map(|c| format!("{short_prefix}{c}")),
+                source: r.source,
+                sub_id: r.sub_id,
             },
             is_final: is_final(r.day, today),
         }

@@ -7,6 +7,7 @@
 //! - `facts`: what ingestion writes (facts, pre-aggregated rows, rollups).
 //! - `ingest`: what ingestion reads and checkpoints (advertisers, links, cursors).
 //! - `publisher`, `seller`: the two keyset-paged report listings.
+//! - `sources`: the reports summed per link source (Quiver addition).
 //! - `legacy`: the aggregates of the legacy endpoints (totals, per product, per link).
 
 /// Every figure summed, as the row types name them: a literal, so statements that use it
@@ -25,12 +26,14 @@ mod ingest;
 mod legacy;
 mod publisher;
 mod seller;
+mod sources;
 
 pub use facts::{ApplyOutcome, FactValues, FactWrite};
 pub use ingest::{AdvertiserRow, IngestLink, IngestStateRow, Pull};
 pub use legacy::{LinkSort, LinkTotalsRow, ProductDayRow, ProductTotalsRow, Totals};
 pub use publisher::{PublisherFactRow, PublisherKey};
 pub use seller::{SellerFactRow, SellerKey};
+pub use sources::{SourceOwner, SourceRow};
 
 use super::sql::{Arg, Sql};
 
@@ -48,7 +51,7 @@ pub struct ReportFilter {
     /// Legacy lookups: only links for this ASIN, or with this name (case-insensitive).
     pub link_asin: Option<String>,
     pub link_name: Option<String>,
-    /// **(Quiver)** Publisher report only: rows of links with this `source`.
+    /// **(Quiver)** Rows of links with this `source`.
     pub source: Option<String>,
 }
 
@@ -86,11 +89,13 @@ impl ReportFilter {
         }
         let owner_links = " AND link_id IN (SELECT id FROM links WHERE account_id = ";
         if let Some(s) = &self.source {
-            sql.push(owner_links)
-                .arg(owner)
-                .push(" AND source = ")
-                .arg(s)
-                .push(")");
+            sql.push(" AND link_id IN (SELECT id FROM links WHERE source = ")
+                .arg(s);
+            // A seller's rows are already only its brands'; their links are creators'.
+            if owner_col == "account_id" {
+                sql.push(" AND account_id = ").arg(owner);
+            }
+            sql.push(")");
         }
         if let Some(a) = &self.link_asin {
             sql.push(owner_links)

@@ -34,6 +34,9 @@ pub struct PublisherFactRow {
     pub link_name: String,
     pub url: String,
     pub active: bool,
+    pub short_code: Option<String>,
+    pub source: Option<String>,
+    pub sub_id: Option<String>,
     pub link_asin: String,
     #[sqlx(try_from = "String")]
     pub link_marketplace: Marketplace,
@@ -54,7 +57,7 @@ impl Db {
     ) -> StoreResult<Vec<PublisherFactRow>> {
         let mut sql = Sql::new(
             "SELECT f.day, f.link_id, f.asin, f.marketplace, f.brand_id, f.clicks, f.dpv, f.atc, f.purchases, \
-             f.units, f.sales, f.brb, f.commission, l.link_name, l.url, l.active, l.asin AS link_asin, \
+             f.units, f.sales, f.brb, f.commission, l.link_name, l.url, l.active, l.short_code, l.source, l.sub_id, l.asin AS link_asin, \
              l.marketplace AS link_marketplace, l.product_name AS link_product_name, \
              COALESCE(p.title, CASE WHEN f.asin = l.asin THEN l.product_name ELSE '' END) AS product_name, \
              COALESCE(b.name, '') AS brand_name \

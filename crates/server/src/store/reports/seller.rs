@@ -61,10 +61,17 @@ const FROM_FACTS: &str = concat!(
     " FROM report_facts"
 );
 
+impl ReportFilter {
+    /// Whether the filter needs each row's link, which only the link facts have.
+    fn by_link(&self) -> bool {
+        !self.link_ids.is_empty() || self.source.is_some()
+    }
+}
+
 impl Db {
     /// One page of the seller report in primary-key order: from the pre-aggregated rows,
-    /// or for a `link_ids` filter summed from link facts (the pre-aggregated rows have no
-    /// link dimension).
+    /// or for a `link_ids` or `source` filter summed from link facts (the pre-aggregated
+    /// rows have no link dimension).
     pub async fn seller_report_page(
         &self,
         seller_id: &str,
@@ -72,7 +79,7 @@ impl Db {
         after: &SellerKey,
         limit: i64,
     ) -> StoreResult<Vec<SellerFactRow>> {
-        let from_facts = !filter.link_ids.is_empty();
+        let from_facts = filter.by_link();
         let select = if from_facts { FROM_FACTS } else { FROM_GROUPS };
         let mut sql = Sql::new(PAGE_HEAD);
         Legs {
@@ -97,7 +104,7 @@ impl Db {
         if filter.rollup_countable() {
             sql.push("SELECT CAST(COALESCE(SUM(row_count), 0) AS BIGINT) FROM seller_day_counts");
             filter.push_where(&mut sql, "seller_id", seller_id);
-        } else if filter.link_ids.is_empty() {
+        } else if !filter.by_link() {
             sql.push("SELECT COUNT(*) FROM seller_report_facts");
             filter.push_where(&mut sql, "seller_id", seller_id);
         } else {
