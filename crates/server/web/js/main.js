@@ -15,6 +15,7 @@ import { requests, grants } from './brand-access.js';
 import { overview, pendingBadge } from './overview.js';
 import { earnings } from './earnings.js';
 import { statements } from './statements.js';
+import { amazon, reconnectBanner, hideReconnectBanner } from './amazon.js';
 
 const ROUTES = {
   publisher: [
@@ -31,6 +32,7 @@ const ROUTES = {
   seller: [
     ['overview', 'Overview', overview],
     ['brands', 'Brands & products', seller.brands],
+    ['amazon', 'Amazon', amazon],
     ['requests', 'Access requests', requests],
     ['grants', 'Grants', grants],
     ['seller-report', 'Report', sellerReport],
@@ -45,6 +47,7 @@ const main = document.getElementById('main');
 const topbar = document.getElementById('topbar');
 const nav = document.getElementById('nav');
 const who = document.getElementById('who');
+const alerts = document.getElementById('alerts');
 let loginMessage = null;
 
 function currentRoute() {
@@ -58,12 +61,14 @@ function render() {
   if (PUBLIC[pub.name]) {
     // Links from e-mails: they work logged in or not.
     topbar.hidden = true;
+    hideReconnectBanner(alerts);
     clear(main);
     PUBLIC[pub.name](main, pub.params);
     return;
   }
   if (!s || !s.kind) {
     topbar.hidden = true;
+    hideReconnectBanner(alerts);
     renderLogin();
     return;
   }
@@ -77,7 +82,12 @@ function render() {
   topbar.hidden = false;
   who.textContent = `${s.email} (${s.kind === 'seller' ? 'brand' : 'creator'})`;
   clear(nav, routes.map(([n, label]) => h('a', { href: `#/${n}`, 'aria-current': n === name ? 'page' : null }, label)));
-  if (s.kind === 'seller') pendingBadge(nav);
+  if (s.kind === 'seller') {
+    pendingBadge(nav);
+    reconnectBanner(alerts);
+  } else {
+    hideReconnectBanner(alerts);
+  }
   clear(main);
   document.title = `${route[1]} · Quiver`;
   Promise.resolve(route[2](main, params)).then(() => {
@@ -108,7 +118,7 @@ function renderLogin() {
     msg.el,
     submit,
     h('p', { class: 'hint' }, h('a', { href: '#/signup' }, 'Create an account'), ' · ', h('a', { href: '#/forgot' }, 'Forgot your password?')),
-    h('p', { class: 'hint' }, 'Demo: creator@example.com, creator2@example.com or brand@example.com, password quiver-demo.'));
+    h('p', { class: 'hint' }, 'Demo: creator@example.com, creator2@example.com, brand@example.com or brand2@example.com (a brand not yet connected to Amazon), password quiver-demo.'));
   // Kept until the next login: a re-render (the address changing) must not lose it.
   if (loginMessage) msg.show(loginMessage, 'info');
   form.addEventListener('submit', async (ev) => {
@@ -171,5 +181,6 @@ window.addEventListener('hashchange', (ev) => {
   }
   render();
 });
+window.addEventListener('quiver:amazon-changed', () => { if (session()?.kind === 'seller') reconnectBanner(alerts); });
 window.addEventListener('quiver:requests-changed', () => { if (session()?.kind === 'seller') pendingBadge(nav); });
 render();
