@@ -131,7 +131,7 @@ function profileLabel(p) {
  * The profile and advertiser picker for one region: labelled selects filled from what the
  * brand's authorisation can see. `onSaved(region object)` runs after a successful save.
  */
-async function picker(brand, r, onSaved) {
+async function picker(brand, r, onSaved, onStale) {
   const where = `${brand.brand_name} in ${regionName(r.region)}`;
   const msg = notice();
   const profile = h('select', { name: 'profile_id' });
@@ -150,10 +150,13 @@ async function picker(brand, r, onSaved) {
   try {
     profiles = (await call('GET', `/sellers/brands/${encodeURIComponent(brand.brand_id)}/amazon/${r.region}/profiles`)).profiles;
   } catch (e) {
-    clear(body, h('p', { class: 'notice error', role: 'alert' }, e.code === 'brand_not_connected'
-      ? `${where} is not connected (or Amazon no longer accepts the connection): connect again to choose a profile.`
-      : `Could not load the Amazon Ads profiles of ${where}: ${describe(e)}`));
-    if (e.code === 'brand_not_connected') changed();
+    // Asking Amazon is what finds a revoked grant: the status on screen may be stale now.
+    changed();
+    if (e.code === 'brand_not_connected') {
+      onStale(`Amazon no longer accepts Quiver’s access to ${where}: reconnect, then choose the profile.`);
+      return body;
+    }
+    clear(body, h('p', { class: 'notice error', role: 'alert' }, `Could not load the Amazon Ads profiles of ${where}: ${describe(e)}`));
     return body;
   }
   if (!profiles.length) {
@@ -194,8 +197,8 @@ async function picker(brand, r, onSaved) {
         const rest = showFieldErrors(e, form);
         if (rest.length) msg.show(describe({ ...e, fields: rest }));
       } else if (e.code === 'brand_not_connected') {
-        msg.show(`${where} is no longer connected: connect again, then choose the profile.`);
         changed();
+        onStale(`Amazon no longer accepts Quiver’s access to ${where}: reconnect, then choose the profile.`);
       } else {
         msg.show(describe(e));
       }
@@ -260,7 +263,10 @@ export async function amazon(main, params) {
   } else if (error) {
     msg.show(`Amazon did not connect ${where} (${error}). Nothing was changed. Try connecting again.`, 'error');
   } else if (back && target) {
-    msg.show(`Amazon account connected for ${where}. Now choose the profile and advertiser below.`, 'success');
+    const r = target.regions.find((x) => x.region === focusRegion);
+    msg.show(r && r.advertiser_id
+      ? `Amazon account connected for ${where}. It keeps the profile and advertiser chosen before; change them below if you need to.`
+      : `Amazon account connected for ${where}. Now choose the profile and advertiser below.`, 'success');
   }
 
   if (!list.length) {
@@ -268,9 +274,10 @@ export async function amazon(main, params) {
     return;
   }
 
-  function regionCard(brand, r) {
+  function regionCard(brand, r, message) {
     const [text, badge] = statusText(r);
     const cellMsg = notice();
+    if (message) cellMsg.show(message);
     const pick = h('div');
     const actions = h('div', { class: 'row-actions' });
     const where2 = `${brand.brand_name} in ${regionName(r.region)}`;
@@ -279,7 +286,7 @@ export async function amazon(main, params) {
     } else if (r.status === 'connected' && r.via === 'brand') {
       const choose = h('button', { type: 'button', class: 'small secondary', 'aria-label': `Choose profile for ${where2}` }, r.advertiser_id ? 'Change profile' : 'Choose profile');
       choose.addEventListener('click', () => busy(choose, async () => {
-        clear(pick, await picker(brand, r, (saved) => refresh(brand, saved)));
+        clear(pick, await picker(brand, r, (saved) => refresh(brand, saved), (why) => stale(brand, r, why)));
         pick.querySelector('select')?.focus();
       }));
       actions.append(choose, connectButton(brand, r.region, cellMsg, { label: 'Reconnect', kind: 'secondary' }));
@@ -311,14 +318,26 @@ export async function amazon(main, params) {
   }
 
   const cards = new Map();
-  function refresh(brand, r) {
+  function refresh(brand, r, message) {
     const key = `${brand.brand_id}/${r.region}`;
     const old = cards.get(key);
-    const { card } = regionCard(brand, r);
+    const { card } = regionCard(brand, r, message);
     cards.set(key, card);
     old.replaceWith(card);
     card.querySelector('h3')?.setAttribute('tabindex', '-1');
     card.querySelector('h3')?.focus();
+  }
+
+  /** Shows `r`'s region afresh from the server, with `why` under it. */
+  async function stale(brand, r, why) {
+    let fresh = r;
+    try {
+      const c = await call('GET', `/sellers/brands/${encodeURIComponent(brand.brand_id)}/amazon`);
+      fresh = c.regions.find((x) => x.region === r.region) || r;
+    } catch {
+      // The message still says what happened; the status shows on the next visit.
+    }
+    refresh(brand, fresh, why);
   }
 
   let openPicker = null;
@@ -334,7 +353,7 @@ export async function amazon(main, params) {
     })))));
   if (openPicker) {
     const { brand, r, pick } = openPicker;
-    clear(pick, await picker(brand, r, (saved) => refresh(brand, saved)));
+    clear(pick, await picker(brand, r, (saved) => refresh(brand, saved), (why) => stale(brand, r, why)));
     pick.scrollIntoView({ block: 'nearest' });
   }
 }
