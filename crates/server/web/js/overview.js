@@ -76,7 +76,8 @@ export async function overview(main, params) {
     tops,
     // Filled by the Amazon connection screens: each brand's connection and last ingestion.
     h('section', { id: 'brand-amazon', class: 'overview-section', 'aria-labelledby': 'ov-amazon' },
-      h('h2', { id: 'ov-amazon' }, 'Amazon connection and data'), amazonBody),
+      h('h2', { id: 'ov-amazon' }, 'Amazon connection and data'), amazonBody,
+      h('p', { class: 'hint' }, h('a', { href: '#/amazon' }, 'Connect or manage your Amazon Ads accounts'))),
     h('div', { class: 'overview-section' }, h('h2', { id: 'ov-history' }, 'Commission history'),
       h('p', { class: 'muted' }, 'A change shows in the catalog at once and counts in reports from the next day (UTC).'), historyBody),
     h('div', { class: 'overview-section' }, h('h2', { id: 'ov-audit' }, 'Audit log'), auditMsg.el, audit, more));
