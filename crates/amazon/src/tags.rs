@@ -69,6 +69,10 @@ pub enum TagError {
     /// Amazon answered but had no tag for that (advertiser, publisher).
     #[error("Amazon has no tag for this advertiser and publisher")]
     Missing,
+    /// A brand's own authorisation (see [`TagCache::template_via`]) was refused: revoked
+    /// or unknown. Not served from a stale copy, since only a new consent can fix it.
+    #[error("Amazon refused the brand's authorisation: {0}")]
+    Unauthorized(AmazonError),
 }
 
 /// Used when neither Amazon nor the breaker says when to come back.
@@ -80,6 +84,9 @@ const REFRESH_BUDGET: Duration = Duration::from_secs(10);
 struct Entry {
     template: Arc<str>,
     fetched_at: SystemTime,
+    /// The brand authorisation it was fetched with, so a refresh uses it again; `None`
+    /// for the platform's.
+    via: Option<AmazonClient>,
 }
 
 type Fetch = Shared<BoxFuture<'static, Result<Entry, TagError>>>;
@@ -123,6 +130,28 @@ impl TagCache {
     /// The template for `key`: from memory when fresh, else from Amazon within `deadline`,
     /// else a stale copy up to `max_stale` old.
     pub async fn template(&self, key: &TagKey, deadline: Instant) -> Result<CachedTag, TagError> {
+        self.template_with(None, key, deadline).await
+    }
+
+    /// Like [`template`](Self::template), fetching with a brand's own authorisation
+    /// (`AmazonClient::authorized`) on a miss. Entries are shared: the template depends on
+    /// the key only, not on who asked.
+    pub async fn template_via(
+        &self,
+        client: &AmazonClient,
+        key: &TagKey,
+        deadline: Instant,
+    ) -> Result<CachedTag, TagError> {
+        self.template_with(Some(client.clone()), key, deadline)
+            .await
+    }
+
+    async fn template_with(
+        &self,
+        via: Option<AmazonClient>,
+        key: &TagKey,
+        deadline: Instant,
+    ) -> Result<CachedTag, TagError> {
         let inner = &self.inner;
         let cached = inner.get(key);
         if let Some(e) = &cached
@@ -132,7 +161,8 @@ impl TagCache {
             return Ok(tag(e, false));
         }
         inner.misses.fetch_add(1, Ordering::Relaxed);
-        let fetched = match tokio::time::timeout_at(deadline, self.fetch(key, deadline)).await {
+        let fetched = match tokio::time::timeout_at(deadline, self.fetch(key, deadline, via)).await
+        {
             Ok(r) => r,
             // Another caller's fetch with a later deadline is still running; this caller's
             // time is up.
@@ -166,6 +196,7 @@ impl TagCache {
             Entry {
                 template: template.into(),
                 fetched_at,
+                via: None,
             },
         );
     }
@@ -216,7 +247,8 @@ impl TagCache {
     /// Renews one entry from Amazon within the refresh budget. On failure the cached copy
     /// stays as it was. Not counted as a caller's miss.
     pub async fn refresh(&self, key: &TagKey) -> Result<(), TagError> {
-        self.fetch(key, Instant::now() + REFRESH_BUDGET)
+        let via = self.inner.get(key).and_then(|e| e.via);
+        self.fetch(key, Instant::now() + REFRESH_BUDGET, via)
             .await
             .map(|_| ())
     }
@@ -238,7 +270,7 @@ impl TagCache {
 
     /// Joins the fetch already running for `key`, or starts one. It runs on its own task so
     /// it completes (and fills the cache) even if every caller gives up.
-    fn fetch(&self, key: &TagKey, deadline: Instant) -> Fetch {
+    fn fetch(&self, key: &TagKey, deadline: Instant, via: Option<AmazonClient>) -> Fetch {
         let mut inflight = self
             .inner
             .inflight
@@ -252,7 +284,7 @@ impl TagCache {
         // The task's removal of the in-flight entry waits for this lock, so it cannot run
         // before the entry is inserted below.
         let task = tokio::spawn(async move {
-            let result = inner.fetch_from_amazon(&k, deadline).await;
+            let result = inner.fetch_from_amazon(&k, deadline, via).await;
             if let Ok(e) = &result {
                 inner.put(k.clone(), e.clone());
             }
@@ -313,11 +345,16 @@ impl Inner {
         }
     }
 
-    async fn fetch_from_amazon(&self, key: &TagKey, deadline: Instant) -> Result<Entry, TagError> {
+    async fn fetch_from_amazon(
+        &self,
+        key: &TagKey,
+        deadline: Instant,
+        via: Option<AmazonClient>,
+    ) -> Result<Entry, TagError> {
         let publishers = [key.publisher_id.clone()];
         let advertisers = [key.advertiser_id.clone()];
-        let resp = self
-            .client
+        let client = via.as_ref().unwrap_or(&self.client);
+        let resp = client
             .non_macro_template_tags(
                 key.region,
                 &key.profile_id,
@@ -334,8 +371,16 @@ impl Inner {
                 .map(|t| Entry {
                     template: t.as_str().into(),
                     fetched_at: SystemTime::now(),
+                    via: via.clone(),
                 })
                 .ok_or(TagError::Missing),
+            Err(e)
+                if via.is_some()
+                    && (e.is_invalid_grant()
+                        || matches!(e.root(), AmazonError::Unauthorized(_))) =>
+            {
+                Err(TagError::Unauthorized(e))
+            }
             // The advertiser, publisher or profile is wrong: a stale copy would hide that.
             Err(e @ (AmazonError::BadRequest { .. } | AmazonError::Forbidden(_))) => {
                 Err(TagError::Rejected(e))

@@ -78,6 +78,11 @@ pub enum ApiError {
         "Brand '{brand}' has not connected an Amazon Attribution account for the {region} region"
     )]
     BrandNotConnected { brand: String, region: String },
+    #[error(
+        "The brand must reconnect its Amazon Ads account: '{brand}' has no working Amazon Ads \
+         authorisation for the {region} region. Links can be created again once it has reconnected."
+    )]
+    BrandMustReconnect { brand: String, region: String },
     #[error("Idempotency-Key was already used with a different request body")]
     IdempotencyKeyReused,
     #[error("ASIN not available for advertising")]
@@ -208,6 +213,9 @@ impl From<LinkError> for ApiError {
             LinkError::BrandNotConnected { brand, region } => {
                 ApiError::BrandNotConnected { brand, region }
             }
+            LinkError::BrandMustReconnect { brand, region } => {
+                ApiError::BrandMustReconnect { brand, region }
+            }
             LinkError::AmazonUnavailable { retry_after } => {
                 ApiError::AmazonUnavailable { retry_after }
             }
@@ -281,7 +289,9 @@ impl ApiError {
             ProductNotFound { .. } => (StatusCode::NOT_FOUND, "product_not_found"),
             BrandAccessDenied { .. } => (StatusCode::FORBIDDEN, "brand_access_denied"),
             AmazonUnavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "amazon_unavailable"),
-            BrandNotConnected { .. } => (StatusCode::CONFLICT, "brand_not_connected"),
+            BrandNotConnected { .. } | BrandMustReconnect { .. } => {
+                (StatusCode::CONFLICT, "brand_not_connected")
+            }
             IdempotencyKeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
             NotAvailable => (StatusCode::NOT_ACCEPTABLE, "not_available"),
             NotFound(_) | UnknownPath => (StatusCode::NOT_FOUND, "not_found"),

@@ -5,6 +5,7 @@ pub mod amazon;
 pub mod api_keys;
 pub mod app;
 pub mod auth;
+pub mod brand_amazon;
 pub mod cli;
 pub mod clicks;
 pub mod clock;

@@ -28,6 +28,10 @@ pub enum LinkError {
     BrandAccessDenied { brand: String },
     #[error("brand '{brand}' has no Amazon Attribution account in the {region} region")]
     BrandNotConnected { brand: String, region: String },
+    /// The brand connected its own Amazon Ads account there, but it needs a new consent,
+    /// has no advertiser chosen yet, or was disconnected.
+    #[error("brand '{brand}' must reconnect its Amazon Ads account in the {region} region")]
+    BrandMustReconnect { brand: String, region: String },
     /// Amazon could not be reached in time and no usable cached tag exists.
     #[error("Amazon unavailable")]
     AmazonUnavailable { retry_after: Duration },
@@ -223,7 +227,7 @@ pub async fn prepare_link(
     req: &NewLink,
 ) -> Result<LinkRow, LinkError> {
     let region = req.marketplace.region();
-    let (product, amazon) = state
+    let target = state
         .db
         .link_target(account_id, req.asin.as_str(), req.marketplace, region)
         .await?
@@ -231,15 +235,36 @@ pub async fn prepare_link(
             asin: req.asin.to_string(),
             marketplace: req.marketplace.to_string(),
         })?;
+    let product = &target.product;
     if !product.can_promote {
         return Err(LinkError::BrandAccessDenied {
             brand: product.brand_name.clone(),
         });
     }
-    let (profile_id, advertiser_id) = amazon.ok_or_else(|| LinkError::BrandNotConnected {
+    let must_reconnect = || LinkError::BrandMustReconnect {
         brand: product.brand_name.clone(),
         region: region.to_string(),
-    })?;
+    };
+    // The brand's own connection decides when there is one; operator-set ids (used with
+    // the platform's credentials) only for brands that never connected.
+    let (profile_id, advertiser_id, via) = match (&target.own, &target.platform) {
+        (Some(own), _) => {
+            let (Some(profile), Some(advertiser), true) =
+                (&own.profile_id, &own.advertiser_id, own.is_connected())
+            else {
+                return Err(must_reconnect());
+            };
+            let client = crate::brand_amazon::client_for(state, own).ok_or_else(must_reconnect)?;
+            (profile.clone(), advertiser.clone(), Some(client))
+        }
+        (None, Some((profile, advertiser))) => (profile.clone(), advertiser.clone(), None),
+        (None, None) => {
+            return Err(LinkError::BrandNotConnected {
+                brand: product.brand_name.clone(),
+                region: region.to_string(),
+            });
+        }
+    };
     let tag_request = TagRequest {
         region,
         profile_id,
@@ -247,16 +272,30 @@ pub async fn prepare_link(
         publisher_id: state.settings.publisher_id.clone(),
     };
     let deadline = Instant::now() + state.settings.link_deadline;
-    let template = state.amazon.tags.template(&tag_request, deadline).await.map_err(|e| match e {
-        TagFailure::Unavailable { retry_after, cause } => {
+    let fetched = state
+        .amazon
+        .tags
+        .template(&tag_request, via.as_ref(), deadline)
+        .await;
+    let template = match fetched {
+        Ok(t) => t,
+        Err(TagFailure::Unavailable { retry_after, cause }) => {
             tracing::warn!(%cause, "no tag template: Amazon unavailable");
-            LinkError::AmazonUnavailable { retry_after }
+            return Err(LinkError::AmazonUnavailable { retry_after });
         }
-        TagFailure::Rejected(cause) => {
+        Err(TagFailure::Rejected(cause)) => {
             tracing::error!(%cause, brand = %product.brand_id, "Amazon refused the tag request");
-            LinkError::AmazonUnavailable { retry_after: Duration::from_secs(60) }
+            return Err(LinkError::AmazonUnavailable {
+                retry_after: Duration::from_secs(60),
+            });
         }
-    })?;
+        Err(TagFailure::Unauthorized(e)) => {
+            if let Some(own) = &target.own {
+                crate::brand_amazon::failed(state, own, &e).await;
+            }
+            return Err(must_reconnect());
+        }
+    };
 
     let id = Uuid::now_v7();
     // The ad group id is how report rows find their way back to this link.

@@ -16,6 +16,7 @@ use crate::clicks::Clicks;
 use crate::config::{JoinSettings, LoginThrottle};
 use crate::outbox::Outbox;
 use crate::ratelimit::Limiter;
+use crate::secret_key::SecretKey;
 use crate::store::Db;
 
 /// What handlers need, cheap to clone.
@@ -36,11 +37,16 @@ pub struct Inner {
     pub joining: Joining,
     /// Short codes and the click counts not yet written (issue #19).
     pub clicks: Arc<Clicks>,
+    /// Seals and opens brands' Amazon refresh tokens; `None` when no key is configured
+    /// (PostgreSQL without `QUIVER_SECRET_KEY`): brands cannot connect then.
+    pub secret_key: Option<SecretKey>,
 }
 
 /// Settings handlers read, resolved from the configuration at start.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// How long a Login with Amazon consent may take (the `state`'s life), 10 minutes.
+    pub connect_state_ttl: Duration,
     pub token_ttl: Duration,
     pub refresh_ttl: Duration,
     pub link_deadline: Duration,
@@ -68,6 +74,7 @@ impl AppState {
         cursor_key: CursorKey,
         joining: Joining,
         clicks: Clicks,
+        secret_key: Option<SecretKey>,
     ) -> Self {
         Self(Arc::new(Inner {
             db,
@@ -79,6 +86,7 @@ impl AppState {
             cursor_key,
             joining,
             clicks: Arc::new(clicks),
+            secret_key,
         }))
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use quiver_amazon::{TagCache, TagError, TagKey};
+use quiver_amazon::{AmazonClient, TagCache, TagError, TagKey};
 use quiver_domain::Region;
 use tokio::time::Instant;
 
@@ -31,6 +31,9 @@ pub enum TagFailure {
     /// Amazon answered, but refused or had no template for this advertiser.
     #[error("Amazon refused the tag request: {0}")]
     Rejected(String),
+    /// The brand's own authorisation was refused: it must consent again.
+    #[error("Amazon refused the brand's authorisation: {0}")]
+    Unauthorized(quiver_amazon::AmazonError),
 }
 
 /// The tag-template cache of a running Quiver. Clones share one cache.
@@ -49,10 +52,12 @@ impl Tags {
         &self.cache
     }
 
-    /// The non-macro template for `request`, from the cache or from Amazon by `deadline`.
+    /// The non-macro template for `request`, from the cache or from Amazon by `deadline`,
+    /// fetched with `via` (a brand's own authorisation) or else the platform's.
     pub async fn template(
         &self,
         request: &TagRequest,
+        via: Option<&AmazonClient>,
         deadline: Instant,
     ) -> Result<String, TagFailure> {
         let key = TagKey {
@@ -61,7 +66,11 @@ impl Tags {
             advertiser_id: request.advertiser_id.clone(),
             publisher_id: request.publisher_id.clone(),
         };
-        match self.cache.template(&key, deadline).await {
+        let found = match via {
+            Some(client) => self.cache.template_via(client, &key, deadline).await,
+            None => self.cache.template(&key, deadline).await,
+        };
+        match found {
             Ok(tag) => Ok(tag.template),
             Err(TagError::Unavailable { retry_after, cause }) => Err(TagFailure::Unavailable {
                 retry_after,
@@ -71,6 +80,7 @@ impl Tags {
             Err(TagError::Missing) => Err(TagFailure::Rejected(
                 "no tag for this advertiser and publisher".into(),
             )),
+            Err(TagError::Unauthorized(e)) => Err(TagFailure::Unauthorized(e)),
         }
     }
 

@@ -78,10 +78,10 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
     );
 
     // Checked before anything starts: with sealed values and no (or the wrong) key the
-    // server must not run. The key itself is used by the Amazon connections (#18).
+    // server must not run. The key seals and opens brands' Amazon authorisations (#18).
     let opened =
         crate::cli::secrets::open_at_start(&db, database_url, cfg.secret_key.as_deref()).await;
-    let _secret_key = match opened {
+    let secret_key = match opened {
         Ok(key) => key,
         Err(e) => {
             // Refused: release the database (and SQLite's writer task) before returning.
@@ -112,6 +112,7 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
         db,
         amazon.clone(),
         Settings {
+            connect_state_ttl: Duration::from_secs(10 * 60),
             token_ttl: cfg.token_ttl(),
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
             link_deadline: cfg.link_deadline(),
@@ -123,6 +124,7 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
         cursor_key,
         crate::joining::Joining::new(join_settings, outbox),
         crate::clicks::Clicks::new(cfg.clicks.settings().map_err(anyhow::Error::msg)?),
+        secret_key,
     );
     // Every link has a short code and every code is in memory before the first request.
     jobs::short_codes::load_all(&state)

@@ -8,13 +8,28 @@
 //! patterns, both of which would otherwise be 500s, and both cost time on either engine.
 
 use quiver_domain::{
-    Asin, Bps, Geo, LinkName, Marketplace, MarketplaceSelector, parse_report_date,
+    Asin, Bps, Geo, LinkName, Marketplace, MarketplaceSelector, Region, parse_report_date,
 };
 use serde_json::{Map, Value};
 use time::Date;
 
 use crate::clock::day_number;
 use crate::error::{ApiError, FieldError};
+
+/// An Amazon region (`NA`, `EU`, `FE`, any case) in `source`; a 422 item naming `region`.
+pub fn region(source: &str, value: Option<&str>) -> Result<Region, FieldError> {
+    match value {
+        None => Err(FieldError::missing(source, "region")),
+        Some(v) => Region::parse(v).ok_or_else(|| {
+            FieldError::new(
+                source,
+                "region",
+                "Input should be 'NA', 'EU' or 'FE'",
+                "enum",
+            )
+        }),
+    }
+}
 
 /// The longest range a report may span, both ends included.
 pub const MAX_SPAN_DAYS: i64 = 366;

@@ -154,6 +154,31 @@ pub fn access_decision(name: &str, brand: &str, approved: bool, reason: &str, li
     )
 }
 
+/// A brand's Amazon Ads authorisation stopped working (#18): one e-mail per breakage.
+pub fn amazon_reconnect(name: &str, brand: &str, region: &str, reason: &str, link: &str) -> Mail {
+    let mut paragraphs = vec![
+        format!("Hello {name},"),
+        format!(
+            "Quiver can no longer use the Amazon Ads account {brand} connected for the {region} region: \
+             Amazon no longer accepts its authorisation (access may have been withdrawn)."
+        ),
+        "Until you reconnect, creators cannot create new links for that region and its reports \
+         are not updated. Existing links keep working, and the reports you miss are filled in \
+         after you reconnect."
+            .into(),
+    ];
+    if !reason.trim().is_empty() {
+        paragraphs.push(format!("What Amazon said: {}", reason.trim()));
+    }
+    build(
+        "amazon_reconnect",
+        &format!("Reconnect {brand}'s Amazon Ads account"),
+        &paragraphs,
+        "Reconnect Amazon Ads",
+        link,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 
 use quiver_domain::{Marketplace, ProgramMode, Region};
 
+use super::amazon_connections::ConnectionRow;
 use super::sql::Sql;
 use super::{Db, StoreError, StoreResult, like_contains, read_pool, write_pool};
 
@@ -220,6 +221,17 @@ pub struct NewProduct {
     pub deal: Option<(i64, i64, i64, u32)>,
 }
 
+/// What link creation reads about a product: the product, and how its brand reaches
+/// Amazon in the link's region.
+#[derive(Debug, Clone)]
+pub struct LinkTarget {
+    pub product: ProductRow,
+    /// (profile, advertiser) set by an operator, used with the platform's credentials.
+    pub platform: Option<(String, String)>,
+    /// The brand's own connection (its `last_ok_at` and `last_error` are not read).
+    pub own: Option<ConnectionRow>,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AmazonAccountRow {
     pub brand_id: String,
@@ -351,35 +363,65 @@ impl Db {
 
     /// What link creation needs in one round trip: the product as the caller sees it, and
     /// the brand's Amazon Attribution account for `region` (if it has one).
+    /// The product a link would point at, with the brand's Amazon account in `region`:
+    /// the ids an operator set (used with the platform's credentials) and the brand's own
+    /// connection, which takes precedence when it exists.
     pub async fn link_target(
         &self,
         account_id: &str,
         asin: &str,
         marketplace: Marketplace,
         region: Region,
-    ) -> StoreResult<Option<(ProductRow, Option<(String, String)>)>> {
+    ) -> StoreResult<Option<LinkTarget>> {
         #[derive(sqlx::FromRow)]
         struct Row {
             #[sqlx(flatten)]
             product: ProductRow,
             amazon_profile_id: Option<String>,
             amazon_advertiser_id: Option<String>,
+            own_status: Option<String>,
+            own_sealed: Option<String>,
+            own_profile_id: Option<String>,
+            own_advertiser_id: Option<String>,
+            own_connected_at: Option<i64>,
         }
         let mut sql = product_select(
             account_id,
-            "baa.profile_id AS amazon_profile_id, baa.advertiser_id AS amazon_advertiser_id, ",
+            "baa.profile_id AS amazon_profile_id, baa.advertiser_id AS amazon_advertiser_id, \
+             ac.status AS own_status, ac.refresh_token_sealed AS own_sealed, \
+             ac.profile_id AS own_profile_id, ac.advertiser_id AS own_advertiser_id, \
+             ac.connected_at AS own_connected_at, ",
         );
         sql.push(
             " LEFT JOIN brand_amazon_accounts baa ON baa.brand_id = p.brand_id AND baa.region = ",
         )
+        .arg(region.as_str())
+        .push(" LEFT JOIN amazon_connections ac ON ac.brand_id = p.brand_id AND ac.region = ")
         .arg(region.as_str())
         .push(" WHERE p.asin = ")
         .arg(asin)
         .and_eq("p.marketplace", marketplace);
         let row: Option<Row> = read_pool!(self, pool => sql.query_as().fetch_optional(pool).await)?;
         Ok(row.map(|r| {
-            let amazon = r.amazon_profile_id.zip(r.amazon_advertiser_id);
-            (r.product, amazon)
+            let own = match (r.own_status, r.own_sealed, r.own_connected_at) {
+                (Some(status), Some(sealed), Some(connected_at)) => Some(ConnectionRow {
+                    brand_id: r.product.brand_id.clone(),
+                    region,
+                    status,
+                    refresh_token_sealed: sealed,
+                    profile_id: r.own_profile_id,
+                    advertiser_id: r.own_advertiser_id,
+                    connected_at,
+                    last_ok_at: None,
+                    last_error: None,
+                }),
+                _ => None,
+            };
+            LinkTarget {
+                platform: r.amazon_profile_id.zip(r.amazon_advertiser_id),
+                own,
+                product: r.product,
+            }
         }))
     }
 
