@@ -177,10 +177,13 @@ test('a brand with no Amazon connection connects through the consent page, picks
   const profile = page.getByLabel('Amazon Ads profile');
   const advertiser = page.getByLabel('Attribution advertiser');
   await profile.waitFor();
-  // Alice's NA profiles (US, CA); the second one, to show the choice is the brand's.
-  const profileIds = await profile.locator('option').evaluateAll((os) => os.map((o) => o.value));
-  assert.ok(profileIds.length >= 1, 'profiles from the brand’s own authorisation');
-  await profile.selectOption(profileIds[profileIds.length - 1]);
+  // Alice's profiles in North America (US, CA): the last one, not the one preselected, to
+  // show that the choice is the brand's.
+  const options = await profile.locator('option').evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
+  const northAmerican = options.filter(([, text]) => /\((US|CA|MX),/.test(text));
+  assert.ok(northAmerican.length >= 1, `North American profiles from the brand’s own authorisation: ${JSON.stringify(options)}`);
+  const profileId = northAmerican[northAmerican.length - 1][0];
+  await profile.selectOption(profileId);
   const adIds = await advertiser.locator('option').evaluateAll((os) => os.map((o) => o.value));
   assert.ok(adIds.length >= 1, 'advertisers of the chosen profile');
   advertiserId = adIds[adIds.length - 1];
@@ -197,7 +200,7 @@ test('a brand with no Amazon connection connects through the consent page, picks
   assert.equal(na.status, 'connected');
   assert.equal(na.via, 'brand');
   assert.equal(na.advertiser_id, advertiserId);
-  assert.equal(na.profile_id, profileIds[profileIds.length - 1]);
+  assert.equal(na.profile_id, profileId);
   assert.ok(na.connected_at);
 
   // A creator's new link carries that advertiser's Attribution tag, and the simulator
@@ -217,8 +220,8 @@ test('revoking the grant in the simulator: the brand sees the reconnect banner a
   const revoked = await fetch(`${sim}/_sim/users/alice/revoke`, { method: 'POST' });
   assert.ok(revoked.ok, await revoked.text());
   // The next use of the authorisation (here: listing the profiles) finds it revoked.
-  await region('NA').getByRole('button', { name: `Choose profile for ${brand.brand_name} in ${NA}` }).click();
-  await region('NA').getByText(/Amazon no longer accepts Quiver’s access/).waitFor();
+  await region('NA').getByRole('button', { name: `Change profile for ${brand.brand_name} in ${NA}` }).click();
+  await region('NA').getByText(/Amazon no longer accepts Quiver’s access to .*: reconnect, then choose the profile\./).waitFor();
   await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === 'Reconnect needed', `.amazon-region[data-brand="${brand.brand_id}"][data-region="NA"] h3 .badge`);
   const banner = page.getByRole('region', { name: 'Alerts' });
   await banner.getByText('Amazon Ads needs reconnecting.').waitFor();
@@ -253,7 +256,7 @@ test('revoking the grant in the simulator: the brand sees the reconnect banner a
   await page.goto(`${BASE}/app#/amazon`);
   await page.getByRole('heading', { name: 'Amazon', exact: true }).waitFor();
   await badge('NA').waitFor();
-  await banner.getByText('Amazon Ads needs reconnecting.').waitFor();
+  await page.getByRole('region', { name: 'Alerts' }).getByText('Amazon Ads needs reconnecting.').waitFor();
   await noHorizontalScroll();
   assert.deepEqual(await axeViolations(), []);
   await shot('83-amazon-reconnect-phone');

@@ -284,7 +284,8 @@ export async function amazon(main, params) {
     if (r.status === 'reconnect_needed') {
       actions.append(connectButton(brand, r.region, cellMsg, { label: 'Reconnect' }));
     } else if (r.status === 'connected' && r.via === 'brand') {
-      const choose = h('button', { type: 'button', class: 'small secondary', 'aria-label': `Choose profile for ${where2}` }, r.advertiser_id ? 'Change profile' : 'Choose profile');
+      const verb = r.advertiser_id ? 'Change profile' : 'Choose profile';
+      const choose = h('button', { type: 'button', class: 'small secondary', 'aria-label': `${verb} for ${where2}` }, verb);
       choose.addEventListener('click', () => busy(choose, async () => {
         clear(pick, await picker(brand, r, (saved) => refresh(brand, saved), (why) => stale(brand, r, why)));
         pick.querySelector('select')?.focus();
