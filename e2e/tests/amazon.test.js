@@ -210,10 +210,18 @@ test('a brand with no Amazon connection connects through the consent page, picks
   assert.match(link.body.url, new RegExp(`[?&]maas=maas_adg_api_${advertiserId}_`), link.body.url);
   const visit = await fetch(`${sim}/_sim/visits`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ url: link.body.url, clicks: 3 }) });
   assert.ok(visit.ok, await visit.text());
-  const today = new Date().toISOString().slice(0, 10);
-  const truth = await (await fetch(`${sim}/_sim/truth?advertiserId=${advertiserId}&start=${today}&end=${today}`)).json();
-  assert.ok(JSON.stringify(truth).length > 2, 'the simulator knows the advertiser’s clicks');
+  const day = (n) => { const d = new Date(); d.setUTCDate(d.getUTCDate() + n); return d.toISOString().slice(0, 10); };
+  const truth = await (await fetch(`${sim}/_sim/truth?advertiserId=${advertiserId}&start=${day(-7)}&end=${day(7)}`)).json();
+  const adGroup = new URL(link.body.url).searchParams.get('aa_adgroupid');
+  const clicks = truth.rows.filter((r) => r.adGroupId === adGroup).reduce((n, r) => n + r.clicks, 0);
+  assert.equal(clicks, 3, 'the simulator counts the clicks for that advertiser’s ad group');
   await shot('82-amazon-connected');
+
+  // The overview says so too.
+  await page.getByRole('link', { name: 'Overview' }).click();
+  await page.locator('#brand-amazon tbody tr', { hasText: brand.brand_name }).getByText('Connected by the brand (NA)').waitFor();
+  await page.getByRole('link', { name: 'Connect or manage your Amazon Ads accounts' }).click();
+  await badge('NA').waitFor();
 });
 
 test('revoking the grant in the simulator: the brand sees the reconnect banner and one e-mail, creators a 409', async () => {
