@@ -292,7 +292,9 @@ test('reconnecting from the banner keeps the chosen advertiser and makes links w
 });
 
 test('a denied consent says so and connects nothing', async () => {
-  await page.getByRole('button', { name: `Connect ${brand.brand_name} in ${EU}` }).click();
+  // By keyboard.
+  await page.getByRole('button', { name: `Connect ${brand.brand_name} in ${EU}` }).focus();
+  await page.keyboard.press('Enter');
   await consent('Deny');
   const msg = page.getByText(/Connection refused: you chose Deny on Amazon's page/);
   await msg.waitFor();
@@ -308,7 +310,9 @@ test('disconnecting asks first; afterwards creators get a 409 and existing links
   const off = region('NA').getByRole('button', { name: `Disconnect ${brand.brand_name} in ${NA}` });
   await off.click();
   const dialog = page.getByRole('dialog', { name: `Disconnect ${brand.brand_name} in ${NA}?` });
-  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  // The safe choice has the focus; Escape cancels.
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Cancel');
+  await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'detached' });
   assert.equal(await badge('NA').textContent(), 'Connected', 'cancelling changes nothing');
   await off.click();
