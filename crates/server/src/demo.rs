@@ -18,6 +18,10 @@ pub const PASSWORD: &str = "quiver-demo";
 pub const CREATOR: &str = "creator@example.com";
 pub const CREATOR2: &str = "creator2@example.com";
 pub const SELLER: &str = "brand@example.com";
+/// The second demo seller (#18): its brand has no Amazon connection, to show the flow.
+pub const SELLER2: &str = "brand2@example.com";
+/// Its brand.
+pub const CONNECT_BRAND: &str = "fjordline";
 
 /// The seeded ASIN the docs and README use.
 pub const EXAMPLE_ASIN: &str = "B0D45KS7QM";
@@ -27,8 +31,11 @@ struct DemoBrand {
     name: &'static str,
     mode: ProgramMode,
     commission_bps: u32,
-    /// (NA, EU) profile and advertiser ids in Amazon Attribution.
-    amazon: [(Region, &'static str, &'static str); 2],
+    /// Profile and advertiser ids in Amazon Attribution, used with the platform's
+    /// credentials; empty for the brand that connects its own account.
+    amazon: &'static [(Region, &'static str, &'static str)],
+    /// Owned by the second demo seller.
+    second_seller: bool,
     marketplaces: &'static [Marketplace],
     /// (ASIN, title, USD price in cents, category)
     products: &'static [(&'static str, &'static str, i64, &'static str)],
@@ -36,16 +43,17 @@ struct DemoBrand {
 
 use Marketplace::*;
 
-const BRANDS: [DemoBrand; 3] = [
+const BRANDS: [DemoBrand; 4] = [
     DemoBrand {
         id: "northwind",
         name: "Northwind Outdoor",
         mode: ProgramMode::Open,
         commission_bps: 1200,
-        amazon: [
+        amazon: &[
             (Region::Na, "3000000001", "4000000001"),
             (Region::Eu, "3000000002", "4000000002"),
         ],
+        second_seller: false,
         marketplaces: &[Us, Ca, Mx, Uk, De, Fr, It, Es, Nl],
         products: &[
             (
@@ -79,10 +87,11 @@ const BRANDS: [DemoBrand; 3] = [
         name: "Lumen Home",
         mode: ProgramMode::Approval,
         commission_bps: 1500,
-        amazon: [
+        amazon: &[
             (Region::Na, "3000000011", "4000000011"),
             (Region::Eu, "3000000012", "4000000012"),
         ],
+        second_seller: false,
         marketplaces: &[Us, Ca, Uk, De, Fr],
         products: &[
             (
@@ -110,10 +119,11 @@ const BRANDS: [DemoBrand; 3] = [
         name: "Peak Audio",
         mode: ProgramMode::Open,
         commission_bps: 1000,
-        amazon: [
+        amazon: &[
             (Region::Na, "3000000021", "4000000021"),
             (Region::Eu, "3000000022", "4000000022"),
         ],
+        second_seller: false,
         marketplaces: &[Us, Mx, It, Es],
         products: &[
             (
@@ -124,6 +134,30 @@ const BRANDS: [DemoBrand; 3] = [
             ),
             ("B0PKSPKR02", "Peak Portable Speaker", 7999, "Electronics"),
             ("B0PKHDPH03", "Peak Studio Headphones", 19999, "Electronics"),
+        ],
+    },
+    // No Amazon ids: its seller connects it through Login with Amazon (#18).
+    DemoBrand {
+        id: CONNECT_BRAND,
+        name: "Fjordline Outdoor",
+        mode: ProgramMode::Open,
+        commission_bps: 1100,
+        amazon: &[],
+        second_seller: true,
+        marketplaces: &[Us, Ca],
+        products: &[
+            (
+                "B0FJPACK01",
+                "Fjordline Day Pack 22L",
+                6999,
+                "Sports & Outdoors",
+            ),
+            (
+                "B0FJJACK02",
+                "Fjordline Rain Shell Jacket",
+                14999,
+                "Sports & Outdoors",
+            ),
         ],
     },
 ];
@@ -190,11 +224,20 @@ pub async fn seed(db: &Db) -> Result<bool, DemoError> {
         Some("seller_demo_brand"),
     )
     .await?;
+    let seller2 = create_account(
+        db,
+        SELLER2,
+        PASSWORD,
+        AccountKind::Seller,
+        "Fjordline AS",
+        Some("seller_demo_brand2"),
+    )
+    .await?;
     let _ = creator;
     for b in &BRANDS {
         db.insert_brand(&NewBrand {
             id: b.id,
-            owner_account_id: &seller,
+            owner_account_id: if b.second_seller { &seller2 } else { &seller },
             name: b.name,
             company_name: b.name,
             logo_url: &format!("https://assets.quiver.example/brands/{}.png", b.id),
@@ -205,7 +248,7 @@ pub async fn seed(db: &Db) -> Result<bool, DemoError> {
         .await?;
         db.record_commission(b.id, None, Some(b.commission_bps), beginning())
             .await?;
-        for (region, profile, advertiser) in b.amazon {
+        for &(region, profile, advertiser) in b.amazon {
             db.set_brand_amazon_account(b.id, region, profile, advertiser)
                 .await?;
         }
@@ -404,6 +447,7 @@ async fn seed_history(state: &AppState, stop: &CancellationToken) {
     let opts = crate::ingest::Options {
         full_backfill: true,
         stop: stop.clone(),
+        secret_key: state.secret_key.clone(),
         ..crate::ingest::Options::default()
     };
     // A scheduled run may hold the lease for a moment; wait for it.
@@ -530,7 +574,7 @@ type CatalogEntry = (Marketplace, Asin, amazon_sim::catalog::Product);
 fn catalog() -> Vec<(&'static str, Vec<CatalogEntry>)> {
     let mut out = Vec::new();
     for b in &BRANDS {
-        for (region, _profile, advertiser) in b.amazon {
+        for &(region, _profile, advertiser) in b.amazon {
             let products: Vec<_> = b
                 .products
                 .iter()

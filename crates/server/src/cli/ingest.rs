@@ -15,8 +15,23 @@ pub async fn run(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("opening the database {database_url}"))?;
     db.migrate().await.context("running migrations")?;
+    // Brands' own authorisations need the key (the same check as at `serve`).
+    let secret_key = match crate::cli::secrets::open_at_start(
+        &db,
+        database_url,
+        cfg.secret_key.as_deref(),
+    )
+    .await
+    {
+        Ok(k) => k,
+        Err(e) => {
+            db.close().await;
+            return Err(e);
+        }
+    };
     let amazon = Amazon::start(&mode, cfg).await?;
     let opts = Options {
+        secret_key,
         progress: Some(Arc::new(|p: &Progress| {
             eprintln!(
                 "  {} {} {}: {} pages, {} rows read so far",
@@ -47,6 +62,9 @@ pub async fn run(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<()> {
                 s.paused,
                 s.resumed
             );
+            for b in &s.skipped {
+                eprintln!("  skipped {b}: its Amazon connection needs reconnecting");
+            }
             if s.failures.is_empty() {
                 Ok(())
             } else {

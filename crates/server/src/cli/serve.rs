@@ -184,7 +184,7 @@ fn print_demo_banner(addr: SocketAddr, seeded: bool) {
     println!(
         "\nQuiver is running at {base}{fresh}\n\n\
          Demo accounts (password '{pw}'):\n  \
-         creator  {c}\n  creator2 {c2}\n  seller   {s}\n\n\
+         creator  {c}\n  creator2 {c2}\n  seller   {s}\n  seller2  {s2} (connects its own Amazon Ads account: Amazon in the app)\n\n\
          Try it:\n  \
          TOKEN=$(curl -s -X POST {base}/token -d 'username={c}&password={pw}' | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')\n  \
          curl -s -X POST {base}/generate_attribution_link -H \"Authorization: Bearer $TOKEN\" \\\n       \
@@ -193,6 +193,7 @@ fn print_demo_banner(addr: SocketAddr, seeded: bool) {
         c = demo::CREATOR,
         c2 = demo::CREATOR2,
         s = demo::SELLER,
+        s2 = demo::SELLER2,
         asin = demo::EXAMPLE_ASIN,
     );
 }

@@ -68,6 +68,19 @@ pub async fn render(State(state): State<AppState>) -> Response {
     metrics::gauge!("quiver_tag_cache_misses").set(tags.misses() as f64);
     metrics::gauge!("quiver_tag_cache_stale_served").set(tags.stale_served() as f64);
     metrics::gauge!("quiver_tag_cache_entries").set(tags.len() as f64);
+    // Brands' own Amazon connections by status (#18); both series always present.
+    match state.db.amazon_connection_counts().await {
+        Ok(counts) => {
+            for status in ["connected", "reconnect_needed"] {
+                let n = counts
+                    .iter()
+                    .find(|(s, _)| s == status)
+                    .map_or(0, |(_, n)| *n);
+                metrics::gauge!("quiver_amazon_connections", "status" => status).set(n as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not count the Amazon connections"),
+    }
     match state.db.ops_gauges().await {
         Ok(g) => {
             metrics::gauge!("quiver_bulk_queue_items").set(g.bulk_pending_items as f64);

@@ -14,12 +14,14 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use quiver_amazon::wire::{self, GroupBy, ReportEntry, ReportRequestBody, ReportType, metric};
-use quiver_amazon::{AmazonClient, Region};
+use quiver_amazon::{AmazonClient, AmazonError, Region};
 use quiver_domain::{Marketplace, RateHistory, format_compact};
 use time::Date;
 use tokio_util::sync::CancellationToken;
 
+use crate::brand_amazon;
 use crate::clock::{day_number, day_of_number, instant};
+use crate::store::amazon_connections::ConnectionRow;
 use crate::store::reports::{AdvertiserRow, FactValues, FactWrite, IngestLink, Pull};
 use crate::store::{Db, now_ms};
 
@@ -63,6 +65,8 @@ pub struct Options {
     /// Ends the run early, between pages (each stored page is checkpointed, so the next
     /// run resumes where this one stopped).
     pub stop: CancellationToken,
+    /// Opens brands' own authorisations (#18); without it their advertisers are skipped.
+    pub secret_key: Option<crate::secret_key::SecretKey>,
 }
 
 impl Default for Options {
@@ -74,6 +78,7 @@ impl Default for Options {
             progress: None,
             full_backfill: false,
             stop: CancellationToken::new(),
+            secret_key: None,
         }
     }
 }
@@ -95,6 +100,11 @@ pub struct Summary {
     pub resumed: u64,
     /// One line per pull that failed (it resumes next run).
     pub failures: Vec<String>,
+    /// Brands (`brand region`) skipped because their own Amazon connection needs
+    /// reconnecting; their reports are back-filled after they reconnect.
+    pub skipped: Vec<String>,
+    /// Brand connections this run found broken (now `reconnect_needed`).
+    pub broken: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -226,6 +236,21 @@ impl Mapper<'_> {
     }
 }
 
+/// The brand's own connection behind an advertiser row, if it is read with one.
+fn own_connection(r: &AdvertiserRow) -> Option<ConnectionRow> {
+    Some(ConnectionRow {
+        brand_id: r.brand_id.clone(),
+        region: r.region,
+        status: r.own_status.clone()?,
+        refresh_token_sealed: r.own_sealed.clone()?,
+        profile_id: Some(r.profile_id.clone()),
+        advertiser_id: Some(r.advertiser_id.clone()),
+        connected_at: r.own_connected_at.unwrap_or(0),
+        last_ok_at: None,
+        last_error: None,
+    })
+}
+
 fn request_body(
     report: &str,
     advertiser_id: &str,
@@ -285,6 +310,34 @@ impl Run<'_> {
             return Ok(());
         };
         let region = first.region;
+        let own = own_connection(first);
+        let brand_client;
+        let client = match &own {
+            None => self.client,
+            Some(c) if !c.is_connected() => {
+                tracing::info!(brand = %c.brand_id, %region, "skipping the reports of a brand whose Amazon connection needs reconnecting");
+                self.summary
+                    .skipped
+                    .push(format!("{} {region}", c.brand_id));
+                return Ok(());
+            }
+            Some(c) => {
+                let opened = self
+                    .opts
+                    .secret_key
+                    .as_ref()
+                    .and_then(|k| brand_amazon::client_with(self.client, k, c));
+                let Some(opened) = opened else {
+                    self.summary.failures.push(format!(
+                        "{region} {}: the brand's authorisation cannot be opened (secret key)",
+                        first.advertiser_id
+                    ));
+                    return Ok(());
+                };
+                brand_client = opened;
+                &brand_client
+            }
+        };
         let mut ctx = AdvertiserContext {
             links: HashMap::new(),
             rates: HashMap::new(),
@@ -300,16 +353,34 @@ impl Run<'_> {
             );
         }
         self.summary.advertisers += 1;
+        let mut all_ok = true;
         for report in [PERFORMANCE, PRODUCTS] {
             if self.opts.stop.is_cancelled() {
                 break;
             }
-            if let Err(e) = self.pull(region, first, report, &ctx).await {
-                tracing::warn!(advertiser = %first.advertiser_id, %region, report, error = %e, "report pull failed; it resumes next run");
+            let Err(e) = self.pull(client, region, first, report, &ctx).await else {
+                continue;
+            };
+            all_ok = false;
+            if let (Some(c), Some(amazon)) = (&own, e.downcast_ref::<AmazonError>())
+                && brand_amazon::breaks_connection(amazon)
+            {
+                if brand_amazon::record_failure(self.db, c, amazon).await? {
+                    self.summary.broken.push(format!("{} {region}", c.brand_id));
+                }
                 self.summary
-                    .failures
-                    .push(format!("{region} {} {report}: {e}", first.advertiser_id));
+                    .skipped
+                    .push(format!("{} {region}", c.brand_id));
+                // The other report would fail the same way.
+                break;
             }
+            tracing::warn!(advertiser = %first.advertiser_id, %region, report, error = %e, "report pull failed; it resumes next run");
+            self.summary
+                .failures
+                .push(format!("{region} {} {report}: {e}", first.advertiser_id));
+        }
+        if let (Some(c), true) = (&own, all_ok) {
+            brand_amazon::succeeded(self.db, c).await;
         }
         Ok(())
     }
@@ -317,6 +388,7 @@ impl Run<'_> {
     /// One report for one advertiser, page by page from the checkpoint.
     async fn pull(
         &mut self,
+        client: &AmazonClient,
         region: Region,
         adv: &AdvertiserRow,
         report: &'static str,
@@ -328,20 +400,32 @@ impl Run<'_> {
             report,
         };
         let state = self.db.ingest_state(&key).await?;
-        let pending = state.as_ref().and_then(|s| {
-            Some((
-                day_of_number(s.pending_start?)?,
-                day_of_number(s.pending_end?)?,
-                s.pending_cursor.clone(),
-            ))
-        });
+        let last_success = state.as_ref().and_then(|s| s.last_success_at);
+        // A brand that (re)connected since the last success may have been skipped for a
+        // while: the whole window is read again to fill what it missed (#18).
+        let reconnected = adv
+            .own_connected_at
+            .is_some_and(|at| last_success.is_none_or(|ok| at > ok));
+        let full_start = self.today - time::Duration::days(BACKFILL_DAYS - 1);
+        let pending = state
+            .as_ref()
+            .and_then(|s| {
+                Some((
+                    day_of_number(s.pending_start?)?,
+                    day_of_number(s.pending_end?)?,
+                    s.pending_cursor.clone(),
+                ))
+            })
+            // The checkpoint of a pull that failed while the brand was broken covers less
+            // than the back-fill needs.
+            .filter(|(start, ..)| !reconnected || *start <= full_start);
         let (start, end, cursor) = match pending {
             Some(p) => {
                 self.summary.resumed += 1;
                 p
             }
             None => {
-                let read_before = state.as_ref().and_then(|s| s.last_success_at).is_some();
+                let read_before = last_success.is_some() && !reconnected;
                 let back = if read_before && !self.opts.full_backfill {
                     RESTATEMENT_DAYS - 1
                 } else {
@@ -369,7 +453,7 @@ impl Run<'_> {
             self.opts.page_size,
         );
         let mapper = Mapper { ctx };
-        let mut pages = std::pin::pin!(self.client.report_pages(
+        let mut pages = std::pin::pin!(client.report_pages(
             region,
             &adv.profile_id,
             &body,
@@ -455,8 +539,13 @@ pub async fn run_once(
         let rows = db.ingest_advertisers().await?;
         let mut groups: Vec<Vec<AdvertiserRow>> = Vec::new();
         for r in rows {
+            // Rows of one advertiser read with one authorisation form a group.
             match groups.last_mut() {
-                Some(g) if g[0].region == r.region && g[0].advertiser_id == r.advertiser_id => {
+                Some(g)
+                    if g[0].region == r.region
+                        && g[0].advertiser_id == r.advertiser_id
+                        && g[0].own_sealed == r.own_sealed =>
+                {
                     g.push(r)
                 }
                 _ => groups.push(vec![r]),

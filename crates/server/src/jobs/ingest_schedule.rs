@@ -1,5 +1,6 @@
 //! Report ingestion inside `quiver serve`: one run at start, then one every interval,
-//! each followed by the statements' refresh (create, finalise; issue #20).
+//! each followed by the e-mails about brands' broken Amazon connections (#18) and the
+//! statements' refresh (create, finalise; issue #20).
 //! Stopping ends a run between pages; it resumes from its checkpoint next time.
 
 use std::time::Duration;
@@ -12,6 +13,7 @@ use crate::state::AppState;
 pub async fn run(state: AppState, every: Duration, stop: CancellationToken) {
     let opts = Options {
         stop: stop.clone(),
+        secret_key: state.secret_key.clone(),
         ..Options::default()
     };
     while !stop.is_cancelled() {
@@ -22,11 +24,14 @@ pub async fn run(state: AppState, every: Duration, stop: CancellationToken) {
                 inserted = s.inserted,
                 updated = s.updated,
                 failures = s.failures.len(),
+                skipped = s.skipped.len(),
                 "report ingestion finished"
             ),
             Ok(Outcome::Busy) => tracing::debug!("report ingestion running elsewhere"),
             Err(e) => tracing::warn!(error = %e, "report ingestion failed"),
         }
+        // A connection found broken during the run: its owner is told once.
+        crate::brand_amazon::notify_broken(&state).await;
         // Statements follow the facts: safe to run in every process (guarded updates).
         if let Err(e) = crate::statements::schedule::run_once(&state, crate::clock::today()).await {
             tracing::warn!(error = %e, "statement refresh failed");

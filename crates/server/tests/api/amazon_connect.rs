@@ -20,6 +20,12 @@ pub async fn app_with(extra: &[&str]) -> TestApp {
     TestApp::with_args(&args).await
 }
 
+/// Where the server's Amazon is: its in-process simulator or a standalone one.
+pub fn sim_base(app: &TestApp) -> String {
+    let base = app.running.amazon.base_url.as_ref().unwrap();
+    base.as_str().trim_end_matches('/').to_owned()
+}
+
 /// `GET /sellers/amazon/connect`: the consent page's URL from the 303.
 pub async fn connect(app: &TestApp, seller: &str, brand: &str, region: &str) -> Url {
     let r = app
@@ -87,7 +93,7 @@ pub async fn connect_as(app: &TestApp, seller: &str, brand: &str, region: &str, 
 pub async fn sim_user(app: &TestApp, login: &str) -> Value {
     let users: Value = app
         .client
-        .get(format!("{}/_sim/users", app.sim().base_url()))
+        .get(format!("{}/_sim/users", sim_base(app)))
         .send()
         .await
         .unwrap()

@@ -3,8 +3,8 @@
 //! with sealed values and no key or the wrong key; `quiver admin rotate-secret-key`
 //! re-encrypts everything under a new key, all or nothing.
 //!
-//! The connect flow that will store these tokens is not built yet, so the tests store a
-//! sealed token through the store the way the callback is to.
+//! Most tests store a sealed token through the store the way the callback does; the last
+//! one goes through the real consent flow against the simulator.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -361,4 +361,119 @@ async fn fresh_postgres_url_for_copy() -> Option<String> {
     let mut u = url::Url::parse(admin).unwrap();
     u.set_path(&name);
     Some(u.to_string())
+}
+
+/// Every refresh token the simulator issues to a user starts so; the platform's does not.
+const SIM_USER_TOKEN: &str = "Atzr|sim-";
+
+#[tokio::test]
+async fn a_token_from_the_real_flow_is_never_in_clear_and_survives_key_rotation() {
+    use crate::amazon_connect::{BRAND, connect_as, region_of, sim_pick};
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(&dir).await;
+    let old = SecretKey::generate();
+    // A simulator that outlives the server, so the grant is still known after a restart.
+    let sim = amazon_sim::spawn(
+        amazon_sim::SimConfig::default(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let amazon = sim.base_url();
+    let app = TestApp::on_database(
+        &url,
+        &["--secret-key", &old.to_base64(), "--amazon", &amazon],
+    )
+    .await;
+    let seller = app.token(SELLER).await;
+    connect_as(&app, &seller, BRAND, "NA", "alice").await;
+    let (profile, advertiser) = sim_pick(&app, "alice", "US").await;
+    let r = crate::amazon_connect::choose(&app, &seller, BRAND, "NA", &profile, &advertiser).await;
+    assert_eq!(r.status, reqwest::StatusCode::OK, "{:?}", r.body);
+    let sealed = stored_sealed(&app.running.state.db).await;
+    assert_eq!(sealed.len(), 1);
+    assert!(!sealed[0].contains("sim-") && !sealed[0].contains("Atzr"));
+    // The token opens, and is the simulator's: alice's, as issued by the code exchange.
+    let plain = opens(&old, &sealed[0], BRAND).unwrap();
+    assert!(
+        plain.starts_with(SIM_USER_TOKEN) && plain.contains("alice"),
+        "a user's token"
+    );
+    // No response showed it.
+    let shown = app.get("/sellers/brands/northwind/amazon", &seller).await;
+    assert!(!shown.body.to_string().contains("Atzr"));
+
+    let mut printed = String::new();
+    if is_sqlite(&url)
+        && let Some(target_url) = fresh_postgres_url_for_copy().await
+    {
+        let target = Db::connect(&target_url).await.unwrap();
+        target.migrate().await.unwrap();
+        quiver::store::copy::sqlite_to_postgres(&app.running.state.db, &target, |table, n| {
+            printed.push_str(&format!("{table}: {n}\n"));
+        })
+        .await
+        .unwrap();
+        for (table, sum) in quiver::store::copy::sums(&target).await.unwrap() {
+            printed.push_str(&format!("{table} {} {}\n", sum.rows, sum.checksum));
+        }
+        assert!(printed.contains("amazon_connections"), "{printed}");
+        assert_eq!(stored_sealed(&target).await, sealed, "copied sealed");
+        target.close().await;
+    }
+    assert!(!printed.contains(SIM_USER_TOKEN) && !printed.contains(&plain));
+    let running = app.running;
+    running.stop().await.unwrap();
+    if is_sqlite(&url) {
+        let bytes = sqlite_bytes(&dir);
+        assert!(
+            contains(&bytes, &sealed[0][..24]),
+            "the search finds stored text"
+        );
+        assert!(
+            !contains(&bytes, SIM_USER_TOKEN),
+            "a refresh token is in the file in clear"
+        );
+        assert!(!contains(&bytes, &plain));
+    }
+
+    // Rotation: every token re-sealed under a new key, and the connection still works.
+    let db = Db::connect(&url).await.unwrap();
+    let new_file = dir.path().join("rotated.key");
+    let nf = new_file.display().to_string();
+    rotate(
+        &db,
+        &url,
+        &["--secret-key", &old.to_base64(), "--new-key-file", &nf],
+    )
+    .await
+    .unwrap();
+    db.close().await;
+    let new = SecretKey::from_base64(&std::fs::read_to_string(&new_file).unwrap()).unwrap();
+    let app = TestApp::on_database(
+        &url,
+        &["--secret-key", &new.to_base64(), "--amazon", &amazon],
+    )
+    .await;
+    let resealed = stored_sealed(&app.running.state.db).await;
+    assert_ne!(resealed, sealed);
+    assert_eq!(
+        opens(&new, &resealed[0], BRAND).as_deref(),
+        Some(plain.as_str())
+    );
+    let seller = app.token(SELLER).await;
+    // Listing profiles calls Amazon with the token opened by the new key.
+    let r = app
+        .get("/sellers/brands/northwind/amazon/NA/profiles", &seller)
+        .await;
+    assert_eq!(r.status, reqwest::StatusCode::OK, "{:?}", r.body);
+    let na = region_of(&app, &seller, BRAND, "NA").await;
+    assert_eq!(na["status"], "connected");
+    let creator = app.token(CREATOR).await;
+    let r = app.create_link(&creator, "B0NWBOTL03", "amazon.com").await;
+    assert_eq!(r.status, reqwest::StatusCode::CREATED, "{:?}", r.body);
+    assert!(crate::amazon_connect::carries_advertiser(
+        r.body["url"].as_str().unwrap(),
+        &advertiser
+    ));
 }

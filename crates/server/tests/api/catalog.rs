@@ -314,7 +314,8 @@ async fn legacy_brands_and_check_product() {
     let t = app.token(CREATOR).await;
     let r = app.get("/brands", &t).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(r.body["total_count"], 3);
+    // Three demo brands with platform ids, and the one that connects its own (#18).
+    assert_eq!(r.body["total_count"], 4);
     let brands = r.body["brands"].as_array().unwrap();
     let lumen = brands
         .iter()

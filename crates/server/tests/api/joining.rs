@@ -192,7 +192,7 @@ async fn sign_up_follows_the_mode() {
     );
 
     let open = TestApp::spawn().await;
-    let seller = json!({"email": "brand2@example.com", "password": STRONG, "display_name": "B", "kind": "seller"});
+    let seller = json!({"email": "new-seller@example.com", "password": STRONG, "display_name": "B", "kind": "seller"});
     let r = post(&open, "/signup", seller.clone()).await;
     assert_eq!(
         (r.status, r.code()),
@@ -203,7 +203,7 @@ async fn sign_up_follows_the_mode() {
         post(&sellers, "/signup", seller).await.status,
         StatusCode::ACCEPTED
     );
-    let t = access(&sellers, "brand2@example.com", STRONG).await;
+    let t = access(&sellers, "new-seller@example.com", STRONG).await;
     assert_eq!(sellers.get("/account", &t).await.body["kind"], "seller");
 }
 

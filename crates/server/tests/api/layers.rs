@@ -28,6 +28,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "services",
         &[
             "accounts",
+            "brand_amazon",
             "linking",
             "login",
             "quotas",

@@ -6,6 +6,7 @@
 mod abuse;
 mod amazon;
 mod amazon_connect;
+mod amazon_connect_health;
 mod amazon_connect_secrets;
 mod api_keys;
 mod auth;

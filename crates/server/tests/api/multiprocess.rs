@@ -20,7 +20,7 @@ async fn servers_started_together_share_one_database() {
     // A token issued by one server is valid on the other.
     assert_eq!(b.get("/get_affiliateID", &t).await.status, StatusCode::OK);
     let accounts = a.running.state.db.count_accounts().await.unwrap();
-    assert_eq!(accounts, 3, "the demo was seeded once");
+    assert_eq!(accounts, 4, "the demo was seeded once");
 
     // A revocation through A reaches B within the cache's 5 seconds.
     assert_eq!(

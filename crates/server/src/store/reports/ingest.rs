@@ -28,6 +28,11 @@ pub struct AdvertiserRow {
     pub advertiser_id: String,
     pub brand_id: String,
     pub seller_id: String,
+    /// With the brand's own authorisation (#18): its status, sealed token and when it was
+    /// (re)connected; all `None` for operator-set ids read with the platform's credentials.
+    pub own_status: Option<String>,
+    pub own_sealed: Option<String>,
+    pub own_connected_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -60,10 +65,20 @@ impl Pull<'_> {
 impl Db {
     /// Every brand's Amazon account that has at least one link, by advertiser.
     pub async fn ingest_advertisers(&self) -> StoreResult<Vec<AdvertiserRow>> {
-        const SQL: &str = "SELECT a.region, a.profile_id, a.advertiser_id, a.brand_id, b.owner_account_id AS seller_id \
+        // A brand's own connection replaces its operator-set ids in that region, also
+        // while it needs reconnecting (then ingestion skips it).
+        const SQL: &str = "SELECT a.region, a.profile_id, a.advertiser_id, a.brand_id, b.owner_account_id AS seller_id, \
+             NULL AS own_status, NULL AS own_sealed, NULL AS own_connected_at \
              FROM brand_amazon_accounts a JOIN brands b ON b.id = a.brand_id \
              WHERE EXISTS (SELECT 1 FROM links l WHERE l.brand_id = a.brand_id) \
-             ORDER BY a.region, a.advertiser_id, a.brand_id";
+             AND NOT EXISTS (SELECT 1 FROM amazon_connections c WHERE c.brand_id = a.brand_id AND c.region = a.region) \
+             UNION ALL \
+             SELECT c.region, c.profile_id, c.advertiser_id, c.brand_id, b.owner_account_id AS seller_id, \
+             c.status AS own_status, c.refresh_token_sealed AS own_sealed, c.connected_at AS own_connected_at \
+             FROM amazon_connections c JOIN brands b ON b.id = c.brand_id \
+             WHERE c.profile_id IS NOT NULL AND c.advertiser_id IS NOT NULL \
+             AND EXISTS (SELECT 1 FROM links l WHERE l.brand_id = c.brand_id) \
+             ORDER BY 1, 3, 4";
         Ok(read_pool!(self, pool => sqlx::query_as(SQL).fetch_all(pool).await)?)
     }
 
