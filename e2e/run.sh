@@ -49,9 +49,12 @@ mailbox_port="$(free_port)"
 node "$here/mail-sink.mjs" "$smtp_port" "$mailbox_port" >"$work/mail-sink.log" 2>&1 &
 sink_pid=$!
 
+# The in-process simulator listens on a loopback port of its own; the browser reaches its
+# consent page there (same machine), and Login with Amazon sends it back to QUIVER_PUBLIC_URL.
 (
   cd "$work"
   QUIVER_DATABASE_URL="sqlite://$work/quiver.db" QUIVER_AMAZON=sim QUIVER_DEMO=1 \
+    QUIVER_PUBLIC_URL="http://127.0.0.1:$port" \
     QUIVER_SMTP_URL="smtp://127.0.0.1:$smtp_port" \
     exec "$bin" serve --listen "127.0.0.1:$port"
 ) >"$work/server.log" 2>&1 &

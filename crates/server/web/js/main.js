@@ -15,6 +15,7 @@ import { requests, grants } from './brand-access.js';
 import { overview, pendingBadge } from './overview.js';
 import { earnings } from './earnings.js';
 import { statements } from './statements.js';
+import { amazon, reconnectBanner, hideReconnectBanner } from './amazon.js';
 
 const ROUTES = {
   publisher: [
@@ -31,6 +32,7 @@ const ROUTES = {
   seller: [
     ['overview', 'Overview', overview],
     ['brands', 'Brands & products', seller.brands],
+    ['amazon', 'Amazon', amazon],
     ['requests', 'Access requests', requests],
     ['grants', 'Grants', grants],
     ['seller-report', 'Report', sellerReport],
@@ -46,6 +48,7 @@ const topbar = document.getElementById('topbar');
 const nav = document.getElementById('nav');
 const who = document.getElementById('who');
 const navToggle = document.getElementById('nav-toggle');
+const alerts = document.getElementById('alerts');
 let loginMessage = null;
 
 function currentRoute() {
@@ -59,12 +62,14 @@ function render() {
   if (PUBLIC[pub.name]) {
     // Links from e-mails: they work logged in or not.
     topbar.hidden = true;
+    hideReconnectBanner(alerts);
     clear(main);
     PUBLIC[pub.name](main, pub.params);
     return;
   }
   if (!s || !s.kind) {
     topbar.hidden = true;
+    hideReconnectBanner(alerts);
     renderLogin();
     return;
   }
@@ -81,7 +86,12 @@ function render() {
   // Going to a screen closes the phone menu; the current screen's name is on its button.
   setMenu(false);
   navToggle.textContent = `Menu: ${route[1]}`;
-  if (s.kind === 'seller') badge();
+  if (s.kind === 'seller') {
+    badge();
+    reconnectBanner(alerts);
+  } else {
+    hideReconnectBanner(alerts);
+  }
   clear(main);
   document.title = `${route[1]} · Quiver`;
   Promise.resolve(route[2](main, params)).then(() => {
@@ -141,7 +151,7 @@ function renderLogin() {
     msg.el,
     submit,
     h('p', { class: 'hint' }, h('a', { href: '#/signup' }, 'Create an account'), ' · ', h('a', { href: '#/forgot' }, 'Forgot your password?')),
-    h('p', { class: 'hint' }, 'Demo: creator@example.com, creator2@example.com or brand@example.com, password quiver-demo.'));
+    h('p', { class: 'hint' }, 'Demo: creator@example.com, creator2@example.com, brand@example.com or brand2@example.com (a brand not yet connected to Amazon), password quiver-demo.'));
   // Kept until the next login: a re-render (the address changing) must not lose it.
   if (loginMessage) msg.show(loginMessage, 'info');
   form.addEventListener('submit', async (ev) => {
@@ -205,4 +215,5 @@ window.addEventListener('hashchange', (ev) => {
   render();
 });
 window.addEventListener('quiver:requests-changed', () => { if (session()?.kind === 'seller') badge(); });
+window.addEventListener('quiver:amazon-changed', () => { if (session()?.kind === 'seller') reconnectBanner(alerts); });
 render();

@@ -56,6 +56,23 @@ export function describeAudit(e) {
   }
 }
 
+/**
+ * A brand the operator did not configure may have connected its own Amazon Ads account
+ * (#18): the cell says which regions, filled in once the connection status arrives.
+ */
+function ownConnection(brandId) {
+  const cell = h('span', {}, 'Not connected: no report data arrives');
+  call('GET', `/sellers/brands/${encodeURIComponent(brandId)}/amazon`).then((c) => {
+    const own = c.regions.filter((r) => r.via === 'brand');
+    if (!own.length) return;
+    const ok = own.filter((r) => r.status === 'connected').map((r) => r.region);
+    const broken = own.filter((r) => r.status === 'reconnect_needed').map((r) => r.region);
+    cell.textContent = [ok.length ? `Connected by the brand (${ok.join(', ')})` : null,
+      broken.length ? `Reconnect needed (${broken.join(', ')})` : null].filter(Boolean).join('; ');
+  }, () => {});
+  return cell;
+}
+
 const isCommission = (e) => e.action === 'product.commission'
   || (e.action === 'brand.update' && (e.before || {}).default_commission !== (e.after || {}).default_commission);
 
@@ -76,7 +93,8 @@ export async function overview(main, params) {
     tops,
     // Filled by the Amazon connection screens: each brand's connection and last ingestion.
     h('section', { id: 'brand-amazon', class: 'overview-section', 'aria-labelledby': 'ov-amazon' },
-      h('h2', { id: 'ov-amazon' }, 'Amazon connection and data'), amazonBody),
+      h('h2', { id: 'ov-amazon' }, 'Amazon connection and data'), amazonBody,
+      h('p', { class: 'hint' }, h('a', { href: '#/amazon' }, 'Connect or manage your Amazon Ads accounts'))),
     h('div', { class: 'overview-section' }, h('h2', { id: 'ov-history' }, 'Commission history'),
       h('p', { class: 'muted' }, 'A change shows in the catalog at once and counts in reports from the next day (UTC).'), historyBody),
     h('div', { class: 'overview-section' }, h('h2', { id: 'ov-audit' }, 'Audit log'), auditMsg.el, audit, more));
@@ -110,7 +128,7 @@ export async function overview(main, params) {
         ['Brand', (b) => b.brand_name],
         ['Amazon', (b) => (b.amazon === 'platform'
           ? `Configured by the platform operator (${b.amazon_accounts} account${b.amazon_accounts === 1 ? '' : 's'})`
-          : 'Not connected: no report data arrives')],
+          : ownConnection(b.brand_id))],
         ['Data as of', (b) => (b.data_as_of ? new Date(b.data_as_of).toLocaleString() : 'No report received yet')],
       ], { empty: 'You have no brands yet.' }));
       const top = (rows) => rows.slice().sort((a, b) => b.clicks - a.clicks || a.key.localeCompare(b.key)).slice(0, TOP);
