@@ -29,3 +29,4 @@ pub mod state;
 pub mod statements;
 pub mod store;
 pub mod tags;
+pub mod webhooks;

@@ -7,7 +7,7 @@
 //! `bulk` (the bulk job queue), `quotas` (an account's load, for its quotas), `summary`
 //! (report summaries), `leases` (background work's named leases), `tags`, `ops`, `copy`
 //! (SQLite → PostgreSQL), `signup` (sessions, e-mailed tokens, the e-mail throttle),
-//! `api_keys`, `invitations`.
+//! `api_keys`, `invitations`, `webhooks` (endpoints and the outbox of events).
 //!
 //! How to write a query: a constant `&str` with `$1, $2, ...` when its text is fixed;
 //! `sql::Sql` when its text depends on the input (optional filters, `IN` lists, keyset
@@ -41,6 +41,7 @@ pub mod summary;
 pub mod tags;
 mod text_enum;
 pub mod tokens;
+pub mod webhooks;
 pub mod writer;
 
 use std::str::FromStr;
