@@ -13,10 +13,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::BulkConfig;
 use crate::error::{ApiError, FieldError};
+use crate::http::objects::bulk_job::BulkJob;
 use crate::linking::{NewLink, prepare_link};
 use crate::state::AppState;
 use crate::store::Db;
-use crate::store::bulk::{ClaimedItem, Completion, EmailStatus};
+use crate::store::bulk::{ClaimedItem, Completion, EmailStatus, JobSummary};
 use crate::store::links::LinkRow;
 use crate::store::now_ms;
 
@@ -231,7 +232,11 @@ impl Worker {
             // Jobs are finished when idle, and at least once per poll interval while busy.
             if (tried && claimed == 0) || last_sweep.elapsed() >= cfg.poll() {
                 last_sweep = Instant::now();
-                match state.db.finish_bulk_jobs(now_ms(), email_status).await {
+                match state
+                    .db
+                    .finish_bulk_jobs(now_ms(), email_status, &bulk_job_data)
+                    .await
+                {
                     Ok(done) => {
                         for job in &done {
                             tracing::info!(job = %job, "bulk job done");
@@ -276,6 +281,11 @@ impl Worker {
             Err(e) => tracing::warn!(error = %e, "could not release bulk item leases"),
         }
     }
+}
+
+/// The `bulk_job.finished` event's `data`: the job as `GET /bulk_jobs/{job_id}` shows it.
+fn bulk_job_data(job: &JobSummary) -> serde_json::Value {
+    serde_json::to_value(BulkJob::from(job.clone())).unwrap_or_default()
 }
 
 /// Processes one claimed item: its link and done mark together, a retry, or an error row.

@@ -25,6 +25,7 @@ pub mod catalog;
 pub mod clicks;
 pub mod commission;
 pub mod copy;
+pub mod emit;
 pub mod invitations;
 pub mod leases;
 pub mod links;

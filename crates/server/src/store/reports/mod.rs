@@ -26,7 +26,7 @@ mod legacy;
 mod publisher;
 mod seller;
 
-pub use facts::{ApplyOutcome, FactValues, FactWrite};
+pub use facts::{ApplyOutcome, FactValues, FactWrite, ReportChange};
 pub use ingest::{AdvertiserRow, IngestLink, IngestStateRow, Pull};
 pub use legacy::{LinkSort, LinkTotalsRow, ProductDayRow, ProductTotalsRow, Totals};
 pub use publisher::{PublisherFactRow, PublisherKey};
