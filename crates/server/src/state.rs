@@ -17,6 +17,7 @@ use crate::config::{JoinSettings, LoginThrottle};
 use crate::outbox::Outbox;
 use crate::ratelimit::Limiter;
 use crate::store::Db;
+use crate::webhooks::Webhooks;
 
 /// What handlers need, cheap to clone.
 #[derive(Clone)]
@@ -36,6 +37,8 @@ pub struct Inner {
     pub joining: Joining,
     /// Short codes and the click counts not yet written (issue #19).
     pub clicks: Arc<Clicks>,
+    /// Webhook settings, the delivery client and the schedule's clock (issue #21).
+    pub webhooks: Arc<Webhooks>,
 }
 
 /// Settings handlers read, resolved from the configuration at start.
@@ -68,6 +71,7 @@ impl AppState {
         cursor_key: CursorKey,
         joining: Joining,
         clicks: Clicks,
+        webhooks: Webhooks,
     ) -> Self {
         Self(Arc::new(Inner {
             db,
@@ -79,6 +83,7 @@ impl AppState {
             cursor_key,
             joining,
             clicks: Arc::new(clicks),
+            webhooks: Arc::new(webhooks),
         }))
     }
 }

@@ -37,10 +37,14 @@ CREATE TABLE webhook_deliveries (
     id                      TEXT PRIMARY KEY,
     event_id                TEXT NOT NULL REFERENCES webhook_events (id),
     endpoint_id             TEXT NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+    -- pending: not tried yet; failed: the last attempt failed and another is scheduled;
+    -- delivered: a 2xx; gave_up: every scheduled attempt failed.
     status                  TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed', 'gave_up')),
     attempts                INTEGER NOT NULL DEFAULT 0,
+    -- When the next attempt is due; NULL once delivered or given up.
     next_attempt_at         BIGINT,
     lease_owner             TEXT,
+    -- A process sending it holds it until then; 0 when nobody does.
     lease_until             BIGINT NOT NULL DEFAULT 0,
     last_status_code        INTEGER,
     last_error              TEXT,
@@ -49,8 +53,10 @@ CREATE TABLE webhook_deliveries (
     updated_at              BIGINT NOT NULL,
     UNIQUE (event_id, endpoint_id)
 );
--- The delivery job's claim: due work in creation order.
-CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (status, next_attempt_at, created_at);
+-- The delivery job's claim: due work in creation order, and whether an endpoint has a
+-- delivery in flight (its deliveries go one at a time, in order).
+CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at, created_at);
+CREATE INDEX webhook_deliveries_lease_idx ON webhook_deliveries (endpoint_id, lease_until);
 CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, created_at, id);
 
 CREATE TABLE webhook_attempts (

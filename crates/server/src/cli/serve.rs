@@ -81,7 +81,7 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
     // server must not run. The key itself is used by the Amazon connections (#18).
     let opened =
         crate::cli::secrets::open_at_start(&db, database_url, cfg.secret_key.as_deref()).await;
-    let _secret_key = match opened {
+    let secret_key = match opened {
         Ok(key) => key,
         Err(e) => {
             // Refused: release the database (and SQLite's writer task) before returning.
@@ -123,6 +123,10 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
         cursor_key,
         crate::joining::Joining::new(join_settings, outbox),
         crate::clicks::Clicks::new(cfg.clicks.settings().map_err(anyhow::Error::msg)?),
+        crate::webhooks::Webhooks::new(
+            cfg.webhooks.settings().map_err(anyhow::Error::msg)?,
+            secret_key.map(Arc::new),
+        )?,
     );
     // Every link has a short code and every code is in memory before the first request.
     jobs::short_codes::load_all(&state)

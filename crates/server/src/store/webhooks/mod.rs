@@ -4,6 +4,9 @@
 //! change that caused it committed. It costs one indexed statement when the account has
 //! no endpoint subscribed to the type, and writes nothing then.
 
+pub mod deliveries;
+pub mod endpoints;
+
 use sqlx::{PgConnection, SqliteConnection};
 
 use super::sql::Sql;
