@@ -15,6 +15,7 @@ import { requests, grants } from './brand-access.js';
 import { overview, pendingBadge } from './overview.js';
 import { earnings } from './earnings.js';
 import { statements } from './statements.js';
+import { webhooks } from './webhooks.js';
 
 const ROUTES = {
   publisher: [
@@ -26,6 +27,7 @@ const ROUTES = {
     ['access', 'Access requests', accessRequests],
     ['profile', 'My profile', profile],
     ['earnings', 'Earnings', earnings],
+    ['webhooks', 'Webhooks', webhooks],
     ['account', 'Account', account],
   ],
   seller: [
@@ -37,6 +39,7 @@ const ROUTES = {
     ['seller-clicks', 'Clicks', brandClicks],
     ['statements', 'Statements', statements],
     ['invitations', 'Invitations', invitations],
+    ['webhooks', 'Webhooks', webhooks],
     ['account', 'Account', account],
   ],
 };
