@@ -184,7 +184,7 @@ export async function webhooks(main, params) {
     });
     const edit = btn('Edit', 'Edit');
     edit.addEventListener('click', () => editDialog(e));
-    const rotate = btn('Rotate secret', 'Rotate the secret of');
+    const rotate = btn('Rotate secret', 'Rotate secret of');
     rotate.addEventListener('click', async () => {
       if (!await confirmDialog('Rotate the signing secret?', 'A new secret is made and shown once. For 24 hours deliveries are signed with the old secret too, so your receiver can switch without missing an event.', 'Rotate secret')) { rotate.focus(); return; }
       try {
@@ -194,7 +194,7 @@ export async function webhooks(main, params) {
         secretSlot.querySelector('input').focus();
       } catch (x) { fail(x); }
     });
-    const test = btn('Send test', 'Send a test event to');
+    const test = btn('Send test', 'Send test to');
     test.addEventListener('click', async () => {
       try {
         await busy(test, () => call('POST', `/webhooks/${encodeURIComponent(e.id)}/test`));
@@ -202,7 +202,7 @@ export async function webhooks(main, params) {
         await showDeliveries(e.id);
       } catch (x) { fail(x); }
     });
-    const show = btn('Deliveries', 'Show deliveries of');
+    const show = btn('Deliveries', 'Deliveries of');
     show.addEventListener('click', () => showDeliveries(e.id));
     const del = btn('Delete', 'Delete', 'small danger');
     del.addEventListener('click', async () => {
