@@ -25,6 +25,7 @@ mod baseline;
 mod scenarios;
 mod seed;
 mod soak;
+mod webhooks;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -92,6 +93,12 @@ enum Mode {
         /// Length of the run (at least 30).
         #[arg(long, default_value_t = 60)]
         seconds: u64,
+    },
+    /// Webhook delivery: `events` link.created events to a local receiver (both engines
+    /// with `--postgres`), beside the same POSTs sent straight to a receiver.
+    Webhooks {
+        #[arg(long, default_value_t = 10_000)]
+        events: usize,
     },
 }
 
@@ -562,6 +569,15 @@ async fn main() -> anyhow::Result<()> {
         Some(Mode::Baseline) => baseline::serve().await,
         Some(Mode::Soak { seconds }) => {
             soak::run(&quiver_binary(cli.quiver.as_deref())?, seconds).await
+        }
+        Some(Mode::Webhooks { events }) => {
+            webhooks::run(
+                &quiver_binary(cli.quiver.as_deref())?,
+                events,
+                cli.concurrency,
+                cli.postgres.as_deref(),
+            )
+            .await
         }
         None => run(cli).await,
     }
