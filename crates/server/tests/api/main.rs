@@ -46,4 +46,6 @@ mod summary;
 mod support;
 mod token_account_type;
 mod web;
+mod webhook_receiver;
+mod webhooks;
 mod writes;
