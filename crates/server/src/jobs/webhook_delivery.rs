@@ -90,7 +90,7 @@ async fn send_group(
     stop: CancellationToken,
 ) {
     let hooks = &state.webhooks;
-    let margin = hooks.settings.timeout.as_millis() as i64 + 5_000;
+    let margin = hooks.settings.timeout.as_millis() as i64 + 1_000;
     let mut rest = group.into_iter();
     while let Some(d) = rest.next() {
         if stop.is_cancelled() || hooks.clock.now_ms() + margin > lease_until {

@@ -48,4 +48,5 @@ mod token_account_type;
 mod web;
 mod webhook_receiver;
 mod webhooks;
+mod webhooks_delivery;
 mod writes;

@@ -8,14 +8,10 @@ use serde_json::{Value, json};
 use standardwebhooks::Webhook;
 
 use crate::support::*;
-use crate::webhook_receiver::{Receiver, args, new_key};
+use crate::webhook_receiver::{Receiver, new_key};
 
 async fn spawn_with(extra: &[&str]) -> TestApp {
-    let key = new_key();
-    let mut a = args(&key);
-    a.extend(extra.iter().map(|s| s.to_string()));
-    let refs: Vec<&str> = a.iter().map(String::as_str).collect();
-    TestApp::with_args(&refs).await
+    crate::webhook_receiver::spawn(extra).await
 }
 
 async fn register(app: &TestApp, t: &str, url: &str, events: &[&str]) -> Reply {
