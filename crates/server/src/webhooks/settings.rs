@@ -65,7 +65,7 @@ impl Default for WebhookSettings {
             max_endpoints: 20,
             disable_after: Duration::from_secs(5 * 24 * 3600),
             rotation_overlap: Duration::from_secs(24 * 3600),
-            lease: Duration::from_secs(60),
+            lease: Duration::from_secs(42),
         }
     }
 }
@@ -114,7 +114,8 @@ impl WebhookConfig {
             timeout,
             poll_every: Duration::from_millis(self.webhook_poll_ms.clamp(20, 60_000)),
             max_endpoints: self.webhook_max_endpoints.max(1),
-            lease: timeout * 3 + Duration::from_secs(30),
+            // Leaves room for a few attempts per claim; a killed process's leases return after it.
+            lease: timeout * 4 + Duration::from_secs(2),
             ..WebhookSettings::default()
         })
     }

@@ -48,4 +48,6 @@ mod token_account_type;
 mod web;
 mod webhook_events;
 mod webhook_receiver;
+mod webhooks;
+mod webhooks_delivery;
 mod writes;

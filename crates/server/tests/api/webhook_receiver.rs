@@ -127,3 +127,18 @@ pub fn new_key() -> String {
         .to_base64()
         .to_string()
 }
+
+/// A server with [`args`], where `extra` flags replace the defaults they name.
+pub async fn spawn(extra: &[&str]) -> crate::support::TestApp {
+    let key = new_key();
+    let defaults = args(&key);
+    let mut all: Vec<String> = Vec::new();
+    for pair in defaults.chunks(2) {
+        if !extra.contains(&pair[0].as_str()) {
+            all.extend_from_slice(pair);
+        }
+    }
+    all.extend(extra.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    crate::support::TestApp::with_args(&refs).await
+}
