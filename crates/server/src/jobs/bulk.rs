@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::BulkConfig;
 use crate::error::{ApiError, FieldError};
+use crate::http::links::Link;
 use crate::http::objects::bulk_job::BulkJob;
 use crate::linking::{NewLink, prepare_link};
 use crate::state::AppState;
@@ -97,6 +98,7 @@ async fn committer(
     db: Db,
     clicks: Arc<crate::clicks::Clicks>,
     worker: Arc<str>,
+    link_data: LinkData,
     mut rx: mpsc::Receiver<Done>,
 ) {
     while let Some(first) = rx.recv().await {
@@ -115,7 +117,10 @@ async fn committer(
                 link: &d.link,
             })
             .collect();
-        match db.complete_bulk_items(&worker, &completions).await {
+        match db
+            .complete_bulk_items(&worker, &completions, Some(&*link_data))
+            .await
+        {
             Ok(applied) => {
                 // A bulk link's short URL works at once in this process too.
                 crate::jobs::short_codes::add(
@@ -178,10 +183,15 @@ impl Worker {
         let id: Arc<str> = id.into();
         let cfg = Arc::new(cfg);
         let (commit, commits) = mpsc::channel::<Done>(COMMIT_BATCH * 2);
+        let link_state = state.clone();
+        let link_data: LinkData = Arc::new(move |l: &LinkRow| {
+            serde_json::to_value(Link::from_row(l, &link_state, (0, 0))).unwrap_or_default()
+        });
         let committer = tokio::spawn(committer(
             state.db.clone(),
             state.clicks.clone(),
             id.clone(),
+            link_data,
             commits,
         ));
         while !stop.is_cancelled() {
@@ -282,6 +292,10 @@ impl Worker {
         }
     }
 }
+
+/// The `link.created` event's `data` for a bulk item's link: the link as
+/// `POST /generate_attribution_link` returns it.
+type LinkData = Arc<dyn Fn(&LinkRow) -> serde_json::Value + Send + Sync>;
 
 /// The `bulk_job.finished` event's `data`: the job as `GET /bulk_jobs/{job_id}` shows it.
 fn bulk_job_data(job: &JobSummary) -> serde_json::Value {

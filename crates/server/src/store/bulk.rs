@@ -298,7 +298,7 @@ impl Db {
             link,
         }];
         Ok(self
-            .complete_bulk_items(worker, &done)
+            .complete_bulk_items(worker, &done, None)
             .await?
             .first()
             .copied()
@@ -307,11 +307,13 @@ impl Db {
 
     /// Several completions in one transaction (fewer commits), each one all-or-nothing on
     /// its own: an item no longer this worker's gets its link deleted again before the
-    /// commit. Returns, per completion, whether it took effect.
+    /// commit. Returns, per completion, whether it took effect. With `data`, each link
+    /// that took effect gets its `link.created` event in the same transaction.
     pub async fn complete_bulk_items(
         &self,
         worker: &str,
         done: &[Completion<'_>],
+        data: Option<Render<'_, LinkRow>>,
     ) -> StoreResult<Vec<bool>> {
         const DONE_SQL: &str = "UPDATE bulk_items SET status = 'done', link_id = $4, url = $5, \
              processed_by = $3, finished_at = $6, claimed_by = NULL, lease_until = NULL \
@@ -332,6 +334,8 @@ impl Db {
                     .execute(&mut *tx).await?.rows_affected();
                 if n == 0 {
                     sqlx::query(UNDO_SQL).bind(&link.id).execute(&mut *tx).await?;
+                } else if let Some(data) = data {
+                    emit(&mut *tx, &link.account_id, EventType::LinkCreated, data(link)).await?;
                 }
                 applied.push(n > 0);
             }

@@ -133,13 +133,38 @@ async fn webhook_events_bulk_job_finished_reaches_only_its_subscribers() {
     assert_eq!(got["data"]["succeeded"], 2);
     assert_eq!(got["data"]["failed"], 1);
 
-    // A link made alone reaches the link endpoint, not the bulk one; the other account
-    // hears nothing at all.
+    // Each link the job made is told as `link.created` (the object single creation
+    // returns); a link made alone too. The bulk endpoint gets none of them, the other
+    // account nothing at all.
+    wait_for(&links_rx, &links_secret, "link.created", 2).await;
     let link = app.create_link(&t, "B0D45KS7QM", "amazon.fr").await;
     assert_eq!(link.status, StatusCode::CREATED, "{:?}", link.body);
-    let created = wait_for(&links_rx, &links_secret, "link.created", 1).await;
-    assert_eq!(created["data"]["marketplace"], "amazon.fr");
+    let single = wait_for(&links_rx, &links_secret, "link.created", 3).await;
+    assert_eq!(single["data"], link.body);
     settle(&app, &t).await;
+    let mut names: Vec<String> = verified(&links_rx, &links_secret)
+        .iter()
+        .map(|b| {
+            b["data"]["link_name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .filter(|n| n.starts_with("bulk-"))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["bulk-a", "bulk-b"]);
+    assert_eq!(types(&links_rx, &links_secret).len(), 3);
+    let listed = app.get("/get_all_links?link_name=bulk-a", &t).await;
+    let bulk_a = verified(&links_rx, &links_secret)
+        .into_iter()
+        .find(|b| b["data"]["link_name"] == "bulk-a")
+        .unwrap();
+    assert_eq!(
+        bulk_a["data"], listed.body["all_links"][0],
+        "{:?}",
+        listed.body
+    );
     assert_eq!(types(&bulk_rx, &bulk_secret), ["bulk_job.finished"]);
     assert!(types(&other_rx, &other_secret).is_empty());
 
