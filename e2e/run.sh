@@ -53,9 +53,13 @@ sink_pid=$!
 # consent page there (same machine), and Login with Amazon sends it back to QUIVER_PUBLIC_URL.
 (
   cd "$work"
+  # Webhooks reach the tests' receivers on loopback over plain HTTP; their signing secrets
+  # are sealed with a throwaway key.
   QUIVER_DATABASE_URL="sqlite://$work/quiver.db" QUIVER_AMAZON=sim QUIVER_DEMO=1 \
     QUIVER_PUBLIC_URL="http://127.0.0.1:$port" \
     QUIVER_SMTP_URL="smtp://127.0.0.1:$smtp_port" \
+    QUIVER_WEBHOOK_ALLOW_HTTP=1 QUIVER_WEBHOOK_ALLOW_PRIVATE=1 QUIVER_WEBHOOK_POLL_MS=200 \
+    QUIVER_SECRET_KEY="${QUIVER_SECRET_KEY:-$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64"))')}" \
     exec "$bin" serve --listen "127.0.0.1:$port"
 ) >"$work/server.log" 2>&1 &
 server_pid=$!

@@ -25,6 +25,7 @@ mod scenarios;
 mod seed;
 mod servers;
 mod soak;
+mod webhooks;
 
 use servers::{quiver_binary, quiver_cmd, start};
 
@@ -101,6 +102,12 @@ enum Mode {
         /// Length of the run (at least 30).
         #[arg(long, default_value_t = 60)]
         seconds: u64,
+    },
+    /// Webhook delivery: `events` link.created events to a local receiver (both engines
+    /// with `--postgres`), beside the same POSTs sent straight to a receiver.
+    Webhooks {
+        #[arg(long, default_value_t = 10_000)]
+        events: usize,
     },
 }
 
@@ -535,6 +542,15 @@ async fn main() -> anyhow::Result<()> {
                 only: Some("redirect".into()),
                 ..cli
             })
+            .await
+        }
+        Some(Mode::Webhooks { events }) => {
+            webhooks::run(
+                &quiver_binary(cli.quiver.as_deref())?,
+                events,
+                cli.concurrency,
+                cli.postgres.as_deref(),
+            )
             .await
         }
         None => run(cli).await,

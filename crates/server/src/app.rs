@@ -57,6 +57,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(http::invitations::router())
         .merge(http::clicks::router())
         .merge(http::profiles::router())
+        .merge(http::webhooks::router())
 }
 
 pub fn router(state: AppState) -> Router {

@@ -127,6 +127,9 @@ pub struct ServeConfig {
     #[command(flatten)]
     pub clicks: ClickConfig,
 
+    #[command(flatten)]
+    pub webhooks: crate::webhooks::WebhookConfig,
+
     /// Seconds a cached Amazon tag template is served without asking Amazon again.
     #[arg(long, env = "QUIVER_TAG_TTL_SECS", default_value_t = 24 * 3600)]
     pub tag_ttl_secs: u64,

@@ -30,3 +30,4 @@ pub mod state;
 pub mod statements;
 pub mod store;
 pub mod tags;
+pub mod webhooks;

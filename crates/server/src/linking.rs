@@ -181,7 +181,12 @@ impl Pending {
                 });
             match state
                 .db
-                .insert_link(&self.link, record, self.link.created_at)
+                .insert_link(
+                    &self.link,
+                    record,
+                    self.link.created_at,
+                    serde_json::from_str(&body).ok(),
+                )
                 .await
             {
                 Err(StoreError::ShortCodeTaken) if attempt < CODE_ATTEMPTS => {
@@ -220,7 +225,10 @@ pub async fn create_link(
     req: &NewLink,
 ) -> Result<LinkRow, LinkError> {
     let link = prepare_link(state, &who.account_id, &who.public_id, req).await?;
-    state.db.insert_link(&link, None, link.created_at).await?;
+    state
+        .db
+        .insert_link(&link, None, link.created_at, None)
+        .await?;
     state
         .clicks
         .add_links([short_entry(&link)].into_iter().flatten());

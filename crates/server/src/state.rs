@@ -18,6 +18,7 @@ use crate::outbox::Outbox;
 use crate::ratelimit::Limiter;
 use crate::secret_key::SecretKey;
 use crate::store::Db;
+use crate::webhooks::Webhooks;
 
 /// What handlers need, cheap to clone.
 #[derive(Clone)]
@@ -40,6 +41,8 @@ pub struct Inner {
     /// Seals and opens brands' Amazon refresh tokens; `None` when no key is configured
     /// (PostgreSQL without `QUIVER_SECRET_KEY`): brands cannot connect then.
     pub secret_key: Option<SecretKey>,
+    /// Webhook settings, the delivery client and the schedule's clock (issue #21).
+    pub webhooks: Arc<Webhooks>,
 }
 
 /// Settings handlers read, resolved from the configuration at start.
@@ -66,27 +69,32 @@ impl Deref for AppState {
     }
 }
 
+/// What `AppState::new` is built from: the parts `serve` opens or configures at start.
+pub struct Parts {
+    pub db: Db,
+    pub amazon: Arc<Amazon>,
+    pub settings: Settings,
+    pub cursor_key: CursorKey,
+    pub joining: Joining,
+    pub clicks: Clicks,
+    pub secret_key: Option<SecretKey>,
+    pub webhooks: Webhooks,
+}
+
 impl AppState {
-    pub fn new(
-        db: Db,
-        amazon: Arc<Amazon>,
-        settings: Settings,
-        cursor_key: CursorKey,
-        joining: Joining,
-        clicks: Clicks,
-        secret_key: Option<SecretKey>,
-    ) -> Self {
+    pub fn new(p: Parts) -> Self {
         Self(Arc::new(Inner {
-            db,
+            db: p.db,
             tokens: TokenCache::new(Duration::from_secs(5)),
-            amazon,
-            limiter: Limiter::per_minute(settings.rate_limit),
-            settings,
+            amazon: p.amazon,
+            limiter: Limiter::per_minute(p.settings.rate_limit),
+            settings: p.settings,
             login_throttle: LoginThrottle::default(),
-            cursor_key,
-            joining,
-            clicks: Arc::new(clicks),
-            secret_key,
+            cursor_key: p.cursor_key,
+            joining: p.joining,
+            clicks: Arc::new(p.clicks),
+            secret_key: p.secret_key,
+            webhooks: Arc::new(p.webhooks),
         }))
     }
 }

@@ -8,6 +8,7 @@ use quiver_domain::{AccountKind, Bps, ProgramMode, Region};
 
 use crate::accounts::create_account;
 use crate::cli::import;
+use crate::http::objects::grant;
 use crate::store::catalog::NewBrand;
 use crate::store::commission::beginning;
 use crate::store::sellers::Change;
@@ -267,14 +268,14 @@ pub async fn run(db: &Db, database_url: &str, args: AdminArgs) -> anyhow::Result
                 .await?
                 .with_context(|| format!("no brand '{brand}'"))?;
             let account = publisher_id(db, &creator).await?;
-            db.operator_set_access(&brand, &account, true, now_ms())
+            db.operator_set_access(&brand, &account, true, now_ms(), &grant::data)
                 .await?;
             println!("granted {creator} access to {brand}");
         }
         AdminCommand::Revoke { brand, creator } => {
             let account = publisher_id(db, &creator).await?;
             let revoked = db
-                .operator_set_access(&brand, &account, false, now_ms())
+                .operator_set_access(&brand, &account, false, now_ms(), &grant::data)
                 .await?;
             println!(
                 "{}",

@@ -15,7 +15,7 @@ use crate::app::Server;
 use crate::config::{AmazonMode, ServeConfig};
 use crate::demo;
 use crate::jobs::{self, StopReport, Supervisor};
-use crate::state::{AppState, Settings};
+use crate::state::{AppState, Parts, Settings};
 use crate::store::Db;
 
 /// The name of the database secret page cursors are signed with.
@@ -108,10 +108,10 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
     amazon
         .client
         .set_observer(Arc::new(crate::metrics::record_amazon_call));
-    let state = AppState::new(
+    let state = AppState::new(Parts {
         db,
-        amazon.clone(),
-        Settings {
+        amazon: amazon.clone(),
+        settings: Settings {
             connect_state_ttl: Duration::from_secs(10 * 60),
             token_ttl: cfg.token_ttl(),
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
@@ -122,10 +122,14 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
             quotas: cfg.quotas,
         },
         cursor_key,
-        crate::joining::Joining::new(join_settings, outbox),
-        crate::clicks::Clicks::new(cfg.clicks.settings().map_err(anyhow::Error::msg)?),
-        secret_key,
-    );
+        joining: crate::joining::Joining::new(join_settings, outbox),
+        clicks: crate::clicks::Clicks::new(cfg.clicks.settings().map_err(anyhow::Error::msg)?),
+        secret_key: secret_key.clone(),
+        webhooks: crate::webhooks::Webhooks::new(
+            cfg.webhooks.settings().map_err(anyhow::Error::msg)?,
+            secret_key.map(Arc::new),
+        )?,
+    });
     // Every link has a short code and every code is in memory before the first request.
     jobs::short_codes::load_all(&state)
         .await

@@ -95,7 +95,13 @@ async fn create_request(
     }
     let row = match state
         .db
-        .insert_access_request(&brand.id, &who.account_id, message, now_ms())
+        .insert_access_request(
+            &brand.id,
+            &who.account_id,
+            message,
+            now_ms(),
+            &access_request::data,
+        )
         .await
     {
         Ok(row) => row,

@@ -16,13 +16,13 @@ use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, FieldError, Problem, Unprocessable, ValidationProblem};
 use crate::http::extract::Publisher;
 use crate::http::extract::{Json, Query};
-use crate::http::format::iso_utc;
+use crate::http::objects::bulk_job::BulkJob;
 use crate::http::objects::new_link::parse_new_link;
 use crate::http::params;
 use crate::jobs::{self, MAX_ITEMS};
 use crate::quotas;
 use crate::state::AppState;
-use crate::store::bulk::{JobSummary, NewItem, NewJob};
+use crate::store::bulk::{NewItem, NewJob};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -69,47 +69,6 @@ pub struct BulkAccepted {
     pub email: String,
     /// Always `queued`.
     pub status: &'static str,
-}
-
-/// A job's progress.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct BulkJob {
-    pub job_id: String,
-    /// `queued`, `running` or `done`.
-    pub status: String,
-    pub total: i64,
-    /// Items finished, with a link or an error.
-    pub processed: i64,
-    pub succeeded: i64,
-    pub failed: i64,
-    /// ISO 8601, UTC.
-    pub created_at: String,
-    /// ISO 8601, UTC; null until done.
-    pub finished_at: Option<String>,
-    /// **(Quiver)** Recipient of the result e-mail.
-    pub email: String,
-    /// **(Quiver)** `none` (no SMTP configured), `pending`, `sent` or `failed`.
-    pub email_status: String,
-    /// **(Quiver)** Why the last e-mail attempt failed, if it did.
-    pub email_error: Option<String>,
-}
-
-impl From<JobSummary> for BulkJob {
-    fn from(j: JobSummary) -> Self {
-        Self {
-            job_id: j.id,
-            status: j.status.to_string(),
-            total: j.total,
-            processed: j.succeeded + j.failed,
-            succeeded: j.succeeded,
-            failed: j.failed,
-            created_at: iso_utc(j.created_at),
-            finished_at: j.finished_at.map(iso_utc),
-            email: j.email,
-            email_status: j.email_status.to_string(),
-            email_error: j.email_error,
-        }
-    }
 }
 
 fn text_of(v: Option<&Value>) -> String {

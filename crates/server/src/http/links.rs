@@ -231,7 +231,10 @@ async fn generate(
     // Rendered as stored: this is also what a retry with the same key gets back.
     let render = |l: &LinkRow| Ok(serde_json::to_string(&Link::from_row(l, &state, (0, 0)))?);
     match pending.store(&state, render).await? {
-        (Stored::Created(link), body) => Ok(created_response(&link.id, body)),
+        (Stored::Created(link), body) => {
+            state.webhooks.wake.notify_one();
+            Ok(created_response(&link.id, body))
+        }
         (Stored::Replayed(Replay { link_id, body }), _) => Ok(created_response(&link_id, body)),
     }
 }
@@ -472,12 +475,27 @@ async fn patch_link(
         source: source.as_ref().map(Option::as_deref),
         sub_id: sub_id.as_ref().map(Option::as_deref),
     };
+    // Clicks do not change with the update: read first, so the webhook event carries the
+    // same object this answer does.
+    let clicks = state
+        .db
+        .click_totals(
+            std::slice::from_ref(&id),
+            crate::store::clicks::day_ago(now_ms()),
+        )
+        .await?
+        .get(&id)
+        .copied()
+        .unwrap_or_default();
+    let render =
+        |l: &LinkRow| serde_json::to_value(Link::from_row(l, &state, clicks)).unwrap_or_default();
     let link = state
         .db
-        .update_link(&who.account_id, &id, &change, now_ms())
+        .update_link(&who.account_id, &id, &change, now_ms(), render)
         .await?
         .ok_or_else(|| link_not_found(&id))?;
-    Ok(JsonResponse(Link::one(&link, &state).await?))
+    state.webhooks.wake.notify_one();
+    Ok(JsonResponse(Link::from_row(&link, &state, clicks)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

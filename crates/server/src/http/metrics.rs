@@ -93,6 +93,15 @@ pub async fn render(State(state): State<AppState>) -> Response {
         }
         Err(e) => tracing::warn!(error = %e, "operations gauges unavailable"),
     }
+    match state.db.oldest_pending_webhook().await {
+        Ok(oldest) => {
+            let age = oldest.map_or(0.0, |at| {
+                (crate::clock::now_ms() - at).max(0) as f64 / 1000.0
+            });
+            metrics::gauge!("quiver_webhook_oldest_pending_seconds").set(age);
+        }
+        Err(e) => tracing::warn!(error = %e, "webhook gauge unavailable"),
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,

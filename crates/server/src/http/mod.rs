@@ -2,7 +2,7 @@
 //!
 //! Resources, each owning its `router()` (merged in `app.rs`) and importing no other
 //! resource: `access`, `auth`, `bulk`, `catalog`, `health`, `legacy_reports`, `links`,
-//! `reports`, `sellers` (a folder, one file per sub-resource), plus `docs`, `metrics` and
+//! `reports`, `sellers` (a folder, one file per sub-resource), `webhooks`, plus `docs`, `metrics` and
 //! `web`, which serve outside the JSON API.
 //!
 //! Shared by resources: `extract` (request extractors and the caller), `params` (parsing
@@ -40,3 +40,4 @@ pub mod signup;
 pub mod statements;
 pub mod summary;
 pub mod web;
+pub mod webhooks;

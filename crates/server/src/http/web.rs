@@ -67,6 +67,7 @@ static ASSETS: &[Asset] = &[
     asset!("js/earnings.js", JS),
     asset!("js/statements.js", JS),
     asset!("js/amazon.js", JS),
+    asset!("js/webhooks.js", JS),
     asset!("vendor/chart-4.6.1.umd.js", JS),
     asset!("vendor/qrcode-generator-2.0.4.mjs", JS),
 ];

@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::brand_amazon;
 use crate::clock::{day_number, day_of_number, instant};
+use crate::http::objects::report_update;
 use crate::store::amazon_connections::ConnectionRow;
 use crate::store::reports::{AdvertiserRow, FactValues, FactWrite, IngestLink, Pull};
 use crate::store::{Db, now_ms};
@@ -476,7 +477,10 @@ impl Run<'_> {
                 }
             }
             let now = now_ms();
-            let out = self.db.apply_facts(&facts, now).await?;
+            let out = self
+                .db
+                .apply_facts(&facts, now, &report_update::data)
+                .await?;
             self.summary.inserted += out.inserted;
             self.summary.updated += out.updated;
             self.summary.unchanged += out.unchanged;

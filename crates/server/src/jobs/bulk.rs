@@ -13,10 +13,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::BulkConfig;
 use crate::error::{ApiError, FieldError};
+use crate::http::links::Link;
+use crate::http::objects::bulk_job::BulkJob;
 use crate::linking::{NewLink, prepare_link};
 use crate::state::AppState;
 use crate::store::Db;
-use crate::store::bulk::{ClaimedItem, Completion, EmailStatus};
+use crate::store::bulk::{ClaimedItem, Completion, EmailStatus, JobSummary};
 use crate::store::links::LinkRow;
 use crate::store::now_ms;
 
@@ -96,6 +98,7 @@ async fn committer(
     db: Db,
     clicks: Arc<crate::clicks::Clicks>,
     worker: Arc<str>,
+    link_data: LinkData,
     mut rx: mpsc::Receiver<Done>,
 ) {
     while let Some(first) = rx.recv().await {
@@ -114,7 +117,10 @@ async fn committer(
                 link: &d.link,
             })
             .collect();
-        match db.complete_bulk_items(&worker, &completions).await {
+        match db
+            .complete_bulk_items(&worker, &completions, Some(&*link_data))
+            .await
+        {
             Ok(applied) => {
                 // A bulk link's short URL works at once in this process too.
                 crate::jobs::short_codes::add(
@@ -177,10 +183,15 @@ impl Worker {
         let id: Arc<str> = id.into();
         let cfg = Arc::new(cfg);
         let (commit, commits) = mpsc::channel::<Done>(COMMIT_BATCH * 2);
+        let link_state = state.clone();
+        let link_data: LinkData = Arc::new(move |l: &LinkRow| {
+            serde_json::to_value(Link::from_row(l, &link_state, (0, 0))).unwrap_or_default()
+        });
         let committer = tokio::spawn(committer(
             state.db.clone(),
             state.clicks.clone(),
             id.clone(),
+            link_data,
             commits,
         ));
         while !stop.is_cancelled() {
@@ -231,7 +242,11 @@ impl Worker {
             // Jobs are finished when idle, and at least once per poll interval while busy.
             if (tried && claimed == 0) || last_sweep.elapsed() >= cfg.poll() {
                 last_sweep = Instant::now();
-                match state.db.finish_bulk_jobs(now_ms(), email_status).await {
+                match state
+                    .db
+                    .finish_bulk_jobs(now_ms(), email_status, &bulk_job_data)
+                    .await
+                {
                     Ok(done) => {
                         for job in &done {
                             tracing::info!(job = %job, "bulk job done");
@@ -276,6 +291,15 @@ impl Worker {
             Err(e) => tracing::warn!(error = %e, "could not release bulk item leases"),
         }
     }
+}
+
+/// The `link.created` event's `data` for a bulk item's link: the link as
+/// `POST /generate_attribution_link` returns it.
+type LinkData = Arc<dyn Fn(&LinkRow) -> serde_json::Value + Send + Sync>;
+
+/// The `bulk_job.finished` event's `data`: the job as `GET /bulk_jobs/{job_id}` shows it.
+fn bulk_job_data(job: &JobSummary) -> serde_json::Value {
+    serde_json::to_value(BulkJob::from(job.clone())).unwrap_or_default()
 }
 
 /// Processes one claimed item: its link and done mark together, a retry, or an error row.

@@ -16,6 +16,7 @@ pub mod mail;
 pub mod short_codes;
 pub mod tag_persist;
 pub mod tag_refresh;
+pub mod webhook_delivery;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -107,6 +108,10 @@ pub fn start(
             jobs.spawn("account_mail", |stop| account_mail.run(stop));
         }
     }
+    let worker = worker_id.to_owned();
+    jobs.spawn("webhook_delivery", |stop| {
+        webhook_delivery::run(state.clone(), worker, stop)
+    });
     jobs.spawn("api_key_flush", |stop| {
         api_key_flush::run(state.clone(), api_key_flush::EVERY, stop)
     });

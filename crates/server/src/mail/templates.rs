@@ -179,6 +179,25 @@ pub fn amazon_reconnect(name: &str, brand: &str, region: &str, reason: &str, lin
     )
 }
 
+/// An endpoint was disabled after failing for `days` days.
+pub fn webhook_disabled(name: &str, url: &str, days: u64, link: &str) -> Mail {
+    build(
+        "webhook_disabled",
+        "A webhook endpoint was disabled",
+        &[
+            format!("Hello {name},"),
+            format!(
+                "Quiver disabled your webhook endpoint {url}: every delivery to it failed for {days} days."
+            ),
+            "Events are no longer sent to it. Fix the receiver, then enable the endpoint again; \
+             the deliveries it missed can be retried from its delivery list."
+                .into(),
+        ],
+        "See your webhooks",
+        link,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 use super::mails;
 use super::rules::{Action, StatementError, check, refusal};
 use crate::clock::now_ms;
+use crate::http::objects::statement;
 use crate::state::AppState;
 use crate::store::sellers::Actor;
 use crate::store::statements::{Outcome, StatementFilter, StatementRow, StatementState};
@@ -187,6 +188,7 @@ pub async fn pay(
             p.method,
             p.reference,
             now_ms(),
+            &statement::data,
         )
         .await?;
     let Some(payout_id) = recorded else {

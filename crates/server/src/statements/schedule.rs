@@ -9,6 +9,7 @@ use time::{Date, Duration, Month};
 
 use super::mails;
 use crate::clock::{day_number, now_ms};
+use crate::http::objects::statement;
 use crate::state::AppState;
 use crate::store::StoreResult;
 use crate::store::statements::RefreshSummary;
@@ -49,7 +50,9 @@ pub async fn run_once(state: &AppState, today: Date) -> StoreResult<RefreshSumma
     let now = now_ms();
     let since = first_of_month(today - Duration::days(LOOKBACK_DAYS));
     let created = db.create_statements(day_number(since), now).await?;
-    let finalised = db.finalise_statements(last_final_month(today), now).await?;
+    let finalised = db
+        .finalise_statements(last_final_month(today), now, &statement::data)
+        .await?;
     let restated = db.restated_statements(month_of(since)).await?;
     for (id, frozen, now_summed) in &restated {
         tracing::warn!(statement = %id, frozen, now_summed, "restatement after final ignored");

@@ -5,11 +5,14 @@
 //! Whoever commits first wins; everyone else rolls back, so a crash, an expired lease or
 //! two processes racing can never make two links for one item, nor lose one.
 
+use super::emit::{Render, emit};
 use super::links::LinkRow;
 use super::quotas::{self, AccountLoad};
 use super::sql::Sql;
 use super::text_enum::text_enum;
-use super::{Db, Engine, StoreError, StoreResult, read_pool, write_pool};
+use super::{BeginWrite, Db, Engine, StoreError, StoreResult, read_pool, write_pool};
+use crate::webhooks::events::EventType;
+use sqlx::AssertSqlSafe;
 
 text_enum! {
     /// Where a job stands: `done` once no item is pending.
@@ -137,6 +140,16 @@ pub struct EmailClaim {
     pub email: String,
     pub email_attempts: i32,
 }
+
+/// A job with its counts (`JobSummary`): the head of a query, then its `WHERE`, then
+/// `SUMMARY_GROUP`.
+const SUMMARY: &str = "SELECT j.id, j.account_id, j.email, j.status, j.total, j.created_at, j.finished_at, \
+     j.email_status, j.email_error, \
+     CAST(COALESCE(SUM(CASE WHEN i.status = 'done' THEN 1 ELSE 0 END), 0) AS BIGINT) AS succeeded, \
+     CAST(COALESCE(SUM(CASE WHEN i.status = 'error' THEN 1 ELSE 0 END), 0) AS BIGINT) AS failed \
+     FROM bulk_jobs j LEFT JOIN bulk_items i ON i.job_id = j.id";
+const SUMMARY_GROUP: &str = "GROUP BY j.id, j.account_id, j.email, j.status, j.total, j.created_at, \
+     j.finished_at, j.email_status, j.email_error";
 
 /// Rows per multi-row INSERT: 9 binds each stays far below both engines' bind limits.
 const INSERT_CHUNK: usize = 500;
@@ -285,7 +298,7 @@ impl Db {
             link,
         }];
         Ok(self
-            .complete_bulk_items(worker, &done)
+            .complete_bulk_items(worker, &done, None)
             .await?
             .first()
             .copied()
@@ -294,11 +307,13 @@ impl Db {
 
     /// Several completions in one transaction (fewer commits), each one all-or-nothing on
     /// its own: an item no longer this worker's gets its link deleted again before the
-    /// commit. Returns, per completion, whether it took effect.
+    /// commit. Returns, per completion, whether it took effect. With `data`, each link
+    /// that took effect gets its `link.created` event in the same transaction.
     pub async fn complete_bulk_items(
         &self,
         worker: &str,
         done: &[Completion<'_>],
+        data: Option<Render<'_, LinkRow>>,
     ) -> StoreResult<Vec<bool>> {
         const DONE_SQL: &str = "UPDATE bulk_items SET status = 'done', link_id = $4, url = $5, \
              processed_by = $3, finished_at = $6, claimed_by = NULL, lease_until = NULL \
@@ -319,6 +334,8 @@ impl Db {
                     .execute(&mut *tx).await?.rows_affected();
                 if n == 0 {
                     sqlx::query(UNDO_SQL).bind(&link.id).execute(&mut *tx).await?;
+                } else if let Some(data) = data {
+                    emit(&mut *tx, &link.account_id, EventType::LinkCreated, data(link)).await?;
                 }
                 applied.push(n > 0);
             }
@@ -373,11 +390,14 @@ impl Db {
     }
 
     /// Marks done every unfinished job that has no pending item left; returns their ids.
-    /// `email_status` is `pending` when this process can send mail, else `none`.
+    /// `email_status` is `pending` when this process can send mail, else `none`. Each
+    /// job's `bulk_job.finished` event (`data`: the job as the API shows it) is written in
+    /// the same transaction, so a job is never done without its event, nor evented twice.
     pub async fn finish_bulk_jobs(
         &self,
         now: i64,
         email_status: EmailStatus,
+        data: Render<'_, JobSummary>,
     ) -> StoreResult<Vec<String>> {
         // The status condition makes this safe to run anywhere, any number of times: only
         // one statement flips a job to done.
@@ -385,8 +405,19 @@ impl Db {
              WHERE status IN ('queued', 'running') AND NOT EXISTS \
              (SELECT 1 FROM bulk_items i WHERE i.status = 'pending' AND i.job_id = bulk_jobs.id) \
              RETURNING id";
-        Ok(write_pool!(self, pool => sqlx::query_scalar(SQL)
-            .bind(now).bind(email_status.as_str()).fetch_all(pool).await)?)
+        let one = format!("{SUMMARY} WHERE j.id = $1 {SUMMARY_GROUP}");
+        let result: Result<Vec<String>, sqlx::Error> = write_pool!(self, pool => async {
+            let mut tx = pool.begin_write().await?;
+            let done: Vec<String> = sqlx::query_scalar(SQL)
+                .bind(now).bind(email_status.as_str()).fetch_all(&mut *tx).await?;
+            for id in &done {
+                let job: JobSummary = sqlx::query_as(AssertSqlSafe(one.as_str())).bind(id).fetch_one(&mut *tx).await?;
+                emit(&mut *tx, &job.account_id, EventType::BulkJobFinished, data(&job)).await?;
+            }
+            tx.commit().await?;
+            Ok(done)
+        }.await);
+        Ok(result?)
     }
 
     /// A job with its counts, only if it belongs to `account_id`.
@@ -395,31 +426,22 @@ impl Db {
         job_id: &str,
         account_id: &str,
     ) -> StoreResult<Option<JobSummary>> {
-        const SQL: &str = "SELECT j.id, j.account_id, j.email, j.status, j.total, j.created_at, j.finished_at, \
-             j.email_status, j.email_error, \
-             CAST(COALESCE(SUM(CASE WHEN i.status = 'done' THEN 1 ELSE 0 END), 0) AS BIGINT) AS succeeded, \
-             CAST(COALESCE(SUM(CASE WHEN i.status = 'error' THEN 1 ELSE 0 END), 0) AS BIGINT) AS failed \
-             FROM bulk_jobs j LEFT JOIN bulk_items i ON i.job_id = j.id \
-             WHERE j.id = $1 AND j.account_id = $2 \
-             GROUP BY j.id, j.account_id, j.email, j.status, j.total, j.created_at, j.finished_at, \
-             j.email_status, j.email_error";
-        Ok(read_pool!(self, pool => sqlx::query_as(SQL)
-            .bind(job_id).bind(account_id).fetch_optional(pool).await)?)
+        let sql = format!("{SUMMARY} WHERE j.id = $1 AND j.account_id = $2 {SUMMARY_GROUP}");
+        Ok(
+            read_pool!(self, pool => sqlx::query_as(AssertSqlSafe(sql.as_str()))
+            .bind(job_id).bind(account_id).fetch_optional(pool).await)?,
+        )
     }
 
     /// An account's most recent jobs with their counts, newest first.
     pub async fn bulk_jobs_of(&self, account_id: &str, limit: i64) -> StoreResult<Vec<JobSummary>> {
-        const SQL: &str = "SELECT j.id, j.account_id, j.email, j.status, j.total, j.created_at, j.finished_at, \
-             j.email_status, j.email_error, \
-             CAST(COALESCE(SUM(CASE WHEN i.status = 'done' THEN 1 ELSE 0 END), 0) AS BIGINT) AS succeeded, \
-             CAST(COALESCE(SUM(CASE WHEN i.status = 'error' THEN 1 ELSE 0 END), 0) AS BIGINT) AS failed \
-             FROM bulk_jobs j LEFT JOIN bulk_items i ON i.job_id = j.id \
-             WHERE j.account_id = $1 \
-             GROUP BY j.id, j.account_id, j.email, j.status, j.total, j.created_at, j.finished_at, \
-             j.email_status, j.email_error \
-             ORDER BY j.created_at DESC, j.id DESC LIMIT $2";
-        Ok(read_pool!(self, pool => sqlx::query_as(SQL)
-            .bind(account_id).bind(limit).fetch_all(pool).await)?)
+        let sql = format!(
+            "{SUMMARY} WHERE j.account_id = $1 {SUMMARY_GROUP} ORDER BY j.created_at DESC, j.id DESC LIMIT $2"
+        );
+        Ok(
+            read_pool!(self, pool => sqlx::query_as(AssertSqlSafe(sql.as_str()))
+            .bind(account_id).bind(limit).fetch_all(pool).await)?,
+        )
     }
 
     /// The job's finished items in submission order.

@@ -4,7 +4,10 @@ use quiver_domain::Marketplace;
 
 use super::sql::{Arg, Sql};
 use super::writer::{Job, OwnedKey};
-use super::{Db, StoreError, StoreResult, like_contains, read_pool, write_pool};
+use super::{
+    BeginWrite, Db, StoreError, StoreResult, like_contains, read_pool, webhooks, write_pool,
+};
+use crate::webhooks::events::{EventType, NewEvent};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LinkRow {
@@ -142,11 +145,15 @@ impl Db {
     /// transaction: either both exist afterwards or neither does. Answers once they are
     /// committed. On SQLite the transaction is shared with the creations queued at the
     /// same time (group commit, `store::writer`), each in its own savepoint.
+    ///
+    /// `event` is the link object for a `link.created` webhook, enqueued in the same
+    /// transaction when the account has an endpoint subscribed to it.
     pub async fn insert_link(
         &self,
         link: &LinkRow,
         idempotency: Option<IdempotencyRecord<'_>>,
         now: i64,
+        event: Option<serde_json::Value>,
     ) -> StoreResult<InsertOutcome> {
         let pool = match self {
             Db::Sqlite { writer, .. } => {
@@ -159,13 +166,26 @@ impl Db {
                             response_body: r.response_body.to_owned(),
                         }),
                         now,
+                        event,
                         reply,
                     })
                     .await;
             }
             Db::Postgres(pool) => pool,
         };
-        let insert = link.insert();
+        let insert = match &event {
+            // The event rides in the same statement (data-modifying CTEs): still one
+            // round trip, and nothing but an index probe when no endpoint wants it.
+            Some(data) => {
+                let ev = NewEvent {
+                    account_id: &link.account_id,
+                    event_type: EventType::LinkCreated,
+                    data: data.clone(),
+                };
+                webhooks::pg_insert_with_event(&link.insert(), &ev, now)
+            }
+            None => link.insert(),
+        };
         let Some(record) = idempotency else {
             // One statement is its own transaction: one round trip instead of three.
             insert
@@ -320,13 +340,16 @@ impl Db {
         .await
     }
 
-    /// Applies a pause/resume, rename and/or archive; returns the updated link.
+    /// Applies a pause/resume, rename and/or archive; returns the updated link. A
+    /// `link.updated` webhook event with `render(link)` as its data is enqueued in the
+    /// same transaction.
     pub async fn update_link(
         &self,
         account_id: &str,
         id: &str,
         change: &LinkChange<'_>,
         now: i64,
+        render: impl Fn(&LinkRow) -> serde_json::Value,
     ) -> StoreResult<Option<LinkRow>> {
         // paused_at records the first pause; resuming clears it. archived_at likewise keeps
         // the first archiving, so archiving twice is a no-op.
@@ -338,15 +361,30 @@ impl Db {
              source = CASE WHEN $7 THEN $8 ELSE source END, \
              sub_id = CASE WHEN $9 THEN $10 ELSE sub_id END \
              WHERE id = $1 AND account_id = $2";
-        let n = write_pool!(self, pool => sqlx::query(SQL)
-            .bind(id).bind(account_id).bind(change.link_name).bind(change.active).bind(now).bind(change.archived)
-            .bind(change.source.is_some()).bind(change.source.flatten())
-            .bind(change.sub_id.is_some()).bind(change.sub_id.flatten())
-            .execute(pool).await.map(|r| r.rows_affected()))?;
-        if n == 0 {
-            return Ok(None);
-        }
-        self.link_of(account_id, id).await
+        let select = LinkRow::select(account_id, id);
+        let row: Result<Option<LinkRow>, StoreError> = write_pool!(self, pool => async {
+            let mut tx = pool.begin_write().await?;
+            let n = sqlx::query(SQL)
+                .bind(id).bind(account_id).bind(change.link_name).bind(change.active).bind(now).bind(change.archived)
+                .bind(change.source.is_some()).bind(change.source.flatten())
+                .bind(change.sub_id.is_some()).bind(change.sub_id.flatten())
+                .execute(&mut *tx).await?.rows_affected();
+            if n == 0 {
+                return Ok(None);
+            }
+            let row: Option<LinkRow> = select.query_as().fetch_optional(&mut *tx).await?;
+            if let Some(row) = &row {
+                let ev = NewEvent {
+                    account_id,
+                    event_type: EventType::LinkUpdated,
+                    data: render(row),
+                };
+                webhooks::enqueue(&mut *tx, &ev).await?;
+            }
+            tx.commit().await?;
+            Ok(row)
+        }.await);
+        row
     }
 
     pub async fn count_links(&self, account_id: &str) -> StoreResult<i64> {

@@ -7,7 +7,7 @@
 //! `bulk` (the bulk job queue), `quotas` (an account's load, for its quotas), `summary`
 //! (report summaries), `leases` (background work's named leases), `tags`, `ops`, `copy`
 //! (SQLite → PostgreSQL), `signup` (sessions, e-mailed tokens, the e-mail throttle),
-//! `api_keys`, `invitations`.
+//! `api_keys`, `invitations`, `webhooks` (endpoints and the outbox of events).
 //!
 //! How to write a query: a constant `&str` with `$1, $2, ...` when its text is fixed;
 //! `sql::Sql` when its text depends on the input (optional filters, `IN` lists, keyset
@@ -25,6 +25,7 @@ pub mod catalog;
 pub mod clicks;
 pub mod commission;
 pub mod copy;
+pub mod emit;
 pub mod invitations;
 pub mod leases;
 pub mod links;
@@ -41,6 +42,7 @@ pub mod summary;
 pub mod tags;
 mod text_enum;
 pub mod tokens;
+pub mod webhooks;
 pub mod writer;
 
 use std::str::FromStr;

@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 use super::links::{InsertOutcome, KEY_SQL, LinkRow};
 use super::sql::Sql;
 use super::{StoreError, StoreResult};
+use crate::webhooks::events::{EventType, NewEvent};
 
 /// At most this many creations per transaction: bounds a batch's latency and keeps a
 /// multi-row INSERT far below SQLite's limit of bound parameters (13 per row).
@@ -29,6 +30,8 @@ pub(crate) struct Job {
     pub link: LinkRow,
     pub key: Option<OwnedKey>,
     pub now: i64,
+    /// The link object for its `link.created` webhook event.
+    pub event: Option<serde_json::Value>,
     pub reply: oneshot::Sender<StoreResult<InsertOutcome>>,
 }
 
@@ -157,6 +160,11 @@ async fn commit_batch(pool: &SqlitePool, batch: &[Job]) -> Vec<StoreResult<Inser
             outcomes[i] = Some(in_savepoint(&mut tx, job).await);
         }
     }
+    // A link and its event commit together: if enqueueing fails, nothing of the batch does.
+    if let Err(e) = enqueue_events(&mut tx, batch, &outcomes).await {
+        let _ = tx.rollback().await;
+        return fail_all(batch.len(), &e);
+    }
     if let Err(e) = tx.commit().await {
         return fail_all(batch.len(), &e);
     }
@@ -164,6 +172,45 @@ async fn commit_batch(pool: &SqlitePool, batch: &[Job]) -> Vec<StoreResult<Inser
         .into_iter()
         .map(|o| o.unwrap_or_else(|| Err(stopped())))
         .collect()
+}
+
+/// Enqueues `link.created` for the batch's new links whose accounts have an endpoint
+/// subscribed: one query for the batch finds those accounts, so a batch nobody listens to
+/// costs a single statement.
+async fn enqueue_events(
+    tx: &mut Transaction<'static, Sqlite>,
+    batch: &[Job],
+    outcomes: &[Option<StoreResult<InsertOutcome>>],
+) -> Result<(), sqlx::Error> {
+    let created: Vec<&Job> = batch
+        .iter()
+        .zip(outcomes)
+        .filter(|(j, o)| j.event.is_some() && matches!(o, Some(Ok(InsertOutcome::Created))))
+        .map(|(j, _)| j)
+        .collect();
+    if created.is_empty() {
+        return Ok(());
+    }
+    let accounts: Vec<&str> = created.iter().map(|j| j.link.account_id.as_str()).collect();
+    let listening =
+        super::webhooks::subscribed_accounts(tx, EventType::LinkCreated, &accounts).await?;
+    for job in created {
+        let (Some(data), true) = (&job.event, listening.contains(&job.link.account_id)) else {
+            continue;
+        };
+        let ev = NewEvent {
+            account_id: &job.link.account_id,
+            event_type: EventType::LinkCreated,
+            data: data.clone(),
+        };
+        super::webhooks::enqueue(&mut **tx, &ev)
+            .await
+            .map_err(|e| match e {
+                StoreError::Sqlx(e) => e,
+                other => sqlx::Error::Protocol(other.to_string()),
+            })?;
+    }
+    Ok(())
 }
 
 fn multi_insert<'a>(links: impl Iterator<Item = &'a LinkRow>) -> Sql {

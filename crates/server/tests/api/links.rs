@@ -186,7 +186,13 @@ async fn unknown_product_and_access_checks() {
         app.running
             .state
             .db
-            .operator_set_access("lumen-home", &creator2, false, 0)
+            .operator_set_access(
+                "lumen-home",
+                &creator2,
+                false,
+                0,
+                &quiver::http::objects::grant::data
+            )
             .await
             .unwrap(),
         quiver::store::sellers::Change::Changed(_)

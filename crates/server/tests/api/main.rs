@@ -52,4 +52,8 @@ mod summary;
 mod support;
 mod token_account_type;
 mod web;
+mod webhook_events;
+mod webhook_receiver;
+mod webhooks;
+mod webhooks_delivery;
 mod writes;

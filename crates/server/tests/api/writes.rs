@@ -108,7 +108,7 @@ async fn a_failing_creation_does_not_fail_its_batch() {
         response_body: "{}",
     };
     assert!(matches!(
-        db.insert_link(&fresh(100), Some(held), now).await,
+        db.insert_link(&fresh(100), Some(held), now, None).await,
         Ok(InsertOutcome::Created)
     ));
 
@@ -123,11 +123,11 @@ async fn a_failing_creation_does_not_fail_its_batch() {
                 request_hash: "h",
                 response_body: "{}",
             });
-            Box::pin(db.insert_link(l, key, now))
+            Box::pin(db.insert_link(l, key, now, None))
                 as std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send + '_>>
         })
         .collect();
-    calls.push(Box::pin(db.insert_link(&duplicate, None, now)));
+    calls.push(Box::pin(db.insert_link(&duplicate, None, now, None)));
     calls.push(Box::pin(db.insert_link(
         &retaken,
         Some(IdempotencyRecord {
@@ -136,6 +136,7 @@ async fn a_failing_creation_does_not_fail_its_batch() {
             response_body: "{}",
         }),
         now,
+        None,
     )));
     let outcomes = futures::future::join_all(calls).await;
 

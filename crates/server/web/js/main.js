@@ -16,6 +16,7 @@ import { overview, pendingBadge } from './overview.js';
 import { earnings } from './earnings.js';
 import { statements } from './statements.js';
 import { amazon, reconnectBanner, hideReconnectBanner } from './amazon.js';
+import { webhooks } from './webhooks.js';
 
 const ROUTES = {
   publisher: [
@@ -27,6 +28,7 @@ const ROUTES = {
     ['access', 'Access requests', accessRequests],
     ['profile', 'My profile', profile],
     ['earnings', 'Earnings', earnings],
+    ['webhooks', 'Webhooks', webhooks],
     ['account', 'Account', account],
   ],
   seller: [
@@ -39,6 +41,7 @@ const ROUTES = {
     ['seller-clicks', 'Clicks', brandClicks],
     ['statements', 'Statements', statements],
     ['invitations', 'Invitations', invitations],
+    ['webhooks', 'Webhooks', webhooks],
     ['account', 'Account', account],
   ],
 };

@@ -50,6 +50,11 @@ impl AccessRequest {
     }
 }
 
+/// The `data` of the `access_request.*` webhook events: the request as the API shows it.
+pub fn data(r: &AccessRequestRow) -> serde_json::Value {
+    serde_json::to_value(AccessRequest::from_row(r)).unwrap_or_default()
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct AccessRequestsPage {
     pub total_count: i64,

@@ -78,6 +78,12 @@ impl Statement {
     }
 }
 
+/// The `data` of the `statement.final` and `statement.paid` webhook events: the statement
+/// as the API shows it.
+pub fn data(s: &StatementRow) -> serde_json::Value {
+    serde_json::to_value(Statement::from_row(s)).unwrap_or_default()
+}
+
 /// One report row of the statement's month.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StatementLine {

@@ -74,7 +74,14 @@ async fn decide(
 ) -> ApiResult<JsonResponse<AccessRequest>> {
     match state
         .db
-        .decide_access_request(actor(who), id, approve, reason, now_ms())
+        .decide_access_request(
+            actor(who),
+            id,
+            approve,
+            reason,
+            now_ms(),
+            &access_request::data,
+        )
         .await?
     {
         Decision::NotFound => Err(ApiError::AccessRequestNotFound { id: id.to_owned() }),

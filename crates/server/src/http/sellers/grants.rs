@@ -14,46 +14,16 @@ use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, Problem, Unprocessable};
 use crate::http::extract::Seller;
 use crate::http::extract::{Json, Query};
-use crate::http::format::iso_utc;
+use crate::http::objects::grant::{self, Grant};
 use crate::http::paging::{self, Keyset};
 use crate::http::params;
 use crate::state::AppState;
-use crate::store::sellers::{Change, GrantRow};
+use crate::store::sellers::Change;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_grants, post_grant))
         .routes(routes!(put_grant, delete_grant))
-}
-
-/// One publisher's access to one brand.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Grant {
-    pub brand_id: String,
-    /// The publisher's public affiliate id.
-    #[schema(example = "aff_demo_creator2")]
-    pub creator: String,
-    /// The publisher's display name.
-    pub creator_name: String,
-    /// False once revoked.
-    pub active: bool,
-    /// ISO 8601 UTC: when access was (last) granted.
-    pub granted_at: String,
-    /// ISO 8601 UTC, or null while active.
-    pub revoked_at: Option<String>,
-}
-
-impl Grant {
-    fn from_row(g: &GrantRow) -> Self {
-        Self {
-            brand_id: g.brand_id.clone(),
-            creator: g.public_id.clone(),
-            creator_name: g.display_name.clone(),
-            active: g.revoked_at.is_none(),
-            granted_at: iso_utc(g.granted_at),
-            revoked_at: g.revoked_at.map(iso_utc),
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -267,7 +237,13 @@ async fn delete_grant(
     let account = grantee(&state, &who, &path).await?;
     match state
         .db
-        .revoke_access(actor(&who), &path.brand_id, &account, now_ms())
+        .revoke_access(
+            actor(&who),
+            &path.brand_id,
+            &account,
+            now_ms(),
+            &grant::data,
+        )
         .await?
     {
         Change::NotFound => Err(ApiError::GrantNotFound {

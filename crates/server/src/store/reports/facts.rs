@@ -1,12 +1,14 @@
 //! What ingestion writes: facts, the seller report's pre-aggregated rows and the
 //! row-count rollups, kept consistent in one transaction per batch.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use quiver_domain::Marketplace;
 
+use crate::store::emit::{Render, emit};
 use crate::store::sql::{Arg, Sql};
 use crate::store::{BeginWrite, Db, StoreResult, write_pool};
+use crate::webhooks::events::EventType;
 
 /// What one Amazon report row says about one fact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +96,38 @@ pub struct ApplyOutcome {
     pub inserted: u64,
     pub updated: u64,
     pub unchanged: u64,
+}
+
+/// What a batch changed for one account (a publisher, or a brand's seller): the
+/// `report.updated` event's subject.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportChange {
+    /// `YYYYMMDD`, ascending.
+    pub days: Vec<i32>,
+    /// The brands whose facts changed, ascending.
+    pub brand_ids: Vec<String>,
+}
+
+/// Per account, what the written facts changed: each publisher's own facts, and each
+/// seller's facts of its brands. Ordered by account so events are written in one order.
+fn changes(written: &[(&FactWrite, Metrics)]) -> BTreeMap<String, ReportChange> {
+    let mut sets: BTreeMap<&str, (BTreeSet<i32>, BTreeSet<&str>)> = BTreeMap::new();
+    for (f, _) in written {
+        for account in [f.account_id.as_str(), f.seller_id.as_str()] {
+            let (days, brands) = sets.entry(account).or_default();
+            days.insert(f.day);
+            brands.insert(f.brand_id.as_str());
+        }
+    }
+    sets.into_iter()
+        .map(|(account, (days, brands))| {
+            let change = ReportChange {
+                days: days.into_iter().collect(),
+                brand_ids: brands.into_iter().map(str::to_owned).collect(),
+            };
+            (account.to_owned(), change)
+        })
+        .collect()
 }
 
 /// A fact's key: account, day, link, ASIN.
@@ -188,7 +222,16 @@ impl Db {
     /// read with one multi-key SELECT per 500 facts, the facts are applied in memory in
     /// their order (a key twice in a batch sees its first write), and each table gets
     /// multi-row upserts of the final values.
-    pub async fn apply_facts(&self, facts: &[FactWrite], now: i64) -> StoreResult<ApplyOutcome> {
+    ///
+    /// Every publisher and seller whose facts the batch changed gets `report.updated`
+    /// (`data` from the `ReportChange`) in the same transaction; an unchanged batch tells
+    /// no one.
+    pub async fn apply_facts(
+        &self,
+        facts: &[FactWrite],
+        now: i64,
+        data: Render<'_, ReportChange>,
+    ) -> StoreResult<ApplyOutcome> {
         const UPSERT_FACT: &str = "ON CONFLICT (account_id, day, link_id, asin) DO UPDATE SET \
              clicks = excluded.clicks, dpv = excluded.dpv, atc = excluded.atc, purchases = excluded.purchases, \
              units = excluded.units, sales = excluded.sales, brb = excluded.brb, commission = excluded.commission, \
@@ -320,6 +363,9 @@ impl Db {
                     .execute(&mut *tx)
                     .await?;
                 }
+            }
+            for (account, change) in changes(&written) {
+                emit(&mut *tx, &account, EventType::ReportUpdated, data(&change)).await?;
             }
             tx.commit().await?;
             Ok(plan.out)

@@ -28,7 +28,7 @@ mod publisher;
 mod seller;
 mod sources;
 
-pub use facts::{ApplyOutcome, FactValues, FactWrite};
+pub use facts::{ApplyOutcome, FactValues, FactWrite, ReportChange};
 pub use ingest::{AdvertiserRow, IngestLink, IngestStateRow, Pull};
 pub use legacy::{LinkSort, LinkTotalsRow, ProductDayRow, ProductTotalsRow, Totals};
 pub use publisher::{PublisherFactRow, PublisherKey};

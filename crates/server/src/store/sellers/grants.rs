@@ -4,8 +4,10 @@
 use serde_json::Value;
 
 use super::{Actor, By, Change};
+use crate::store::emit::{Render, brand_owner, emit};
 use crate::store::sql::Sql;
 use crate::store::{Db, StoreError, StoreResult, read_pool, write_pool};
+use crate::webhooks::events::EventType;
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct GrantRow {
@@ -100,11 +102,12 @@ impl Db {
         account_id: &str,
         now: i64,
     ) -> StoreResult<Change<GrantRow>> {
-        self.set_access(By::Seller(owner), brand_id, account_id, true, now)
+        self.set_access(By::Seller(owner), brand_id, account_id, true, now, None)
             .await
     }
 
-    /// Revokes a publisher's active grant on one of `owner`'s brands, auditing it.
+    /// Revokes a publisher's active grant on one of `owner`'s brands, auditing it, and
+    /// tells both sides (`grant.revoked`, `data`: the revoked grant as the API shows it).
     /// `Unchanged` carries the (revoked) row when there was no active grant; `NotFound`
     /// means the brand is not the owner's, or there never was a grant.
     pub async fn revoke_access(
@@ -113,9 +116,17 @@ impl Db {
         brand_id: &str,
         account_id: &str,
         now: i64,
+        data: Render<'_, GrantRow>,
     ) -> StoreResult<Change<GrantRow>> {
-        self.set_access(By::Seller(owner), brand_id, account_id, false, now)
-            .await
+        self.set_access(
+            By::Seller(owner),
+            brand_id,
+            account_id,
+            false,
+            now,
+            Some(data),
+        )
+        .await
     }
 
     /// For `quiver admin`: grants (`active`) or revokes a publisher's access to any brand,
@@ -126,8 +137,9 @@ impl Db {
         account_id: &str,
         active: bool,
         now: i64,
+        data: Render<'_, GrantRow>,
     ) -> StoreResult<Change<GrantRow>> {
-        self.set_access(By::Operator, brand_id, account_id, active, now)
+        self.set_access(By::Operator, brand_id, account_id, active, now, Some(data))
             .await
     }
 
@@ -139,7 +151,8 @@ impl Db {
         Ok(())
     }
 
-    /// Makes the grant active (given, or given back) or revoked, auditing a change.
+    /// Makes the grant active (given, or given back) or revoked, auditing a change. A
+    /// revocation is told to the brand's seller and the publisher when `data` is given.
     async fn set_access(
         &self,
         by: By<'_>,
@@ -147,9 +160,11 @@ impl Db {
         account_id: &str,
         active: bool,
         now: i64,
+        data: Option<Render<'_, GrantRow>>,
     ) -> StoreResult<Change<GrantRow>> {
         const REVOKE: &str = "UPDATE grants SET revoked_at = $3 WHERE brand_id = $1 AND account_id = $2 AND revoked_at IS NULL";
         let lock = by.lock_brand(brand_id);
+        let owner = brand_owner(brand_id);
         let select = select_one(brand_id, account_id);
         let write = if active {
             upsert(brand_id, account_id, now)
@@ -191,6 +206,12 @@ impl Db {
                 .query()
                 .execute(&mut *tx)
                 .await?;
+            if let (false, Some(data)) = (active, data) {
+                let seller: String = owner.query_scalar().fetch_one(&mut *tx).await?;
+                for account in [seller.as_str(), after.account_id.as_str()] {
+                    emit(&mut *tx, account, EventType::GrantRevoked, data(&after)).await?;
+                }
+            }
             tx.commit().await?;
             Ok(Change::Changed(after))
         }.await);

@@ -4,9 +4,11 @@
 use uuid::Uuid;
 
 use super::{Actor, By, TimePosition, grants};
+use crate::store::emit::{Render, brand_owner, emit};
 use crate::store::sql::Sql;
 use crate::store::text_enum::text_enum;
-use crate::store::{Db, StoreError, StoreResult, read_pool, write_pool};
+use crate::store::{BeginWrite, Db, StoreError, StoreResult, read_pool, write_pool};
+use crate::webhooks::events::EventType;
 
 text_enum! {
     /// Where an access request stands.
@@ -64,23 +66,33 @@ fn select_where(col: &str, value: &str) -> Sql {
 
 impl Db {
     /// Stores a new pending request; `Conflict` when one is already pending for the pair.
+    /// The brand's seller gets `access_request.created` (`data`: the request as the API
+    /// shows it) in the same transaction.
     pub async fn insert_access_request(
         &self,
         brand_id: &str,
         account_id: &str,
         message: &str,
         now: i64,
+        data: Render<'_, AccessRequestRow>,
     ) -> StoreResult<AccessRequestRow> {
         const SQL: &str = "INSERT INTO access_requests (id, brand_id, account_id, message, status, created_at) \
              VALUES ($1, $2, $3, $4, 'pending', $5)";
         let id = Uuid::now_v7().to_string();
-        write_pool!(self, pool => sqlx::query(SQL)
-            .bind(&id).bind(brand_id).bind(account_id).bind(message).bind(now)
-            .execute(pool).await.map(|r| r.rows_affected()))
-        .map_err(StoreError::from_write)?;
-        self.access_request(&id)
-            .await?
-            .ok_or_else(|| StoreError::Sqlx(sqlx::Error::RowNotFound))
+        let select = select_where("r.id", &id);
+        let owner = brand_owner(brand_id);
+        let result: Result<AccessRequestRow, sqlx::Error> = write_pool!(self, pool => async {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(SQL)
+                .bind(&id).bind(brand_id).bind(account_id).bind(message).bind(now)
+                .execute(&mut *tx).await?;
+            let row: AccessRequestRow = select.query_as().fetch_one(&mut *tx).await?;
+            let seller: String = owner.query_scalar().fetch_one(&mut *tx).await?;
+            emit(&mut *tx, &seller, EventType::AccessRequestCreated, data(&row)).await?;
+            tx.commit().await?;
+            Ok(row)
+        }.await);
+        result.map_err(StoreError::from_write)
     }
 
     pub async fn access_request(&self, id: &str) -> StoreResult<Option<AccessRequestRow>> {
@@ -130,7 +142,9 @@ impl Db {
     }
 
     /// Approves (granting access) or declines a pending request on one of `owner`'s brands;
-    /// `reason` is kept with a decline.
+    /// `reason` is kept with a decline. Both the seller and the publisher get
+    /// `access_request.approved` or `.declined` (`data`: the decided request) in the same
+    /// transaction.
     pub async fn decide_access_request(
         &self,
         owner: Actor<'_>,
@@ -138,6 +152,7 @@ impl Db {
         approve: bool,
         reason: &str,
         now: i64,
+        data: Render<'_, AccessRequestRow>,
     ) -> StoreResult<Decision> {
         const DECIDE: &str = "UPDATE access_requests SET status = $3, decided_at = $4, decided_by = $5, decision_reason = $6 \
              WHERE id = $1 AND status = 'pending' AND brand_id IN (SELECT id FROM brands WHERE owner_account_id = $2)";
@@ -184,6 +199,10 @@ impl Db {
                 .query()
                 .execute(&mut *tx)
                 .await?;
+            let t = if approve { EventType::AccessRequestApproved } else { EventType::AccessRequestDeclined };
+            for account in [owner.account_id, after.account_id.as_str()] {
+                emit(&mut *tx, account, t, data(&after)).await?;
+            }
             tx.commit().await?;
             Ok(Decision::Decided(after))
         }.await);

@@ -6,10 +6,13 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::StatementState;
-use super::finalise::{audit_sql, event_sql};
+use super::finalise::{audit_sql, both_sides, event_sql};
+use super::read::{StatementRow, by_id};
+use crate::store::emit::{Render, emit};
 use crate::store::sellers::Actor;
 use crate::store::sql::{Arg, Sql};
 use crate::store::{BeginWrite, Db, StoreResult, write_pool};
+use crate::webhooks::events::EventType;
 
 /// How a guarded change went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +114,8 @@ impl Db {
     }
 
     /// Records a payment of approved statements: all of them move to `paid`, or none
-    /// (one statement no longer approved rolls everything back).
+    /// (one statement no longer approved rolls everything back). Each paid statement's
+    /// seller and creator get `statement.paid` (`data`: the paid statement) with it.
     #[allow(clippy::too_many_arguments)]
     pub async fn record_payout(
         &self,
@@ -123,6 +127,7 @@ impl Db {
         method: &str,
         reference: &str,
         now: i64,
+        data: Render<'_, StatementRow>,
     ) -> StoreResult<Option<String>> {
         let payout_id = Uuid::now_v7().to_string();
         let values: [Arg; 9] = [
@@ -170,6 +175,12 @@ impl Db {
                 }
                 for s in rest {
                     s.query().execute(&mut *tx).await?;
+                }
+            }
+            for (id, _) in statements {
+                let row: StatementRow = by_id(id).query_as().fetch_one(&mut *tx).await?;
+                for account in both_sides(&row) {
+                    emit(&mut *tx, account, EventType::StatementPaid, data(&row)).await?;
                 }
             }
             tx.commit().await?;

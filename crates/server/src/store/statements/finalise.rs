@@ -6,10 +6,12 @@ use std::collections::BTreeSet;
 use quiver_domain::Marketplace;
 use uuid::Uuid;
 
-use super::read::live_commission;
+use super::read::{StatementRow, by_id, live_commission};
 use super::{StatementState, currency_case, month_days};
+use crate::store::emit::{Render, emit};
 use crate::store::sql::{Arg, Sql};
 use crate::store::{BeginWrite, Db, StoreResult, read_pool, write_pool};
+use crate::webhooks::events::EventType;
 
 /// The actor of what the schedule does, in statement history and the audit log.
 pub const SYSTEM: &str = "system";
@@ -93,10 +95,12 @@ impl Db {
     /// Freezes every open statement of a month up to `last_month`: copies its facts into
     /// its lines and their sum into its commission, in one transaction per statement.
     /// The `state = 'open'` guard makes a second process that gets there too do nothing.
+    /// Both sides get `statement.final` (`data`: the frozen statement) in that transaction.
     pub async fn finalise_statements(
         &self,
         last_month: i32,
         now: i64,
+        data: Render<'_, StatementRow>,
     ) -> StoreResult<Vec<Finalised>> {
         let mut sql = Sql::new(
             "SELECT id, seller_id, brand_id, month FROM statements WHERE state = 'open' AND month <= ",
@@ -106,7 +110,7 @@ impl Db {
             read_pool!(self, pool => sql.query_as().fetch_all(pool).await)?;
         let mut done = Vec::new();
         for (id, seller_id, brand_id, month) in open {
-            if self.finalise_one(&id, &brand_id, month, now).await? {
+            if self.finalise_one(&id, &brand_id, month, now, data).await? {
                 done.push(Finalised {
                     id,
                     seller_id,
@@ -124,6 +128,7 @@ impl Db {
         brand_id: &str,
         month: i32,
         now: i64,
+        data: Render<'_, StatementRow>,
     ) -> StoreResult<bool> {
         let (first, last) = month_days(month);
         let mut claim = Sql::new("UPDATE statements SET state = 'final', updated_at = ");
@@ -153,6 +158,7 @@ impl Db {
         total.arg(id).push(") WHERE id = ").arg(id);
         let event = event_sql(id, StatementState::Final, SYSTEM, None, now);
         let audit = system_audit(brand_id, "statement.final", id, now);
+        let select = by_id(id);
         let r: Result<bool, sqlx::Error> = write_pool!(self, pool => async {
             let mut tx = pool.begin_write().await?;
             if claim.query().execute(&mut *tx).await?.rows_affected() != 1 {
@@ -162,6 +168,10 @@ impl Db {
             total.query().execute(&mut *tx).await?;
             event.query().execute(&mut *tx).await?;
             audit.query().execute(&mut *tx).await?;
+            let row: StatementRow = select.query_as().fetch_one(&mut *tx).await?;
+            for account in both_sides(&row) {
+                emit(&mut *tx, account, EventType::StatementFinal, data(&row)).await?;
+            }
             tx.commit().await?;
             Ok(true)
         }.await);
@@ -182,6 +192,12 @@ impl Db {
         sql.arg(first_month).push(") t WHERE commission <> live");
         Ok(read_pool!(self, pool => sql.query_as().fetch_all(pool).await)?)
     }
+}
+
+/// The accounts an event about statement `row` goes to: its brand's seller and its
+/// creator.
+pub(super) fn both_sides(row: &StatementRow) -> [&str; 2] {
+    [row.seller_id.as_str(), row.account_id.as_str()]
 }
 
 /// A history entry of statement `id`.

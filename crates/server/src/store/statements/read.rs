@@ -117,6 +117,14 @@ fn head() -> String {
     )
 }
 
+/// One statement by id, as `statements` reads it: for a transaction that has just
+/// changed it.
+pub(super) fn by_id(id: &str) -> Sql {
+    let mut sql = Sql::new(&head());
+    sql.and_eq("s.id", id);
+    sql
+}
+
 impl Db {
     /// Statements matching `filter`, by month, brand, creator and currency; at most `limit`.
     pub async fn statements(
