@@ -153,7 +153,7 @@ pub async fn ingest(db: &Db, rows: usize) -> anyhow::Result<(f64, f64)> {
         for page in (0..rows).collect::<Vec<_>>().chunks(1_000) {
             let batch: Vec<FactWrite> = page.iter().map(|&i| fact(i, 1 + pass as i64)).collect();
             let t = Instant::now();
-            db.apply_facts(&batch, 0, &quiver::http::objects::report_update::data)
+            db.apply_facts(&batch, 0, &quiver::objects::report_update::data)
                 .await?;
             took += t.elapsed();
         }

@@ -22,6 +22,7 @@ pub mod linking;
 pub mod login;
 pub mod mail;
 pub mod metrics;
+pub mod objects;
 pub mod outbox;
 pub mod quotas;
 pub mod ratelimit;

@@ -8,7 +8,7 @@ use quiver_domain::{AccountKind, Bps, ProgramMode, Region};
 
 use crate::accounts::create_account;
 use crate::cli::import;
-use crate::http::objects::grant;
+use crate::objects::grant;
 use crate::store::catalog::NewBrand;
 use crate::store::commission::beginning;
 use crate::store::sellers::Change;

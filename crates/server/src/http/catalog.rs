@@ -12,9 +12,9 @@ use utoipa_axum::routes;
 use crate::error::{ApiError, ApiResult, Problem, Unprocessable};
 use crate::http::extract::Publisher;
 use crate::http::extract::Query;
-use crate::http::format::percent;
 use crate::http::paging::{self, Keyset};
 use crate::http::params::{self, MAX_TEXT_CHARS, marketplace_selector, required_asin};
+use crate::objects::format::percent;
 use crate::state::AppState;
 use crate::store::catalog::{Page, ProductFilter, ProductPosition, ProductRow, ProductSort};
 

@@ -16,9 +16,9 @@ use crate::clicks::classify::Reason;
 use crate::clock::today;
 use crate::error::{ApiError, ApiResult, Problem, Unprocessable};
 use crate::http::extract::{Publisher, Query, Seller};
-use crate::http::format::iso_utc;
 use crate::http::objects::source::query_label;
 use crate::http::params::{self, MAX_LIST_ITEMS, MAX_SPAN_DAYS, list};
+use crate::objects::format::iso_utc;
 use crate::state::AppState;
 use crate::store::clicks::{ClickFilter, ClickGroup, ClickScope};
 

@@ -37,7 +37,7 @@ pub fn base_document() -> OpenApi {
     );
     // Webhook event data no path returns: the `report.updated` event's.
     {
-        use crate::http::objects::report_update::ReportUpdate;
+        use crate::objects::report_update::ReportUpdate;
         components.schemas.insert(
             <ReportUpdate as utoipa::ToSchema>::name().into_owned(),
             <ReportUpdate as utoipa::PartialSchema>::schema(),

@@ -12,12 +12,12 @@ use crate::clock::today;
 use crate::error::{ApiError, ApiResult, Problem, ValidationProblem};
 use crate::http::extract::Publisher;
 use crate::http::extract::{Json, Query, bounded};
-use crate::http::format::{iso_day, money};
 use crate::http::objects::report_row::ReportRow;
 use crate::http::paging::{Numbered, PaginationInfo};
 use crate::http::params::{
     self, MAX_LIST_ITEMS, MAX_TEXT_CHARS, asins, boolean, date_range, list, marketplaces,
 };
+use crate::objects::format::{iso_day, money};
 use crate::state::AppState;
 use crate::store::reports::{LinkSort, PublisherKey, ReportFilter};
 

@@ -20,7 +20,6 @@ pub mod clicks;
 pub mod control;
 pub mod docs;
 pub mod extract;
-pub mod format;
 pub mod head;
 pub mod health;
 pub mod invitations;

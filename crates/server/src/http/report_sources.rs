@@ -12,9 +12,9 @@ use utoipa_axum::routes;
 use crate::error::{ApiResult, Problem, ValidationProblem};
 use crate::http::extract::Query;
 use crate::http::extract::{Publisher, Seller};
-use crate::http::format::{iso_day, money};
 use crate::http::objects::source::query_label;
 use crate::http::params::{date_range, marketplaces};
+use crate::objects::format::{iso_day, money};
 use crate::state::AppState;
 use crate::store::reports::{ReportFilter, SourceOwner, SourceRow};
 

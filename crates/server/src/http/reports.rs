@@ -14,10 +14,10 @@ use crate::clock::today;
 use crate::error::{ApiError, ApiResult, Problem, ValidationProblem};
 use crate::http::extract::Query;
 use crate::http::extract::{Publisher, Seller};
-use crate::http::format::{iso_day, money};
 use crate::http::objects::report_row::{ReportRow, is_final};
 use crate::http::paging::{self, Keyset};
 use crate::http::params::{MAX_LIST_ITEMS, asins, date_range, list, marketplaces, text};
+use crate::objects::format::{iso_day, money};
 use crate::state::AppState;
 use crate::store::reports::{PublisherKey, ReportFilter, SellerFactRow, SellerKey};
 

@@ -14,14 +14,13 @@ use utoipa_axum::routes;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, Problem, Unprocessable};
 use crate::http::extract::{Json, Publisher, Query};
-use crate::http::format::{iso_utc, money};
-use crate::http::objects::statement::{
-    MAX_STATEMENTS, Statement, StatementDetail, month_param, statement_csv, states_param,
-};
+use crate::http::objects::statement::{MAX_STATEMENTS, month_param, statement_csv, states_param};
 use crate::http::params::{MAX_TEXT_CHARS, MAX_USERNAME_CHARS, at_most_chars};
+use crate::objects::format::month_label;
+use crate::objects::format::{iso_utc, money};
+use crate::objects::statement::{Statement, StatementDetail};
 use crate::state::AppState;
 use crate::statements::StatementError;
-use crate::statements::schedule::month_label;
 use crate::store::statements::{StatementFilter, StatementRow, StatementState};
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Problem, Unprocessable};
 use crate::http::extract::{Json, Query, authenticate};
-use crate::http::format::iso_utc;
+use crate::objects::format::iso_utc;
 use crate::secret_key::SecretKey;
 use crate::state::AppState;
 use crate::store::webhooks::deliveries::{AttemptRow, DeliveryRow};

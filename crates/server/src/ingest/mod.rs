@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::brand_amazon;
 use crate::clock::{day_number, day_of_number, instant};
-use crate::http::objects::report_update;
+use crate::objects::report_update;
 use crate::store::amazon_connections::ConnectionRow;
 use crate::store::reports::{AdvertiserRow, FactValues, FactWrite, IngestLink, Pull};
 use crate::store::{Db, now_ms};

@@ -13,9 +13,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::BulkConfig;
 use crate::error::{ApiError, FieldError};
-use crate::http::links::Link;
-use crate::http::objects::bulk_job::BulkJob;
 use crate::linking::{NewLink, prepare_link};
+use crate::objects::bulk_job::BulkJob;
+use crate::objects::link::Link;
 use crate::state::AppState;
 use crate::store::Db;
 use crate::store::bulk::{ClaimedItem, Completion, EmailStatus, JobSummary};

@@ -1,6 +1,6 @@
 //! The statement e-mails, sent through the account outbox.
 
-use super::schedule::month_label;
+use crate::objects::format::month_label;
 use crate::outbox::Mail;
 
 fn mail(kind: &'static str, subject: String, lines: &[String], link: &str) -> Mail {

@@ -4,7 +4,7 @@
 use super::mails;
 use super::rules::{Action, StatementError, check, refusal};
 use crate::clock::now_ms;
-use crate::http::objects::statement;
+use crate::objects::statement;
 use crate::state::AppState;
 use crate::store::sellers::Actor;
 use crate::store::statements::{Outcome, StatementFilter, StatementRow, StatementState};

@@ -9,7 +9,7 @@ use time::{Date, Duration, Month};
 
 use super::mails;
 use crate::clock::{day_number, now_ms};
-use crate::http::objects::statement;
+use crate::objects::statement;
 use crate::state::AppState;
 use crate::store::StoreResult;
 use crate::store::statements::RefreshSummary;
@@ -86,11 +86,6 @@ pub async fn run_once(state: &AppState, today: Date) -> StoreResult<RefreshSumma
     })
 }
 
-/// `2026-10` for a month number.
-pub fn month_label(month: i32) -> String {
-    format!("{:04}-{:02}", month / 100, month % 100)
-}
-
 /// `YYYY-MM` → `YYYYMM`; `None` when it names no month.
 pub fn parse_month(s: &str) -> Option<i32> {
     let (y, m) = s.trim().split_once('-')?;
@@ -106,6 +101,7 @@ pub fn parse_month(s: &str) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::objects::format::month_label;
     use time::macros::date;
 
     #[test]

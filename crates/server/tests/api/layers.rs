@@ -21,9 +21,12 @@ const LAYERS: &[(&str, &[&str])] = &[
             "outbox",
             "secret_key",
             "clicks",
+            "webhooks",
         ],
     ),
     ("state", &["state"]),
+    // The JSON objects endpoints return and background work renders into webhook events.
+    ("objects", &["objects"]),
     (
         "services",
         &[

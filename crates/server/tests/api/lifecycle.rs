@@ -37,7 +37,8 @@ async fn stopping_ends_every_background_job() {
             "mail",
             "short_codes",
             "tag_persist",
-            "tag_refresh"
+            "tag_refresh",
+            "webhook_delivery"
         ]
     );
     // Give the jobs something to be in the middle of.
@@ -53,6 +54,7 @@ async fn stopping_ends_every_background_job() {
         [
             "demo_links",
             "api_key_flush",
+            "webhook_delivery",
             "account_mail",
             "mail",
             "bulk",

@@ -191,7 +191,7 @@ async fn unknown_product_and_access_checks() {
                 &creator2,
                 false,
                 0,
-                &quiver::http::objects::grant::data
+                &quiver::objects::grant::data
             )
             .await
             .unwrap(),

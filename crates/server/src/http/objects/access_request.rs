@@ -4,9 +4,9 @@
 use serde::Serialize;
 
 use crate::error::{ApiError, ApiResult};
-use crate::http::format::iso_utc;
 use crate::http::paging::Keyset;
 use crate::http::params;
+use crate::objects::format::iso_utc;
 use crate::state::AppState;
 use crate::store::sellers::{AccessRequestRow, RequestScope, TimePosition};
 

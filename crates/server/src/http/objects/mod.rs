@@ -2,10 +2,7 @@
 //! that build them. Resources import these; these import no resource.
 
 pub mod access_request;
-pub mod bulk_job;
-pub mod grant;
 pub mod new_link;
 pub mod report_row;
-pub mod report_update;
 pub mod source;
 pub mod statement;

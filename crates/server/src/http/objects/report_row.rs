@@ -5,7 +5,7 @@ use serde::Serialize;
 use time::Date;
 
 use crate::clock::day_of_number;
-use crate::http::format::{iso_day, money};
+use crate::objects::format::{iso_day, money};
 use crate::store::reports::PublisherFactRow;
 
 /// Days Amazon may still restate; a row is `final` once its day is older.

@@ -21,8 +21,8 @@ use crate::brand_amazon;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, FieldError, Problem, Unprocessable};
 use crate::http::extract::{Query, Seller};
-use crate::http::format::iso_utc;
 use crate::http::params;
+use crate::objects::format::iso_utc;
 use crate::state::AppState;
 
 /// The one scope Amazon Ads grants through Login with Amazon.

@@ -10,9 +10,9 @@ use utoipa_axum::routes;
 use crate::error::{ApiResult, Unprocessable};
 use crate::http::extract::Query;
 use crate::http::extract::Seller;
-use crate::http::format::iso_utc;
 use crate::http::paging::Keyset;
 use crate::http::params;
+use crate::objects::format::iso_utc;
 use crate::state::AppState;
 use crate::store::sellers::{AuditRow, TimePosition};
 

@@ -14,9 +14,9 @@ use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, Problem, Unprocessable};
 use crate::http::extract::Seller;
 use crate::http::extract::{Json, Query};
-use crate::http::objects::grant::{self, Grant};
 use crate::http::paging::{self, Keyset};
 use crate::http::params;
+use crate::objects::grant::{self, Grant};
 use crate::state::AppState;
 use crate::store::sellers::Change;
 

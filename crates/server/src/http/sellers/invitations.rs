@@ -13,9 +13,9 @@ use super::tenancy::own_brand;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, Problem, Unprocessable};
 use crate::http::extract::{Json, Seller};
-use crate::http::format::{iso_utc, percent};
 use crate::http::params;
 use crate::joining;
+use crate::objects::format::{iso_utc, percent};
 use crate::state::AppState;
 use crate::store::invitations::InvitationRow;
 

@@ -14,16 +14,15 @@ use utoipa_axum::routes;
 use super::tenancy::actor;
 use crate::error::{ApiError, ApiResult, Problem, Unprocessable};
 use crate::http::extract::{Json, Query, Seller};
-use crate::http::format::{iso_utc, money};
-use crate::http::objects::statement::{
-    MAX_STATEMENTS, Statement, StatementDetail, decimal, month_param, states_param,
-};
+use crate::http::objects::statement::{MAX_STATEMENTS, month_param, states_param};
 use crate::http::params::{MAX_LIST_ITEMS, MAX_TEXT_CHARS, at_most_chars, list};
 use crate::jobs::csv::neutralise;
+use crate::objects::format::month_label;
+use crate::objects::format::{iso_utc, money};
+use crate::objects::statement::{Statement, StatementDetail, decimal};
 use crate::state::AppState;
 use crate::statements::StatementError;
 use crate::statements::payouts::{self, NewPayout};
-use crate::statements::schedule::month_label;
 use crate::store::statements::{StatementFilter, StatementRow};
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -28,6 +28,11 @@ pub fn percent(bps: i32) -> f64 {
     Bps(u32::try_from(bps).unwrap_or(0)).percent_f64()
 }
 
+/// `2026-10` for a month number.
+pub fn month_label(month: i32) -> String {
+    format!("{:04}-{:02}", month / 100, month % 100)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::http::format::iso_utc;
+use crate::objects::format::iso_utc;
 use crate::store::bulk::JobSummary;
 
 /// A job's progress.

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::http::format::iso_day;
+use crate::objects::format::iso_day;
 use crate::store::reports::ReportChange;
 
 /// **(Quiver)** Which report data an ingestion changed for the receiving account: re-read
