@@ -263,7 +263,7 @@ pub async fn prepare_link(
             marketplace: req.marketplace.to_string(),
         })?;
     let product = &target.product;
-    if !product.can_promote {
+    if !product.has_access {
         return Err(LinkError::BrandAccessDenied {
             brand: product.brand_name.clone(),
         });

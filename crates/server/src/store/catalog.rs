@@ -1,5 +1,7 @@
 //! Brands, their Amazon accounts, products and grants.
 
+use std::sync::LazyLock;
+
 use quiver_domain::{Marketplace, ProgramMode, Region};
 
 use super::amazon_connections::ConnectionRow;
@@ -49,6 +51,9 @@ pub struct ProductRow {
     pub company_name: String,
     pub logo_url: String,
     pub default_commission_bps: i32,
+    /// The brand is open to the caller, or granted them.
+    pub has_access: bool,
+    /// Access, and the brand's Amazon account in the product's region can make the link.
     pub can_promote: bool,
 }
 
@@ -60,22 +65,63 @@ impl ProductRow {
     }
 }
 
+/// Whether the caller has access to the brand: it is open, or granted them.
+const HAS_ACCESS: &str = "(b.program_mode = 'open' OR g.account_id IS NOT NULL)";
+
+/// Whether Quiver can make a link for the product now: the brand has an Amazon account in
+/// the product's region, its own connection (connected, with an advertiser chosen) or, when
+/// it has none of its own, the ids an operator set. `link_target` decides the same way.
+/// The marketplace → region mapping is generated from the domain's, not repeated.
+fn linkable() -> &'static str {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        let region = Marketplace::ALL
+            .iter()
+            .fold(String::from("CASE p.marketplace"), |sql, m| {
+                format!("{sql} WHEN '{}' THEN '{}'", m.as_str(), m.region().as_str())
+            })
+            + " END";
+        format!(
+            "(CASE WHEN EXISTS (SELECT 1 FROM amazon_connections ac WHERE ac.brand_id = p.brand_id \
+             AND ac.region = {region}) THEN EXISTS (SELECT 1 FROM amazon_connections ac \
+             WHERE ac.brand_id = p.brand_id AND ac.region = {region} AND ac.status = 'connected' \
+             AND ac.advertiser_id IS NOT NULL) ELSE EXISTS (SELECT 1 FROM brand_amazon_accounts baa \
+             WHERE baa.brand_id = p.brand_id AND baa.region = {region}) END)"
+        )
+    });
+    &SQL
+}
+
+/// `can_promote`: access, and a link can be made.
+fn can_promote() -> &'static str {
+    static SQL: LazyLock<String> = LazyLock::new(|| format!("({HAS_ACCESS} AND {})", linkable()));
+    &SQL
+}
+
 /// Everything needed to list one product for one publisher (`$1`: the publisher), after
 /// `SELECT`.
-const PRODUCT_COLUMNS_FROM: &str = "p.asin, p.marketplace, p.brand_id, p.title, p.price_minor, p.available, \
-     p.status_reason, p.image_url, p.rating_centi, p.ratings_total, p.category, p.sub_categories, \
-     p.is_variant_of, p.collection_name, p.commission_bps, p.deal_base_minor, p.deal_sale_minor, \
-     p.deal_final_minor, p.deal_discount_bps, b.name AS brand_name, b.company_name, b.logo_url, \
-     b.default_commission_bps, \
-     (b.program_mode = 'open' OR g.account_id IS NOT NULL) AS can_promote \
-     FROM products p JOIN brands b ON b.id = p.brand_id \
-     LEFT JOIN grants g ON g.brand_id = b.id AND g.account_id = $1 AND g.revoked_at IS NULL";
+fn product_columns_from() -> &'static str {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "p.asin, p.marketplace, p.brand_id, p.title, p.price_minor, p.available, \
+             p.status_reason, p.image_url, p.rating_centi, p.ratings_total, p.category, p.sub_categories, \
+             p.is_variant_of, p.collection_name, p.commission_bps, p.deal_base_minor, p.deal_sale_minor, \
+             p.deal_final_minor, p.deal_discount_bps, b.name AS brand_name, b.company_name, b.logo_url, \
+             b.default_commission_bps, {HAS_ACCESS} AS has_access, {} AS can_promote \
+             FROM products p JOIN brands b ON b.id = p.brand_id \
+             LEFT JOIN grants g ON g.brand_id = b.id AND g.account_id = $1 AND g.revoked_at IS NULL",
+            can_promote()
+        )
+    });
+    &SQL
+}
 
 /// The products as `account_id` sees them, with `extra` columns first (each followed by
 /// a comma).
 fn product_select(account_id: &str, extra: &str) -> Sql {
     let mut sql = Sql::new("SELECT ");
-    sql.push(extra).push(PRODUCT_COLUMNS_FROM).bind(account_id);
+    sql.push(extra)
+        .push(product_columns_from())
+        .bind(account_id);
     sql
 }
 
@@ -184,7 +230,9 @@ impl ProductFilter<'_> {
         }
         sql.and_eq_opt("p.available", self.available);
         if let Some(promotable) = self.promotable {
-            sql.push(" AND (b.program_mode = 'open' OR g.account_id IS NOT NULL) = ")
+            sql.push(" AND ")
+                .push(can_promote())
+                .push(" = ")
                 .arg(promotable);
         }
     }

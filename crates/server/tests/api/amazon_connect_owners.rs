@@ -103,6 +103,12 @@ async fn the_second_demo_seller_connects_its_brand_from_scratch_and_nobody_elses
     let r = app.create_link(&creator, "B0FJPACK01", "amazon.com").await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
     assert_eq!(r.code(), "brand_not_connected");
+    // ... and the catalog says so instead of offering a link that would fail.
+    assert_eq!(fjordline_promotable(&app, &creator).await, [false, false]);
+    let only = app
+        .get("/getproducts?brand_id=fjordline&promotable=true", &creator)
+        .await;
+    assert_eq!(only.body["total_count"], 0, "{:?}", only.body);
 
     // Another seller's brand is answered like one that does not exist, everywhere.
     let r = app
@@ -135,6 +141,7 @@ async fn the_second_demo_seller_connects_its_brand_from_scratch_and_nobody_elses
     }
 
     let adv = connect_and_choose(&app, &seller2, "fjordline", "NA", "bob", "US").await;
+    assert_eq!(fjordline_promotable(&app, &creator).await, [true, true]);
     let r = app.create_link(&creator, "B0FJPACK01", "amazon.com").await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     assert!(carries_advertiser(r.body["url"].as_str().unwrap(), &adv));
@@ -146,4 +153,17 @@ async fn the_second_demo_seller_connects_its_brand_from_scratch_and_nobody_elses
         region_of(&app, &seller, BRAND, "NA").await["via"],
         "platform"
     );
+}
+
+/// `can_promote` of Fjordline's products as the creator's catalog shows them, in the
+/// catalog's order.
+async fn fjordline_promotable(app: &TestApp, creator: &str) -> Vec<bool> {
+    let r = app.get("/getproducts?brand_id=fjordline", creator).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    r.body["product_catalog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["can_promote"].as_bool().unwrap())
+        .collect()
 }
