@@ -268,6 +268,8 @@ test('revoking the grant in the simulator: the brand sees the reconnect banner a
   await noHorizontalScroll();
   assert.deepEqual(await axeViolations(), []);
   await shot('83-amazon-reconnect-phone');
+  // At phone width the navigation sits behind the menu button.
+  await page.getByRole('button', { name: /^Menu/ }).click();
   await page.getByRole('link', { name: 'Overview' }).click();
   await page.getByRole('heading', { name: 'Overview' }).waitFor();
   await noHorizontalScroll();
