@@ -91,12 +91,21 @@ async fn webhooks_link_created_and_updated_arrive_signed() {
 
     // Each delivery shows its attempt.
     let epid = ep.body["id"].as_str().unwrap();
-    let ds = app.get(&format!("/webhooks/{epid}/deliveries"), &t).await;
-    assert_eq!(ds.status, StatusCode::OK);
-    let list = ds.body["deliveries"].as_array().unwrap();
+    // The receiver has the request before the sender has recorded its answer.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let list = loop {
+        let ds = app.get(&format!("/webhooks/{epid}/deliveries"), &t).await;
+        assert_eq!(ds.status, StatusCode::OK);
+        let list = ds.body["deliveries"].as_array().unwrap().clone();
+        let settled = list.iter().all(|d| d["status"] != "pending");
+        if settled || std::time::Instant::now() > deadline {
+            break list;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     assert_eq!(list.len(), 2);
     assert_eq!(list[0]["event_type"], "link.updated", "newest first");
-    for d in list {
+    for d in &list {
         assert_eq!(d["status"], "delivered");
         assert_eq!(d["attempts"][0]["status_code"], 204);
         assert!(d["attempts"][0]["latency_ms"].as_i64().unwrap() >= 0);
