@@ -10,7 +10,7 @@ use crate::mail::templates;
 use crate::outbox::Outbox;
 use crate::state::AppState;
 use crate::store::catalog::BrandRow;
-use crate::store::invitations::{InvitationRow, NewInvitation};
+use crate::store::invitations::{InvitationRow, InvitationStatus, NewInvitation};
 use crate::store::now_ms;
 use crate::store::sellers::{Actor, Change};
 use crate::store::{Db, StoreResult};
@@ -73,16 +73,16 @@ pub async fn open(state: &AppState, token: &str) -> Result<InvitationRow, ApiErr
 
 fn usable(row: &InvitationRow, now: i64) -> Result<(), ApiError> {
     match row.status(now) {
-        "accepted" => Err(ApiError::InvitationUsed(
+        InvitationStatus::Accepted => Err(ApiError::InvitationUsed(
             "This invitation was already accepted",
         )),
-        "revoked" => Err(ApiError::InvitationGone(
+        InvitationStatus::Revoked => Err(ApiError::InvitationGone(
             "This invitation was withdrawn by the brand",
         )),
-        "expired" => Err(ApiError::InvitationGone(
+        InvitationStatus::Expired => Err(ApiError::InvitationGone(
             "This invitation has expired: ask the brand for a new one",
         )),
-        _ => Ok(()),
+        InvitationStatus::Pending => Ok(()),
     }
 }
 

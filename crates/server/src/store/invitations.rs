@@ -1,6 +1,7 @@
 //! Brands' invitations to creators, and the per-creator commission an accepted one sets.
 
 use super::mail_outbox::{NewMail, insert_mail};
+use super::text_enum::text_enum;
 use super::{Db, StoreResult, read_pool, write_pool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -18,16 +19,26 @@ pub struct InvitationRow {
     pub revoked_at: Option<i64>,
 }
 
+text_enum! {
+    /// Where an invitation stands. Not stored: it follows from the row's times.
+    pub enum InvitationStatus ("invitation status") {
+        Pending = "pending",
+        Accepted = "accepted",
+        Expired = "expired",
+        Revoked = "revoked",
+    }
+}
+
 impl InvitationRow {
-    pub fn status(&self, now: i64) -> &'static str {
+    pub fn status(&self, now: i64) -> InvitationStatus {
         if self.accepted_at.is_some() {
-            "accepted"
+            InvitationStatus::Accepted
         } else if self.revoked_at.is_some() {
-            "revoked"
+            InvitationStatus::Revoked
         } else if self.expires_at <= now {
-            "expired"
+            InvitationStatus::Expired
         } else {
-            "pending"
+            InvitationStatus::Pending
         }
     }
 }

@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 use super::accounts::NewAccount;
 use super::mail_outbox::{NewMail, insert_mail};
 use super::text_enum::text_enum;
+use super::tokens::TokenKind;
 use super::{Db, Engine, StoreError, StoreResult, read_pool, write_pool};
 
 text_enum! {
@@ -247,10 +248,11 @@ impl Db {
     pub async fn live_sessions(&self, account_id: &str, now: i64) -> StoreResult<Vec<SessionRow>> {
         const SQL: &str = "SELECT s.family, s.client_ip, s.user_agent, s.created_at, s.last_used_at FROM sessions s \
              WHERE s.account_id = $1 AND EXISTS (SELECT 1 FROM tokens t WHERE t.family = s.family \
-               AND t.kind = 'refresh' AND t.revoked_at IS NULL AND t.expires_at > $2) \
+               AND t.kind = $3 AND t.revoked_at IS NULL AND t.expires_at > $2) \
              ORDER BY s.created_at DESC, s.family DESC";
+        let refresh = TokenKind::Refresh.as_str();
         Ok(
-            read_pool!(self, pool => sqlx::query_as(SQL).bind(account_id).bind(now).fetch_all(pool).await)?,
+            read_pool!(self, pool => sqlx::query_as(SQL).bind(account_id).bind(now).bind(refresh).fetch_all(pool).await)?,
         )
     }
 

@@ -62,7 +62,7 @@ impl Invitation {
             email: r.email.clone(),
             commission: r.commission_bps.map(percent),
             message: r.message.clone(),
-            status: r.status(now_ms()).to_owned(),
+            status: r.status(now_ms()).as_str().to_owned(),
             created_at: iso_utc(r.created_at),
             expires_at: iso_utc(r.expires_at),
             accepted_at: r.accepted_at.map(iso_utc),
