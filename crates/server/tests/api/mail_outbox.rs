@@ -223,7 +223,8 @@ fn start_process(db_url: &str, key: &str, smtp: &str) -> (Process, String) {
         .env("QUIVER_SECRET_KEY", key)
         .env("QUIVER_SMTP_URL", smtp)
         .env("QUIVER_PUBLIC_URL", format!("http://{CANARY}.example"))
-        .env("QUIVER_BULK_RETRY_BASE_MS", "300")
+        // Long enough that no mail is mid-attempt (leased) when the test kills the process.
+        .env("QUIVER_BULK_RETRY_BASE_MS", "1000")
         .env("QUIVER_BULK_POLL_MS", "50")
         .env("QUIVER_SMTP_MAX_ATTEMPTS", "50")
         .env("QUIVER_AMAZON", "sim")
