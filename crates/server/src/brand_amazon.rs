@@ -173,15 +173,17 @@ pub async fn notify_broken(state: &AppState) {
             url::form_urlencoded::byte_serialize(b.brand_id.as_bytes()).collect::<String>(),
             b.region
         );
-        state.joining.outbox.send(
-            &b.owner_email,
-            templates::amazon_reconnect(
-                &b.owner_name,
-                &b.brand_name,
-                b.region.as_str(),
-                b.last_error.as_deref().unwrap_or(""),
-                &link,
-            ),
+        let mail = templates::amazon_reconnect(
+            &b.owner_name,
+            &b.brand_name,
+            b.region.as_str(),
+            b.last_error.as_deref().unwrap_or(""),
+            &link,
         );
+        state
+            .joining
+            .outbox
+            .send(&state.db, &b.owner_email, mail)
+            .await;
     }
 }

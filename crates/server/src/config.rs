@@ -96,8 +96,9 @@ pub struct ServeConfig {
     #[arg(long, env = "QUIVER_SMTP_URL")]
     pub smtp_url: Option<String>,
 
-    /// The key that encrypts stored secrets (brands' Amazon refresh tokens): 32 bytes in
-    /// base64. Unset with SQLite: a key file `<database>.key` beside the database.
+    /// The key that encrypts stored secrets (brands' Amazon refresh tokens, queued account
+    /// e-mails): 32 bytes in base64. Unset with SQLite: a key file `<database>.key` beside
+    /// the database.
     #[arg(long, env = "QUIVER_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
 

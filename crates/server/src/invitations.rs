@@ -7,16 +7,20 @@ use uuid::Uuid;
 use crate::error::ApiError;
 use crate::joining::{INVITATION_TTL, link_token};
 use crate::mail::templates;
+use crate::outbox::Outbox;
 use crate::state::AppState;
 use crate::store::catalog::BrandRow;
-use crate::store::invitations::{InvitationRow, NewInvitation};
+use crate::store::invitations::{InvitationRow, InvitationStatus, NewInvitation};
 use crate::store::now_ms;
 use crate::store::sellers::{Actor, Change};
 use crate::store::{Db, StoreResult};
 
-/// Stores an invitation to `brand` and returns it with the link its e-mail carries.
+/// Stores an invitation to `brand` and returns it with the link its e-mail carries. With
+/// an `outbox`, its e-mail is queued in the same transaction (the CLI sends its own).
+#[allow(clippy::too_many_arguments)]
 pub async fn create(
     db: &Db,
+    outbox: Option<&Outbox>,
     public_url: &str,
     brand: &BrandRow,
     email: &str,
@@ -27,31 +31,32 @@ pub async fn create(
     let (token, hash) = link_token();
     let now = now_ms();
     let id = Uuid::now_v7().to_string();
-    db.insert_invitation(&NewInvitation {
-        id: &id,
-        brand_id: &brand.id,
-        email,
-        token_hash: &hash,
-        commission_bps,
-        message,
-        invited_by,
-        created_at: now,
-        expires_at: now + INVITATION_TTL.as_millis() as i64,
-    })
+    let link = format!("{public_url}/app/#/invitation?token={token}");
+    let out = outbox.map(|o| o.prepare(email, templates::invitation(&brand.name, message, &link)));
+    let row = out.as_ref().and_then(|o| o.row());
+    db.insert_invitation(
+        &NewInvitation {
+            id: &id,
+            brand_id: &brand.id,
+            email,
+            token_hash: &hash,
+            commission_bps,
+            message,
+            invited_by,
+            created_at: now,
+            expires_at: now + INVITATION_TTL.as_millis() as i64,
+        },
+        row,
+    )
     .await?;
+    if let (Some(outbox), Some(out)) = (outbox, out) {
+        outbox.queued(out);
+    }
     let row = db
         .invitation(&brand.id, &id)
         .await?
         .ok_or(crate::store::StoreError::Conflict)?;
-    Ok((row, format!("{public_url}/app/#/invitation?token={token}")))
-}
-
-/// Sends the invitation's e-mail.
-pub fn send(state: &AppState, row: &InvitationRow, link: &str) {
-    state.joining.outbox.send(
-        &row.email,
-        templates::invitation(&row.brand_name, &row.message, link),
-    );
+    Ok((row, link))
 }
 
 /// The invitation a token opens, if it can still be accepted.
@@ -68,16 +73,16 @@ pub async fn open(state: &AppState, token: &str) -> Result<InvitationRow, ApiErr
 
 fn usable(row: &InvitationRow, now: i64) -> Result<(), ApiError> {
     match row.status(now) {
-        "accepted" => Err(ApiError::InvitationUsed(
+        InvitationStatus::Accepted => Err(ApiError::InvitationUsed(
             "This invitation was already accepted",
         )),
-        "revoked" => Err(ApiError::InvitationGone(
+        InvitationStatus::Revoked => Err(ApiError::InvitationGone(
             "This invitation was withdrawn by the brand",
         )),
-        "expired" => Err(ApiError::InvitationGone(
+        InvitationStatus::Expired => Err(ApiError::InvitationGone(
             "This invitation has expired: ask the brand for a new one",
         )),
-        _ => Ok(()),
+        InvitationStatus::Pending => Ok(()),
     }
 }
 

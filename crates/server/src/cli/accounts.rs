@@ -28,7 +28,8 @@ pub async fn invite(
         })?;
     let public_url = public_url.trim_end_matches('/');
     let (row, link) =
-        crate::invitations::create(db, public_url, &brand, &email, bps, message, None).await?;
+        crate::invitations::create(db, None, public_url, &brand, &email, bps, message, None)
+            .await?;
     if let Some((url, from)) = smtp {
         let mailer = crate::jobs::Mailer::from_url(url, from)?;
         let mail = crate::mail::templates::invitation(&row.brand_name, &row.message, &link);

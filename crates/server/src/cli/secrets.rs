@@ -105,9 +105,9 @@ pub async fn rotate(
     let resealed = match &old {
         None => Some(0),
         Some(old) => {
-            db.reseal_all(|row| {
-                let plain = open_sealed(old, &row.sealed, &row.aad())?;
-                Some(STANDARD.encode(new.seal(&plain, &row.aad())))
+            db.reseal_all(|aad, sealed| {
+                let plain = open_sealed(old, sealed, aad)?;
+                Some(STANDARD.encode(new.seal(&plain, aad)))
             })
             .await?
         }

@@ -101,7 +101,7 @@ pub async fn start(database_url: &str, cfg: &ServeConfig) -> anyhow::Result<Runn
         .smtp_url
         .as_deref()
         .is_some_and(|u| !u.trim().is_empty());
-    let outbox = crate::outbox::Outbox::new(smtp);
+    let outbox = crate::outbox::Outbox::new(smtp, secret_key.clone());
     let seeded = demo_enabled && demo::seed(&db).await.context("seeding demo data")?;
 
     crate::metrics::handle();

@@ -20,7 +20,7 @@ use crate::mail::templates;
 use crate::objects::format::iso_utc;
 use crate::state::AppState;
 use crate::store::now_ms;
-use crate::store::signup::Purpose;
+use crate::store::signup::{NewAccountToken, Purpose};
 
 #[path = "api_keys.rs"]
 mod api_keys;
@@ -172,23 +172,23 @@ async fn patch_account(
                 .retire_account_tokens(&who.account_id, Purpose::EmailChange, now)
                 .await?;
             let (token, hash) = link_token();
-            state
-                .db
-                .insert_account_token(
-                    &hash,
-                    &who.account_id,
-                    Purpose::EmailChange,
-                    &email,
-                    now + VERIFY_TTL.as_millis() as i64,
-                    now,
-                )
-                .await?;
             let current = load(&state, &who).await?;
             let link = state.joining.app_link("verify", &token);
-            state.joining.outbox.send(
+            let outbox = &state.joining.outbox;
+            let out = outbox.prepare(
                 &email,
                 templates::email_change(&current.display_name, &link),
             );
+            let t = NewAccountToken {
+                hash: &hash,
+                account_id: &who.account_id,
+                purpose: Purpose::EmailChange,
+                email: &email,
+                expires_at: now + VERIFY_TTL.as_millis() as i64,
+                now,
+            };
+            state.db.insert_account_token(&t, out.row()).await?;
+            outbox.queued(out);
         }
     }
     Ok(JsonResponse(PatchedAccount {

@@ -22,7 +22,7 @@ use crate::joining::{self, RESET_TTL, SignupMode, VERIFY_TTL, link_token};
 use crate::mail::templates;
 use crate::state::AppState;
 use crate::store::accounts::NewAccount;
-use crate::store::signup::{Purpose, TokenRefusal};
+use crate::store::signup::{NewAccountToken, Purpose, TokenRefusal};
 use crate::store::{StoreError, now_ms};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -119,7 +119,7 @@ async fn signup(
             .db
             .retire_account_tokens(&existing.id, Purpose::Verify, now_ms())
             .await?;
-        already_registered(&state, &email);
+        already_registered(&state, &email).await;
         return Ok((StatusCode::ACCEPTED, JsonResponse(SIGNUP_SENT)));
     }
     let id = Uuid::now_v7().to_string();
@@ -140,18 +140,16 @@ async fn signup(
     match created {
         Ok(()) => send_verification(&state, &id, &email, &name).await?,
         // Signed up a moment ago by a concurrent request.
-        Err(StoreError::Conflict) => already_registered(&state, &email),
+        Err(StoreError::Conflict) => already_registered(&state, &email).await,
         Err(e) => return Err(e.into()),
     }
     Ok((StatusCode::ACCEPTED, JsonResponse(SIGNUP_SENT)))
 }
 
-fn already_registered(state: &AppState, email: &str) {
+async fn already_registered(state: &AppState, email: &str) {
     let link = format!("{}/app/#/forgot", state.joining.public_url());
-    state
-        .joining
-        .outbox
-        .send(email, templates::already_registered(&link));
+    let mail = templates::already_registered(&link);
+    state.joining.outbox.send(&state.db, email, mail).await;
 }
 
 /// Stores a new verification link for `email` and sends it.
@@ -163,22 +161,19 @@ pub async fn send_verification(
 ) -> ApiResult<()> {
     let (token, hash) = link_token();
     let now = now_ms();
-    state
-        .db
-        .insert_account_token(
-            &hash,
-            account_id,
-            Purpose::Verify,
-            email,
-            now + VERIFY_TTL.as_millis() as i64,
-            now,
-        )
-        .await?;
     let link = state.joining.app_link("verify", &token);
-    state
-        .joining
-        .outbox
-        .send(email, templates::verify(name, &link));
+    let outbox = &state.joining.outbox;
+    let out = outbox.prepare(email, templates::verify(name, &link));
+    let t = NewAccountToken {
+        hash: &hash,
+        account_id,
+        purpose: Purpose::Verify,
+        email,
+        expires_at: now + VERIFY_TTL.as_millis() as i64,
+        now,
+    };
+    state.db.insert_account_token(&t, out.row()).await?;
+    outbox.queued(out);
     Ok(())
 }
 
@@ -334,19 +329,19 @@ async fn forgot(
             .retire_account_tokens(&a.id, Purpose::Reset, now)
             .await?;
         let (token, hash) = link_token();
-        state
-            .db
-            .insert_account_token(
-                &hash,
-                &a.id,
-                Purpose::Reset,
-                &a.email,
-                now + RESET_TTL.as_millis() as i64,
-                now,
-            )
-            .await?;
         let link = state.joining.app_link("reset", &token);
-        state.joining.outbox.send(&a.email, templates::reset(&link));
+        let outbox = &state.joining.outbox;
+        let out = outbox.prepare(&a.email, templates::reset(&link));
+        let t = NewAccountToken {
+            hash: &hash,
+            account_id: &a.id,
+            purpose: Purpose::Reset,
+            email: &a.email,
+            expires_at: now + RESET_TTL.as_millis() as i64,
+            now,
+        };
+        state.db.insert_account_token(&t, out.row()).await?;
+        outbox.queued(out);
     }
     Ok((StatusCode::ACCEPTED, JsonResponse(RESET_SENT)))
 }

@@ -98,7 +98,15 @@ pub fn start(
             wake: mail_wake,
         };
         jobs.spawn("mail", |stop| sender.run(stop));
-        if let Some(queue) = state.joining.outbox.take_queue() {
+        if state.joining.outbox.is_stored() {
+            let stored = account_mail::Stored {
+                state: state.clone(),
+                mailer: mailer.clone(),
+                cfg: cfg.bulk.clone(),
+                owner: format!("mail-{worker_id}"),
+            };
+            jobs.spawn("account_mail", |stop| stored.run(stop));
+        } else if let Some(queue) = state.joining.outbox.take_queue() {
             let account_mail = account_mail::AccountMail {
                 queue,
                 mailer,

@@ -206,7 +206,11 @@ async fn disable_failing(state: &AppState) {
         let days = window.as_secs() / 86_400;
         let mail =
             crate::mail::templates::webhook_disabled(&account.display_name, &ep.url, days, &link);
-        state.joining.outbox.send(&account.email, mail);
+        state
+            .joining
+            .outbox
+            .send(&state.db, &account.email, mail)
+            .await;
     }
 }
 

@@ -77,15 +77,17 @@ pub async fn approve(
     }
     let s = own(state, who, id).await?;
     let link = format!("{}/app/#/earnings", state.joining.public_url());
-    state.joining.outbox.send(
-        &s.creator_email,
-        mails::approved(
-            &s.brand_name,
-            s.month,
-            &amount(s.total(), &s.currency),
-            &link,
-        ),
+    let mail = mails::approved(
+        &s.brand_name,
+        s.month,
+        &amount(s.total(), &s.currency),
+        &link,
     );
+    state
+        .joining
+        .outbox
+        .send(&state.db, &s.creator_email, mail)
+        .await;
     Ok(s)
 }
 
@@ -201,16 +203,18 @@ pub async fn pay(
     };
     let link = format!("{}/app/#/earnings", state.joining.public_url());
     for r in &rows {
-        state.joining.outbox.send(
-            &r.creator_email,
-            mails::paid(
-                &r.brand_name,
-                r.month,
-                &amount(r.total(), &r.currency),
-                p.method,
-                &link,
-            ),
+        let mail = mails::paid(
+            &r.brand_name,
+            r.month,
+            &amount(r.total(), &r.currency),
+            p.method,
+            &link,
         );
+        state
+            .joining
+            .outbox
+            .send(&state.db, &r.creator_email, mail)
+            .await;
     }
     Ok(payout_id)
 }

@@ -73,7 +73,8 @@ pub async fn run_once(state: &AppState, today: Date) -> StoreResult<RefreshSumma
             state
                 .joining
                 .outbox
-                .send(&a.email, mails::month_final(month, &brands, &link));
+                .send(db, &a.email, mails::month_final(month, &brands, &link))
+                .await;
         }
     }
     if created > 0 || !finalised.is_empty() {

@@ -4,7 +4,7 @@
 
 use quiver_domain::Region;
 
-use super::{BeginWrite, Db, StoreResult, now_ms, read_pool, write_pool};
+use super::{BeginWrite, Db, StoreResult, mail_outbox, now_ms, read_pool, write_pool};
 
 /// A brand's authorisation for one region, as stored (the token still sealed).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -318,12 +318,13 @@ impl Db {
         }))
     }
 
-    /// Re-seals every stored secret with `reseal` in one transaction: all rows change or
-    /// none does. `reseal` returning `None` (a value the old key cannot open) aborts it.
-    /// Returns how many rows were re-sealed, or `None` when aborted.
+    /// Re-seals every stored secret (brands' Amazon tokens, queued account e-mails) with
+    /// `reseal(aad, sealed)` in one transaction: all rows change or none does. `reseal`
+    /// returning `None` (a value the old key cannot open) aborts it. Returns how many
+    /// values were re-sealed, or `None` when aborted.
     pub async fn reseal_all(
         &self,
-        reseal: impl Fn(&SealedToken) -> Option<String>,
+        reseal: impl Fn(&[u8], &str) -> Option<String>,
     ) -> StoreResult<Option<usize>> {
         const SELECT: &str = "SELECT brand_id, region, refresh_token_sealed FROM amazon_connections \
              ORDER BY brand_id, region";
@@ -336,14 +337,30 @@ impl Db {
             let mut n = 0;
             let mut aborted = false;
             for (brand_id, region, sealed) in rows {
-                let row = SealedToken { brand_id, region, sealed };
-                let Some(next) = reseal(&row) else {
+                let Some(next) = reseal(&aad(&brand_id, &region), &sealed) else {
                     aborted = true;
                     break;
                 };
                 sqlx::query(UPDATE)
-                    .bind(&row.brand_id)
-                    .bind(&row.region)
+                    .bind(&brand_id)
+                    .bind(&region)
+                    .bind(next)
+                    .execute(&mut *tx)
+                    .await?;
+                n += 1;
+            }
+            let mails: Vec<(String, String, String)> = if aborted {
+                Vec::new()
+            } else {
+                sqlx::query_as(mail_outbox::SELECT_SEALED).fetch_all(&mut *tx).await?
+            };
+            for (id, recipient, sealed) in mails {
+                let Some(next) = reseal(&mail_outbox::aad(&id, &recipient), &sealed) else {
+                    aborted = true;
+                    break;
+                };
+                sqlx::query(mail_outbox::UPDATE_SEALED)
+                    .bind(&id)
                     .bind(next)
                     .execute(&mut *tx)
                     .await?;

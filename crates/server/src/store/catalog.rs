@@ -55,15 +55,29 @@ pub struct ProductRow {
     pub has_access: bool,
     /// Access, and the brand's Amazon account in the product's region can make the link.
     pub can_promote: bool,
+    /// The caller's own rate with the brand (an invitation's or a grant's), if any.
+    pub creator_commission_bps: Option<i32>,
 }
 
 impl ProductRow {
-    /// The rate in force: the product override, else the brand default.
+    /// The rate in force for the caller: their own terms with the brand (which cover
+    /// every product, overrides included, as `RateHistory::rate_for` counts them), else
+    /// the product override, else the brand default.
     pub fn commission_bps(&self) -> u32 {
-        let bps = self.commission_bps.unwrap_or(self.default_commission_bps);
+        let bps = self
+            .creator_commission_bps
+            .or(self.commission_bps)
+            .unwrap_or(self.default_commission_bps);
         u32::try_from(bps).unwrap_or(0)
     }
 }
+
+/// The caller's (`$1`) latest own rate with the product's brand; NULL when they have none
+/// or their terms were ended. The latest recorded, like the brand's and product's rates,
+/// which the catalog shows as soon as they are set (reports count them from their
+/// effective day).
+const CREATOR_BPS: &str = "(SELECT c.bps FROM creator_commission_rates c \
+     WHERE c.brand_id = p.brand_id AND c.account_id = $1 ORDER BY c.effective_day DESC LIMIT 1)";
 
 /// Whether the caller has access to the brand: it is open, or granted them.
 const HAS_ACCESS: &str = "(b.program_mode = 'open' OR g.account_id IS NOT NULL)";
@@ -106,7 +120,8 @@ fn product_columns_from() -> &'static str {
              p.status_reason, p.image_url, p.rating_centi, p.ratings_total, p.category, p.sub_categories, \
              p.is_variant_of, p.collection_name, p.commission_bps, p.deal_base_minor, p.deal_sale_minor, \
              p.deal_final_minor, p.deal_discount_bps, b.name AS brand_name, b.company_name, b.logo_url, \
-             b.default_commission_bps, {HAS_ACCESS} AS has_access, {} AS can_promote \
+             b.default_commission_bps, {HAS_ACCESS} AS has_access, {} AS can_promote, \
+             {CREATOR_BPS} AS creator_commission_bps \
              FROM products p JOIN brands b ON b.id = p.brand_id \
              LEFT JOIN grants g ON g.brand_id = b.id AND g.account_id = $1 AND g.revoked_at IS NULL",
             can_promote()
@@ -144,7 +159,7 @@ pub struct ProductFilter<'a> {
 pub enum ProductSort {
     #[default]
     Catalog,
-    /// The rate in force, highest first.
+    /// The rate in force for the caller, highest first.
     Commission,
     /// Price in minor units, lowest first (currencies are not converted).
     Price,
@@ -156,13 +171,16 @@ pub enum ProductSort {
 
 impl ProductSort {
     /// The SQL of the sort key and whether it runs descending; `None` for catalog order.
+    /// The listing binds the caller as `$1`, which the commission key reads.
     fn key(self) -> Option<(&'static str, bool)> {
+        static COMMISSION: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "CAST(COALESCE({CREATOR_BPS}, p.commission_bps, b.default_commission_bps) AS BIGINT)"
+            )
+        });
         match self {
             Self::Catalog => None,
-            Self::Commission => Some((
-                "CAST(COALESCE(p.commission_bps, b.default_commission_bps) AS BIGINT)",
-                true,
-            )),
+            Self::Commission => Some((COMMISSION.as_str(), true)),
             Self::Price => Some(("p.price_minor", false)),
             Self::PriceDesc => Some(("p.price_minor", true)),
             Self::Rating => Some(("CAST(p.rating_centi AS BIGINT)", true)),

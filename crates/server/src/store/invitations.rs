@@ -1,5 +1,7 @@
 //! Brands' invitations to creators, and the per-creator commission an accepted one sets.
 
+use super::mail_outbox::{NewMail, insert_mail};
+use super::text_enum::text_enum;
 use super::{Db, StoreResult, read_pool, write_pool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -17,16 +19,26 @@ pub struct InvitationRow {
     pub revoked_at: Option<i64>,
 }
 
+text_enum! {
+    /// Where an invitation stands. Not stored: it follows from the row's times.
+    pub enum InvitationStatus ("invitation status") {
+        Pending = "pending",
+        Accepted = "accepted",
+        Expired = "expired",
+        Revoked = "revoked",
+    }
+}
+
 impl InvitationRow {
-    pub fn status(&self, now: i64) -> &'static str {
+    pub fn status(&self, now: i64) -> InvitationStatus {
         if self.accepted_at.is_some() {
-            "accepted"
+            InvitationStatus::Accepted
         } else if self.revoked_at.is_some() {
-            "revoked"
+            InvitationStatus::Revoked
         } else if self.expires_at <= now {
-            "expired"
+            InvitationStatus::Expired
         } else {
-            "pending"
+            InvitationStatus::Pending
         }
     }
 }
@@ -48,14 +60,27 @@ const SELECT: &str = "SELECT i.id, i.brand_id, b.name AS brand_name, i.email, i.
      FROM invitations i JOIN brands b ON b.id = i.brand_id";
 
 impl Db {
-    pub async fn insert_invitation(&self, i: &NewInvitation<'_>) -> StoreResult<()> {
+    /// Stores an invitation and, in the same transaction, the e-mail that carries its
+    /// link (when mails are stored).
+    pub async fn insert_invitation(
+        &self,
+        i: &NewInvitation<'_>,
+        mail: Option<&NewMail>,
+    ) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO invitations (id, brand_id, email, token_hash, commission_bps, message, invited_by, created_at, expires_at) \
                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-        write_pool!(self, pool => sqlx::query(SQL)
-            .bind(i.id).bind(i.brand_id).bind(i.email).bind(i.token_hash)
-            .bind(i.commission_bps.map(|b| b as i32)).bind(i.message).bind(i.invited_by)
-            .bind(i.created_at).bind(i.expires_at)
-            .execute(pool).await.map(|r| r.rows_affected()))?;
+        write_pool!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            sqlx::query(SQL)
+                .bind(i.id).bind(i.brand_id).bind(i.email).bind(i.token_hash)
+                .bind(i.commission_bps.map(|b| b as i32)).bind(i.message).bind(i.invited_by)
+                .bind(i.created_at).bind(i.expires_at)
+                .execute(&mut *tx).await?;
+            if let Some(mail) = mail {
+                insert_mail!(&mut *tx, mail).await?;
+            }
+            tx.commit().await
+        }.await)?;
         Ok(())
     }
 

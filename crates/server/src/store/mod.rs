@@ -7,7 +7,8 @@
 //! `bulk` (the bulk job queue), `quotas` (an account's load, for its quotas), `summary`
 //! (report summaries), `leases` (background work's named leases), `tags`, `ops`, `copy`
 //! (SQLite → PostgreSQL), `signup` (sessions, e-mailed tokens, the e-mail throttle),
-//! `api_keys`, `invitations`, `webhooks` (endpoints and the outbox of events).
+//! `api_keys`, `invitations`, `webhooks` (endpoints and the outbox of events),
+//! `mail_outbox` (account e-mails waiting to be sent, sealed).
 //!
 //! How to write a query: a constant `&str` with `$1, $2, ...` when its text is fixed;
 //! `sql::Sql` when its text depends on the input (optional filters, `IN` lists, keyset
@@ -29,6 +30,7 @@ pub mod emit;
 pub mod invitations;
 pub mod leases;
 pub mod links;
+pub mod mail_outbox;
 pub mod ops;
 pub mod profiles;
 pub mod quotas;

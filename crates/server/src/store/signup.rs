@@ -4,7 +4,9 @@
 use sha2::{Digest, Sha256};
 
 use super::accounts::NewAccount;
+use super::mail_outbox::{NewMail, insert_mail};
 use super::text_enum::text_enum;
+use super::tokens::TokenKind;
 use super::{Db, Engine, StoreError, StoreResult, read_pool, write_pool};
 
 text_enum! {
@@ -23,6 +25,16 @@ pub struct UsedToken {
     #[sqlx(try_from = "String")]
     pub purpose: Purpose,
     pub email: String,
+}
+
+/// A single-use e-mail token to store (its hash only).
+pub struct NewAccountToken<'a> {
+    pub hash: &'a str,
+    pub account_id: &'a str,
+    pub purpose: Purpose,
+    pub email: &'a str,
+    pub expires_at: i64,
+    pub now: i64,
 }
 
 /// Why a token could not be used.
@@ -67,20 +79,26 @@ impl Db {
         Ok(())
     }
 
+    /// Stores a single-use token and, in the same transaction, the e-mail that carries
+    /// its link (when mails are stored): neither exists without the other.
     pub async fn insert_account_token(
         &self,
-        hash: &str,
-        account_id: &str,
-        purpose: Purpose,
-        email: &str,
-        expires_at: i64,
-        now: i64,
+        t: &NewAccountToken<'_>,
+        mail: Option<&NewMail>,
     ) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO account_tokens (token_hash, account_id, purpose, email, expires_at, used_at, created_at) \
                            VALUES ($1, $2, $3, $4, $5, NULL, $6)";
-        write_pool!(self, pool => sqlx::query(SQL)
-            .bind(hash).bind(account_id).bind(purpose.as_str()).bind(email).bind(expires_at).bind(now)
-            .execute(pool).await.map(|r| r.rows_affected()))?;
+        write_pool!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            sqlx::query(SQL)
+                .bind(t.hash).bind(t.account_id).bind(t.purpose.as_str()).bind(t.email)
+                .bind(t.expires_at).bind(t.now)
+                .execute(&mut *tx).await?;
+            if let Some(mail) = mail {
+                insert_mail!(&mut *tx, mail).await?;
+            }
+            tx.commit().await
+        }.await)?;
         Ok(())
     }
 
@@ -230,10 +248,11 @@ impl Db {
     pub async fn live_sessions(&self, account_id: &str, now: i64) -> StoreResult<Vec<SessionRow>> {
         const SQL: &str = "SELECT s.family, s.client_ip, s.user_agent, s.created_at, s.last_used_at FROM sessions s \
              WHERE s.account_id = $1 AND EXISTS (SELECT 1 FROM tokens t WHERE t.family = s.family \
-               AND t.kind = 'refresh' AND t.revoked_at IS NULL AND t.expires_at > $2) \
+               AND t.kind = $3 AND t.revoked_at IS NULL AND t.expires_at > $2) \
              ORDER BY s.created_at DESC, s.family DESC";
+        let refresh = TokenKind::Refresh.as_str();
         Ok(
-            read_pool!(self, pool => sqlx::query_as(SQL).bind(account_id).bind(now).fetch_all(pool).await)?,
+            read_pool!(self, pool => sqlx::query_as(SQL).bind(account_id).bind(now).bind(refresh).fetch_all(pool).await)?,
         )
     }
 

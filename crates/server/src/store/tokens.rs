@@ -61,8 +61,9 @@ impl Db {
     /// revoked, so two concurrent refreshes cannot both succeed.
     pub async fn consume_refresh_token(&self, hash: &str, now: i64) -> StoreResult<bool> {
         const SQL: &str = "UPDATE tokens SET revoked_at = $2 \
-                           WHERE token_hash = $1 AND kind = 'refresh' AND revoked_at IS NULL AND expires_at > $2";
-        let n = write_pool!(self, pool => sqlx::query(SQL).bind(hash).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+                           WHERE token_hash = $1 AND kind = $3 AND revoked_at IS NULL AND expires_at > $2";
+        let refresh = TokenKind::Refresh.as_str();
+        let n = write_pool!(self, pool => sqlx::query(SQL).bind(hash).bind(now).bind(refresh).execute(pool).await.map(|r| r.rows_affected()))?;
         Ok(n == 1)
     }
 

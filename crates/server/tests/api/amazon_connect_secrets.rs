@@ -477,3 +477,116 @@ async fn a_token_from_the_real_flow_is_never_in_clear_and_survives_key_rotation(
         &advertiser
     ));
 }
+
+/// In the link of a queued account e-mail (the public URL): finding it stored is a leak.
+const MAIL_CANARY: &str = "mail-link-canary-93ab";
+
+async fn stored_mails(db: &Db) -> Vec<(String, String, String)> {
+    const SQL: &str = "SELECT id, recipient, sealed FROM mail_outbox ORDER BY id";
+    match db {
+        Db::Sqlite { read, .. } => sqlx::query_as(SQL).fetch_all(read).await,
+        Db::Postgres(pool) => sqlx::query_as(SQL).fetch_all(pool).await,
+    }
+    .unwrap()
+}
+
+fn mail_opens(key: &SecretKey, (id, to, sealed): &(String, String, String)) -> bool {
+    let raw = STANDARD.decode(sealed).unwrap();
+    key.open(&raw, &quiver::store::mail_outbox::aad(id, to))
+        .is_ok_and(|plain| contains(&plain, MAIL_CANARY))
+}
+
+#[tokio::test]
+async fn rotating_the_key_reseals_queued_mails_which_are_then_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(&dir).await;
+    let old = SecretKey::generate();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let smtp = format!("smtp://127.0.0.1:{port}");
+    let public = format!("http://{MAIL_CANARY}.example");
+    let flags = |key: &SecretKey| {
+        let key = key.to_base64().to_string();
+        vec![
+            "--secret-key".to_owned(),
+            key,
+            "--smtp-url".to_owned(),
+            smtp.clone(),
+            "--public-url".to_owned(),
+            public.clone(),
+            "--bulk-retry-base-ms".to_owned(),
+            "100".to_owned(),
+            "--bulk-poll-ms".to_owned(),
+            "50".to_owned(),
+        ]
+    };
+    let old_flags = flags(&old);
+    let running = start(
+        &url,
+        &old_flags.iter().map(String::as_str).collect::<Vec<_>>(),
+    )
+    .await
+    .unwrap();
+    let db = running.state.db.clone();
+    let brand = some_brand(&db).await;
+    store_token(&db, &old, &brand, CANARY).await;
+    // The SMTP server is down: the reset mail waits, sealed.
+    let r = reqwest::Client::new()
+        .post(format!("{}/password/forgot", running.base_url()))
+        .json(&serde_json::json!({ "email": CREATOR }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::ACCEPTED);
+    let mails = stored_mails(&db).await;
+    assert_eq!(mails.len(), 1);
+    assert!(mail_opens(&old, &mails[0]));
+    // Stopped first: a server still on the old key could not open the re-sealed mail.
+    running.stop().await.unwrap();
+    let db = Db::connect(&url).await.unwrap();
+    let nf = dir.path().join("rotated.key").display().to_string();
+    rotate(
+        &db,
+        &url,
+        &["--secret-key", &old.to_base64(), "--new-key-file", &nf],
+    )
+    .await
+    .unwrap();
+    let new = SecretKey::from_base64(&std::fs::read_to_string(&nf).unwrap()).unwrap();
+    let after = stored_mails(&db).await;
+    assert_eq!(after.len(), 1);
+    assert!(mail_opens(&new, &after[0]), "re-sealed under the new key");
+    assert!(!mail_opens(&old, &after[0]));
+    assert_eq!(
+        opens(&new, &stored_sealed(&db).await[0], &brand).as_deref(),
+        Some(CANARY)
+    );
+
+    let mailbox = crate::mailbox::Mailbox::on_port(port).await;
+    let new_flags = flags(&new);
+    let running = start(
+        &url,
+        &new_flags.iter().map(String::as_str).collect::<Vec<_>>(),
+    )
+    .await
+    .unwrap();
+    let message = mailbox.wait(CREATOR, 1).await;
+    assert!(message.contains(MAIL_CANARY));
+    let token = crate::mailbox::token(&message, "reset");
+    running.stop().await.unwrap();
+    db.close().await;
+    if is_sqlite(&url) {
+        let bytes = sqlite_bytes(&dir);
+        assert!(
+            !contains(&bytes, MAIL_CANARY),
+            "a mail's link is stored in clear"
+        );
+        assert!(
+            !contains(&bytes, &token),
+            "a reset token is stored in clear"
+        );
+    }
+}

@@ -170,3 +170,95 @@ async fn sorts_by_commission_rating_and_price_across_pages() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// Lumen Home's products as `t` sees them: (ASIN/marketplace, commission).
+async fn lumen_rates(app: &TestApp, t: &str) -> Vec<(String, f64)> {
+    let q = "brand_id=lumen-home&marketplace=all&product_available=either";
+    walk(app, t, q)
+        .await
+        .iter()
+        .map(|p| {
+            let key = format!("{}/{}", p["asin"], p["marketplace"]);
+            (key, p["commission"].as_f64().unwrap())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_creator_with_their_own_rate_sees_it_in_the_catalog_and_its_order() {
+    let mailbox = crate::mailbox::Mailbox::start().await;
+    let app = TestApp::with_args(&["--smtp-url", &mailbox.url()]).await;
+    let seller = app.token(SELLER).await;
+    let t = app.token(CREATOR).await;
+    // One product of Lumen Home (15% by default) pays 18.5%.
+    let r = app
+        .patch_json(
+            "/sellers/products/amazon.com/B0LMDESK01",
+            &seller,
+            serde_json::json!({"commission": 18.5}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let brand_rates = lumen_rates(&app, &t).await;
+    assert!(
+        brand_rates.iter().any(|(_, c)| *c == 15.0),
+        "{brand_rates:?}"
+    );
+    assert!(
+        brand_rates.iter().any(|(_, c)| *c == 18.5),
+        "{brand_rates:?}"
+    );
+
+    // Lumen Home invites the creator at 12%, product overrides included.
+    let r = app
+        .post_json(
+            "/sellers/brands/lumen-home/invitations",
+            &seller,
+            serde_json::json!({"email": CREATOR, "commission": 12}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let link = crate::mailbox::token(&mailbox.wait(CREATOR, 1).await, "invitation");
+    let r = app
+        .post_json(
+            "/invitations/accept",
+            &t,
+            serde_json::json!({ "token": link }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+
+    let own = lumen_rates(&app, &t).await;
+    assert_eq!(own.len(), brand_rates.len());
+    assert!(own.iter().all(|(_, c)| *c == 12.0), "{own:?}");
+    let one = app
+        .get(
+            "/get_single_product?asin=B0LMDESK01&marketplace=amazon.com",
+            &t,
+        )
+        .await;
+    assert_eq!(one.status, StatusCode::OK, "{:?}", one.body);
+    assert_eq!(one.body["commission"], 12.0);
+    assert_eq!(one.body["commission_payout_aff"], "12%");
+    // Another creator still sees the brand's rates.
+    let t2 = app.token(CREATOR2).await;
+    assert_eq!(lumen_rates(&app, &t2).await, brand_rates);
+
+    // Sorting by commission follows the rate shown, across cursor pages.
+    let sorted = walk(
+        &app,
+        &t,
+        "marketplace=all&product_available=either&sort=commission",
+    )
+    .await;
+    let rates: Vec<f64> = sorted
+        .iter()
+        .map(|p| p["commission"].as_f64().unwrap())
+        .collect();
+    assert!(rates.windows(2).all(|w| w[0] >= w[1]), "{rates:?}");
+    let lumen = sorted
+        .iter()
+        .filter(|p| p["brand_id"] == "lumen-home")
+        .count();
+    assert_eq!(lumen, own.len(), "every product once");
+}

@@ -21,6 +21,16 @@ impl Mailbox {
     /// A mailbox that answers the first `refuse` MAIL commands with 451 (try again later).
     pub async fn refusing(refuse: usize) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::serve(listener, refuse)
+    }
+
+    /// A mailbox on `port`: the server that was down comes back.
+    pub async fn on_port(port: u16) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        Self::serve(listener, 0)
+    }
+
+    fn serve(listener: TcpListener, refuse: usize) -> Self {
         let port = listener.local_addr().unwrap().port();
         let messages = Arc::new(Mutex::new(Vec::new()));
         let refused = Arc::new(Mutex::new(0usize));

@@ -33,6 +33,7 @@ mod limits;
 mod link_archive;
 mod links;
 mod logs;
+mod mail_outbox;
 mod mailbox;
 mod multiprocess;
 mod ops;

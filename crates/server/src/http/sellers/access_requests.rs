@@ -110,16 +110,18 @@ async fn tell_creator(state: &AppState, r: &AccessRequestRow) {
     };
     let approved = r.status == AccessRequestStatus::Approved;
     let link = format!("{}/app/#/access", state.joining.public_url());
-    state.joining.outbox.send(
-        &account.email,
-        templates::access_decision(
-            &account.display_name,
-            &r.brand_name,
-            approved,
-            &r.decision_reason,
-            &link,
-        ),
+    let mail = templates::access_decision(
+        &account.display_name,
+        &r.brand_name,
+        approved,
+        &r.decision_reason,
+        &link,
     );
+    state
+        .joining
+        .outbox
+        .send(&state.db, &account.email, mail)
+        .await;
 }
 
 /// **(Quiver)** Approve a pending access request: the creator is granted access to the brand

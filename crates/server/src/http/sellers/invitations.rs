@@ -62,7 +62,7 @@ impl Invitation {
             email: r.email.clone(),
             commission: r.commission_bps.map(percent),
             message: r.message.clone(),
-            status: r.status(now_ms()).to_owned(),
+            status: r.status(now_ms()).as_str().to_owned(),
             created_at: iso_utc(r.created_at),
             expires_at: iso_utc(r.expires_at),
             accepted_at: r.accepted_at.map(iso_utc),
@@ -105,8 +105,9 @@ async fn invite(
     let message = body.message.unwrap_or_default().trim().to_owned();
     params::at_most_chars("body", "message", &message, params::MAX_MESSAGE_CHARS)?;
     joining::throttle(&state, "invite", &peer.ip().to_string(), &email).await?;
-    let (row, link) = crate::invitations::create(
+    let (row, _link) = crate::invitations::create(
         &state.db,
+        Some(&state.joining.outbox),
         state.joining.public_url(),
         &brand,
         &email,
@@ -115,7 +116,6 @@ async fn invite(
         Some(&who.account_id),
     )
     .await?;
-    crate::invitations::send(&state, &row, &link);
     Ok((
         StatusCode::CREATED,
         JsonResponse(Invitation::from_row(&row)),
