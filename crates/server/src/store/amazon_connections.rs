@@ -4,7 +4,7 @@
 
 use quiver_domain::Region;
 
-use super::{BeginWrite, Db, StoreResult, mail_outbox, now_ms, read_pool, write_pool};
+use super::{BeginWrite, Db, StoreResult, now_ms, read_pool, write_pool};
 
 /// A brand's authorisation for one region, as stored (the token still sealed).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -316,64 +316,5 @@ impl Db {
             region,
             sealed,
         }))
-    }
-
-    /// Re-seals every stored secret (brands' Amazon tokens, queued account e-mails) with
-    /// `reseal(aad, sealed)` in one transaction: all rows change or none does. `reseal`
-    /// returning `None` (a value the old key cannot open) aborts it. Returns how many
-    /// values were re-sealed, or `None` when aborted.
-    pub async fn reseal_all(
-        &self,
-        reseal: impl Fn(&[u8], &str) -> Option<String>,
-    ) -> StoreResult<Option<usize>> {
-        const SELECT: &str = "SELECT brand_id, region, refresh_token_sealed FROM amazon_connections \
-             ORDER BY brand_id, region";
-        const UPDATE: &str = "UPDATE amazon_connections SET refresh_token_sealed = $3 \
-             WHERE brand_id = $1 AND region = $2";
-        let done = write_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let rows: Vec<(String, String, String)> =
-                sqlx::query_as(SELECT).fetch_all(&mut *tx).await?;
-            let mut n = 0;
-            let mut aborted = false;
-            for (brand_id, region, sealed) in rows {
-                let Some(next) = reseal(&aad(&brand_id, &region), &sealed) else {
-                    aborted = true;
-                    break;
-                };
-                sqlx::query(UPDATE)
-                    .bind(&brand_id)
-                    .bind(&region)
-                    .bind(next)
-                    .execute(&mut *tx)
-                    .await?;
-                n += 1;
-            }
-            let mails: Vec<(String, String, String)> = if aborted {
-                Vec::new()
-            } else {
-                sqlx::query_as(mail_outbox::SELECT_SEALED).fetch_all(&mut *tx).await?
-            };
-            for (id, recipient, sealed) in mails {
-                let Some(next) = reseal(&mail_outbox::aad(&id, &recipient), &sealed) else {
-                    aborted = true;
-                    break;
-                };
-                sqlx::query(mail_outbox::UPDATE_SEALED)
-                    .bind(&id)
-                    .bind(next)
-                    .execute(&mut *tx)
-                    .await?;
-                n += 1;
-            }
-            if aborted {
-                tx.rollback().await?;
-                None
-            } else {
-                tx.commit().await?;
-                Some(n)
-            }
-        });
-        Ok(done)
     }
 }

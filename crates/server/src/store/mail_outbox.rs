@@ -158,11 +158,6 @@ impl Db {
     }
 }
 
-/// The sealed mails, for re-sealing under a new key inside the rotation's transaction:
-/// `(id, recipient, sealed)`.
-pub(super) const SELECT_SEALED: &str = "SELECT id, recipient, sealed FROM mail_outbox ORDER BY id";
-pub(super) const UPDATE_SEALED: &str = "UPDATE mail_outbox SET sealed = $2 WHERE id = $1";
-
 /// The associated data a mail's body is sealed with: its row and recipient, so a body
 /// copied onto another row (or addressed to someone else) does not open.
 pub fn aad(id: &str, recipient: &str) -> Vec<u8> {

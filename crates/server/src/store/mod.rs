@@ -35,6 +35,7 @@ pub mod ops;
 pub mod profiles;
 pub mod quotas;
 pub mod reports;
+mod reseal;
 pub mod secrets;
 pub mod sellers;
 pub mod signup;

@@ -21,7 +21,9 @@ pub fn new_secret() -> Zeroizing<String> {
     Zeroizing::new(format!("{PREFIX}{}", STANDARD.encode(bytes.as_ref())))
 }
 
-fn aad(endpoint_id: &str) -> Vec<u8> {
+/// The associated data an endpoint's secrets are sealed with: a secret copied onto
+/// another endpoint does not open.
+pub fn aad(endpoint_id: &str) -> Vec<u8> {
     format!("webhook-secret:{endpoint_id}").into_bytes()
 }
 

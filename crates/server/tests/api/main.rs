@@ -57,4 +57,5 @@ mod webhook_events;
 mod webhook_receiver;
 mod webhooks;
 mod webhooks_delivery;
+mod webhooks_rotation;
 mod writes;
