@@ -125,7 +125,8 @@ pub enum AdminCommand {
         /// The account's e-mail address (any case).
         email: String,
     },
-    /// Re-encrypt every stored secret (brands' Amazon refresh tokens) under a new secret
+    /// Re-encrypt every stored secret (brands' Amazon refresh tokens, queued account e-mails,
+    /// webhook signing secrets) under a new secret
     /// key, in one transaction. With the key file (SQLite) the file is replaced; with
     /// QUIVER_SECRET_KEY the new key goes to --new-key-file. Keys are never printed.
     RotateSecretKey {
