@@ -3,20 +3,25 @@
 #   schemathesis  every operation of /openapi.json with valid tokens: no 5xx, no response that
 #                 violates the document (SCHEMATHESIS_EXAMPLES, default 25 per operation)
 #   client        a Python client generated from /openapi.json logs in and creates a link
+#   webhooks      a receiver verifies every event type the API can cause with the official
+#                 `standardwebhooks` PyPI package; a tampered body and a stale timestamp fail
 #   crash, soak   Rust tests/binaries: see reliability/README in the main README
 #   fuzz          cargo-fuzz on the input parsers (FUZZ_SECONDS per target, default 15)
-# Usage: reliability/run.sh [schemathesis] [client] [fuzz]   (default: all)
+# Usage: reliability/run.sh [schemathesis] [client] [webhooks] [fuzz]   (default: all)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 venv="$here/.venv"
 quiver="${QUIVER_BIN:-$root/target/debug/quiver}"
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(schemathesis client fuzz)
+[ ${#steps[@]} -gt 0 ] || steps=(schemathesis client webhooks fuzz)
 
-if [ ! -x "$venv/bin/schemathesis" ] || [ ! -x "$venv/bin/openapi-python-client" ]; then
+# Reinstalled when requirements.txt changed since the venv was made.
+if [ ! -x "$venv/bin/schemathesis" ] || [ ! -x "$venv/bin/openapi-python-client" ] \
+  || ! cmp -s "$here/requirements.txt" "$venv/requirements.txt"; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q -r "$here/requirements.txt"
+  cp "$here/requirements.txt" "$venv/requirements.txt"
 fi
 [ -x "$quiver" ] || (cd "$root" && cargo build -q -p quiver)
 
@@ -26,7 +31,9 @@ cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$wor
 trap cleanup EXIT
 
 start_server() {
-  (cd "$work" && QUIVER_LISTEN=127.0.0.1:0 QUIVER_RATE_LIMIT=0 exec "$quiver" serve >"$work/server.out" 2>"$work/server.err") &
+  # Webhooks may go to the webhooks step's plain-http receiver on 127.0.0.1.
+  (cd "$work" && QUIVER_LISTEN=127.0.0.1:0 QUIVER_RATE_LIMIT=0 QUIVER_WEBHOOK_ALLOW_HTTP=1 \
+    QUIVER_WEBHOOK_ALLOW_PRIVATE=1 QUIVER_WEBHOOK_POLL_MS=100 exec "$quiver" serve >"$work/server.out" 2>"$work/server.err") &
   server_pid=$!
   for _ in $(seq 1 100); do
     base=$(sed -n 's/^Quiver is running at \(http:[^ ]*\).*/\1/p' "$work/server.out" | head -n1)
@@ -63,6 +70,11 @@ run_client() {
   "$venv/bin/python" "$here/client_check.py" "$base"
 }
 
+run_webhooks() {
+  echo "== webhooks verified with the standardwebhooks PyPI package"
+  timeout 300 "$venv/bin/python" "$here/webhooks_check.py" "$base"
+}
+
 run_fuzz() {
   echo "== cargo fuzz (${FUZZ_SECONDS:-15} s per target)"
   "$root/fuzz/run.sh"
@@ -70,7 +82,7 @@ run_fuzz() {
 
 for step in "${steps[@]}"; do
   case "$step" in
-    schemathesis|client) [ -n "$server_pid" ] || start_server; "run_$step" ;;
+    schemathesis|client|webhooks) [ -n "$server_pid" ] || start_server; "run_$step" ;;
     fuzz) run_fuzz ;;
     *) echo "unknown step $step" >&2; exit 2 ;;
   esac

@@ -14,6 +14,7 @@ use quiver_domain::Region;
 use zeroize::Zeroizing;
 
 use crate::mail::templates;
+use crate::objects::amazon_connection;
 use crate::secret_key::SecretKey;
 use crate::state::AppState;
 use crate::store::amazon_connections::{ConnectionRow, aad};
@@ -93,26 +94,28 @@ pub fn breaks_connection(e: &AmazonError) -> bool {
 }
 
 /// Records that the connection failed with `e`, when `e` breaks it. Returns `true` when
-/// the connection became `reconnect_needed` by this call. Only the database is touched;
-/// the owner's e-mail follows from [`notify_broken`].
+/// the connection became `reconnect_needed` by this call. Only the database is touched
+/// (the webhook event is enqueued there); the owner's e-mail follows from [`notify_broken`].
 pub async fn record_failure(db: &Db, row: &ConnectionRow, e: &AmazonError) -> StoreResult<bool> {
     if !breaks_connection(e) {
         return Ok(false);
     }
     let error = last_error(e);
+    // The brand's seller is told by webhook (`amazon.connection_lost`) in the same
+    // transaction as the change, so once per breakage.
     let changed = db
-        .mark_amazon_reconnect_needed(&row.brand_id, row.region, &row.refresh_token_sealed, &error)
+        .mark_amazon_reconnect_needed(
+            &row.brand_id,
+            row.region,
+            &row.refresh_token_sealed,
+            &error,
+            &amazon_connection::lost_data,
+        )
         .await?;
     if changed {
         tracing::warn!(brand = %row.brand_id, region = %row.region, error = %error, "a brand's Amazon connection needs reconnecting");
-        connection_lost(row);
     }
     Ok(changed)
-}
-
-/// The hook where a connection is lost: webhooks (a later issue) start here.
-fn connection_lost(_row: &ConnectionRow) {
-    // webhook: amazon.connection_lost
 }
 
 /// What the brand is shown as the reason: Amazon's words, without anything secret (LwA
@@ -129,7 +132,10 @@ fn last_error(e: &AmazonError) -> String {
 /// Records a failure and, when it broke the connection, e-mails the owner at once.
 pub async fn failed(state: &AppState, row: &ConnectionRow, e: &AmazonError) {
     match record_failure(&state.db, row, e).await {
-        Ok(true) => notify_broken(state).await,
+        Ok(true) => {
+            state.webhooks.wake.notify_one();
+            notify_broken(state).await
+        }
         Ok(false) => {}
         Err(err) => {
             tracing::warn!(error = %err, brand = %row.brand_id, "could not record the Amazon connection's failure")

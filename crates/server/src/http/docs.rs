@@ -35,12 +35,18 @@ pub fn base_document() -> OpenApi {
             Scopes::new(),
         ))])),
     );
-    // Webhook event data no path returns: the `report.updated` event's.
+    // Webhook event data no path returns: the `report.updated` and
+    // `amazon.connection_lost` events'.
     {
+        use crate::objects::amazon_connection::ConnectionLost;
         use crate::objects::report_update::ReportUpdate;
         components.schemas.insert(
             <ReportUpdate as utoipa::ToSchema>::name().into_owned(),
             <ReportUpdate as utoipa::PartialSchema>::schema(),
+        );
+        components.schemas.insert(
+            <ConnectionLost as utoipa::ToSchema>::name().into_owned(),
+            <ConnectionLost as utoipa::PartialSchema>::schema(),
         );
     }
     doc

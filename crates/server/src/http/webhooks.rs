@@ -51,7 +51,11 @@ pub struct NewEndpointBody {
     /// Where events are POSTed: `https://` (or `http://` when the operator allows it).
     #[schema(example = "https://example.com/quiver-hook")]
     url: String,
-    /// Event types to receive, e.g. `["link.created", "bulk_job.finished"]`.
+    /// Event types to receive: `link.created`, `link.updated`, `bulk_job.finished`,
+    /// `report.updated`, `access_request.created`, `access_request.approved`,
+    /// `access_request.declined`, `grant.revoked`, `statement.final`, `statement.paid`,
+    /// `amazon.connection_lost` (its `data` is `ConnectionLost`; `report.updated`'s is
+    /// `ReportUpdate`), `ping`.
     #[schema(example = json!(["link.created", "link.updated"]))]
     events: Vec<String>,
     /// Free text, at most 200 characters.

@@ -5,7 +5,10 @@
 //!
 //! At least once: a process killed after a send and before recording it leaves the
 //! delivery leased; when the lease runs out, any process sends it again with the same
-//! `webhook-id`, which receivers dedupe on.
+//! `webhook-id`, which receivers dedupe on. Outcomes are recorded in runs (up to
+//! `RECORD_EVERY` attempts or `RECORD_AFTER`, whichever comes first) in one transaction,
+//! so a busy endpoint costs one commit per run rather than one per event; the price is
+//! that a kill resends at most one run.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,6 +27,10 @@ use crate::webhooks::signing;
 const CLAIM_LIMIT: i64 = 200;
 /// Endpoints sent to side by side.
 const MAX_GROUPS: usize = 16;
+/// Attempts recorded in one transaction at most.
+const RECORD_EVERY: usize = 64;
+/// How long an attempt may wait to be recorded with the next ones.
+const RECORD_AFTER: Duration = Duration::from_millis(50);
 
 pub async fn run(state: AppState, worker_id: String, stop: CancellationToken) {
     let owner: Arc<str> = format!("webhooks-{worker_id}").into();
@@ -59,9 +66,14 @@ pub async fn run(state: AppState, worker_id: String, stop: CancellationToken) {
         if claimed > 0 && groups.len() < MAX_GROUPS {
             continue;
         }
+        // While endpoints are being sent to and the last claim found nothing else due,
+        // claiming again on every enqueue (a wake per link created) would only rescan the
+        // same busy endpoints' deliveries and hold SQLite's write lock: the next claim
+        // waits for a group to finish or the poll instead.
+        let busy = !groups.is_empty();
         tokio::select! {
             () = tokio::time::sleep(poll) => {}
-            () = hooks.wake.notified() => {}
+            () = hooks.wake.notified(), if !busy => {}
             Some(_) = groups.join_next(), if !groups.is_empty() => {}
             () = stop.cancelled() => {}
         }
@@ -81,7 +93,8 @@ fn by_endpoint(batch: Vec<ClaimedDelivery>) -> BTreeMap<String, Vec<ClaimedDeliv
     groups
 }
 
-/// Sends one endpoint's deliveries in order while the lease leaves time for an attempt.
+/// Sends one endpoint's deliveries in order while the lease leaves time for an attempt,
+/// recording the outcomes in runs.
 async fn send_group(
     state: AppState,
     owner: Arc<str>,
@@ -91,17 +104,56 @@ async fn send_group(
 ) {
     let hooks = &state.webhooks;
     let margin = hooks.settings.timeout.as_millis() as i64 + 1_000;
-    let mut rest = group.into_iter();
-    while let Some(d) = rest.next() {
+    // One endpoint's deliveries share its secrets: opened once for the group. The
+    // overlap follows the schedule's clock, so a test can step past it.
+    let secrets = group
+        .first()
+        .and_then(|d| secrets(&state, d, hooks.clock.now_ms()));
+    let mut pending: Vec<(&ClaimedDelivery, AttemptOutcome)> = Vec::new();
+    let mut oldest = Instant::now();
+    for (i, d) in group.iter().enumerate() {
         if stop.is_cancelled() || hooks.clock.now_ms() + margin > lease_until {
-            release(&state, &owner, std::iter::once(d).chain(rest)).await;
+            record(&state, &owner, &mut pending).await;
+            release(&state, &owner, &group[i..]).await;
             return;
         }
-        deliver(&state, &owner, &d).await;
+        let outcome = deliver(&state, d, secrets.as_deref()).await;
+        if pending.is_empty() {
+            oldest = Instant::now();
+        }
+        pending.push((d, outcome));
+        if pending.len() >= RECORD_EVERY || oldest.elapsed() >= RECORD_AFTER {
+            record(&state, &owner, &mut pending).await;
+        }
     }
+    record(&state, &owner, &mut pending).await;
 }
 
-async fn release(state: &AppState, owner: &str, ds: impl Iterator<Item = ClaimedDelivery>) {
+/// Records the attempts made so far and empties `pending`.
+async fn record(
+    state: &AppState,
+    owner: &str,
+    pending: &mut Vec<(&ClaimedDelivery, AttemptOutcome)>,
+) {
+    if pending.is_empty() {
+        return;
+    }
+    match state.db.record_webhook_attempts(owner, pending).await {
+        Ok(n) if n == pending.len() => {}
+        Ok(n) => {
+            tracing::warn!(
+                lost = pending.len() - n,
+                "webhook deliveries' leases were lost before their attempts were recorded"
+            )
+        }
+        Err(e) => {
+            tracing::warn!(attempts = pending.len(), error = %e, "recording webhook attempts failed; they will be sent again")
+        }
+    }
+    pending.clear();
+}
+
+async fn release(state: &AppState, owner: &str, ds: &[ClaimedDelivery]) {
     for d in ds {
         if let Err(e) = state.db.release_webhook_delivery(owner, &d.id).await {
             tracing::warn!(error = %e, "releasing a webhook delivery failed; its lease will expire");
@@ -126,10 +178,14 @@ fn secrets(
     Some(out)
 }
 
-async fn deliver(state: &AppState, owner: &str, d: &ClaimedDelivery) {
+/// Makes one attempt of `d` and says what it came to (not yet recorded).
+async fn deliver(
+    state: &AppState,
+    d: &ClaimedDelivery,
+    secrets: Option<&[zeroize::Zeroizing<String>]>,
+) -> AttemptOutcome {
     let hooks = &state.webhooks;
-    // The overlap follows the schedule's clock, so a test can step past it.
-    let attempt = match secrets(state, d, hooks.clock.now_ms()) {
+    let attempt = match secrets {
         Some(secrets) => {
             let req = Signed {
                 url: &d.url,
@@ -148,7 +204,8 @@ async fn deliver(state: &AppState, owner: &str, d: &ClaimedDelivery) {
         },
     };
     let now = hooks.clock.now_ms();
-    let next_attempt_at = (!attempt.delivered())
+    let delivered = attempt.delivered();
+    let next_attempt_at = (!delivered)
         .then(|| retry_delay(&hooks.settings.schedule, d.attempts))
         .flatten()
         .map(|delay| now + delay.as_millis() as i64);
@@ -156,8 +213,8 @@ async fn deliver(state: &AppState, owner: &str, d: &ClaimedDelivery) {
         at: now,
         status_code: attempt.status_code.map(i32::from),
         latency_ms: attempt.latency_ms,
-        error: attempt.error.clone(),
-        delivered: attempt.delivered(),
+        error: attempt.error,
+        delivered,
         next_attempt_at,
     };
     let label = match (outcome.delivered, next_attempt_at) {
@@ -166,15 +223,7 @@ async fn deliver(state: &AppState, owner: &str, d: &ClaimedDelivery) {
         (false, None) => "gave_up",
     };
     metrics::counter!("quiver_webhook_deliveries_total", "outcome" => label).increment(1);
-    match state.db.record_webhook_attempt(owner, d, &outcome).await {
-        Ok(true) => {}
-        Ok(false) => {
-            tracing::warn!(delivery = %d.id, "webhook delivery's lease was lost before its attempt was recorded")
-        }
-        Err(e) => {
-            tracing::warn!(delivery = %d.id, error = %e, "recording a webhook attempt failed; it will be sent again")
-        }
-    }
+    outcome
 }
 
 /// The delay after the attempt numbered `attempts` (0-based) failed, with ±10 % jitter;

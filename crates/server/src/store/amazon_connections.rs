@@ -4,7 +4,9 @@
 
 use quiver_domain::Region;
 
+use super::emit::{Render, emit};
 use super::{BeginWrite, Db, StoreResult, now_ms, read_pool, write_pool};
+use crate::webhooks::events::EventType;
 
 /// A brand's authorisation for one region, as stored (the token still sealed).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -57,6 +59,16 @@ pub struct BrokenConnection {
     pub owner_email: String,
     pub owner_name: String,
     pub last_error: Option<String>,
+}
+
+/// A connection that has just become `reconnect_needed`, with what the
+/// `amazon.connection_lost` event needs: the brand's name and whose endpoints get it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LostConnection {
+    #[sqlx(flatten)]
+    pub row: ConnectionRow,
+    pub brand_name: String,
+    pub owner_account_id: String,
 }
 
 /// The columns of a [`ConnectionRow`], then the rest of the statement.
@@ -248,25 +260,47 @@ impl Db {
 
     /// Marks the authorisation sealed as `sealed` as needing a new consent. Guarded by the
     /// token, so the failure of an old token cannot break a connection made since. `true`
-    /// when this call changed it.
+    /// when this call changed it; then, in the same transaction, the brand's seller gets
+    /// `amazon.connection_lost` (`data` renders the connection as it now is), so the event
+    /// exists exactly once per breakage however many uses fail.
     pub async fn mark_amazon_reconnect_needed(
         &self,
         brand_id: &str,
         region: Region,
         sealed: &str,
         error: &str,
+        data: Render<'_, LostConnection>,
     ) -> StoreResult<bool> {
         const SQL: &str = "UPDATE amazon_connections SET status = 'reconnect_needed', last_error = $4 \
              WHERE brand_id = $1 AND region = $2 AND refresh_token_sealed = $3 AND status = 'connected'";
-        let n = write_pool!(self, pool => sqlx::query(SQL)
-            .bind(brand_id)
-            .bind(region.as_str())
-            .bind(sealed)
-            .bind(error)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(n == 1)
+        const LOST: &str = "SELECT c.brand_id, c.region, c.status, c.refresh_token_sealed, c.profile_id, \
+             c.advertiser_id, c.connected_at, c.last_ok_at, c.last_error, b.name AS brand_name, \
+             b.owner_account_id FROM amazon_connections c JOIN brands b ON b.id = c.brand_id \
+             WHERE c.brand_id = $1 AND c.region = $2";
+        let changed: Result<bool, sqlx::Error> = write_pool!(self, pool => async {
+            let mut tx = pool.begin_write().await?;
+            let n = sqlx::query(SQL)
+                .bind(brand_id)
+                .bind(region.as_str())
+                .bind(sealed)
+                .bind(error)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n != 1 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            let lost: LostConnection = sqlx::query_as(LOST)
+                .bind(brand_id)
+                .bind(region.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+            emit(&mut *tx, &lost.owner_account_id, EventType::AmazonConnectionLost, data(&lost)).await?;
+            tx.commit().await?;
+            Ok(true)
+        }.await);
+        Ok(changed?)
     }
 
     /// The broken connections whose owner has not been told yet.

@@ -16,7 +16,7 @@ use crate::amazon_connect::{
 use crate::mailbox::Mailbox;
 use crate::support::*;
 
-async fn revoke(app: &TestApp, login: &str) {
+pub async fn revoke(app: &TestApp, login: &str) {
     let r = app
         .client
         .post(format!(
@@ -45,7 +45,7 @@ async fn metric(app: &TestApp, status: &str) -> Option<f64> {
         .map(|v| v.trim().parse().unwrap())
 }
 
-async fn ingest(app: &TestApp, today: Option<Date>) -> Summary {
+pub async fn ingest(app: &TestApp, today: Option<Date>) -> Summary {
     let opts = Options {
         today,
         secret_key: app.running.state.secret_key.clone(),
@@ -60,7 +60,7 @@ async fn ingest(app: &TestApp, today: Option<Date>) -> Summary {
     }
 }
 
-fn must_reconnect(r: &Reply) {
+pub fn must_reconnect(r: &Reply) {
     assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
     assert_eq!(r.code(), "brand_not_connected");
     assert!(

@@ -53,6 +53,7 @@ mod summary;
 mod support;
 mod token_account_type;
 mod web;
+mod webhook_amazon;
 mod webhook_events;
 mod webhook_receiver;
 mod webhooks;

@@ -18,10 +18,9 @@ use crate::brand_amazon;
 use crate::error::{ApiError, ApiResult, FieldError, Problem, Unprocessable};
 use crate::http::extract::{Json, Seller};
 use crate::http::params;
-use crate::objects::format::iso_utc;
+use crate::objects::amazon_connection::RegionConnection;
 use crate::state::AppState;
 use crate::store::amazon_connections::ConnectionRow;
-use crate::store::catalog::AmazonAccountRow;
 
 /// Listing profiles and their advertisers: a few calls to Amazon.
 const AMAZON_BUDGET: Duration = Duration::from_secs(10);
@@ -31,76 +30,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(brand_connections))
         .routes(routes!(visible_profiles))
         .routes(routes!(choose, disconnect))
-}
-
-/// A brand's Amazon Ads connection in one region.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct RegionConnection {
-    #[schema(example = "NA")]
-    region: &'static str,
-    /// `not_connected`, `connected` or `reconnect_needed` (Amazon no longer accepts the
-    /// authorisation: the brand must connect again).
-    #[schema(example = "connected")]
-    status: &'static str,
-    #[schema(example = "200000000012345")]
-    profile_id: Option<String>,
-    #[schema(example = "512345678901")]
-    advertiser_id: Option<String>,
-    /// When the brand (re)connected (RFC 3339); `null` for `via: platform`.
-    connected_at: Option<String>,
-    /// When Amazon last answered a call made with the brand's authorisation.
-    last_ok_at: Option<String>,
-    /// Why it needs reconnecting.
-    last_error: Option<String>,
-    /// `brand` (its own authorisation), `platform` (ids set by an operator, used with the
-    /// platform's credentials), `null` when not connected.
-    #[schema(example = "brand")]
-    via: Option<&'static str>,
-}
-
-impl RegionConnection {
-    fn of(
-        region: Region,
-        own: Option<&ConnectionRow>,
-        platform: Option<&AmazonAccountRow>,
-    ) -> Self {
-        match (own, platform) {
-            (Some(c), _) => Self {
-                region: region.as_str(),
-                status: if c.is_connected() {
-                    "connected"
-                } else {
-                    "reconnect_needed"
-                },
-                profile_id: c.profile_id.clone(),
-                advertiser_id: c.advertiser_id.clone(),
-                connected_at: Some(iso_utc(c.connected_at)),
-                last_ok_at: c.last_ok_at.map(iso_utc),
-                last_error: c.last_error.clone(),
-                via: Some("brand"),
-            },
-            (None, Some(p)) => Self {
-                region: region.as_str(),
-                status: "connected",
-                profile_id: Some(p.profile_id.clone()),
-                advertiser_id: Some(p.advertiser_id.clone()),
-                connected_at: None,
-                last_ok_at: None,
-                last_error: None,
-                via: Some("platform"),
-            },
-            (None, None) => Self {
-                region: region.as_str(),
-                status: "not_connected",
-                profile_id: None,
-                advertiser_id: None,
-                connected_at: None,
-                last_ok_at: None,
-                last_error: None,
-                via: None,
-            },
-        }
-    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -100,14 +100,15 @@ impl Db {
         Ok(write_pool!(self, pool => sql.query_as().fetch_all(pool).await)?)
     }
 
-    /// Records an attempt of a delivery `owner` holds, releases the lease, and marks the
-    /// endpoint failing (or not). False when the lease was lost: nothing is written then.
-    pub async fn record_webhook_attempt(
+    /// Records attempts of deliveries `owner` holds, in the order made, in one transaction
+    /// (one commit for a run of deliveries instead of one each): releases each lease and
+    /// marks each endpoint failing since its first failure after a success, or not failing.
+    /// Returns how many were recorded; an attempt whose lease was lost writes nothing.
+    pub async fn record_webhook_attempts(
         &self,
         owner: &str,
-        d: &ClaimedDelivery,
-        out: &AttemptOutcome,
-    ) -> StoreResult<bool> {
+        attempts: &[(&ClaimedDelivery, AttemptOutcome)],
+    ) -> StoreResult<usize> {
         const DELIVERY: &str = "UPDATE webhook_deliveries SET status = $3, attempts = attempts + 1, \
              next_attempt_at = $4, lease_owner = NULL, lease_until = 0, last_status_code = $5, \
              last_error = $6, last_latency_ms = $7, updated_at = $8 \
@@ -116,31 +117,50 @@ impl Db {
              latency_ms, error, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         const OK: &str = "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL";
         const FAILING: &str = "UPDATE webhook_endpoints SET failing_since = $2 WHERE id = $1 AND failing_since IS NULL";
-        let status = match (out.delivered, out.next_attempt_at) {
-            (true, _) => "delivered",
-            (false, Some(_)) => "failed",
-            (false, None) => "gave_up",
-        };
-        let attempt_id = uuid::Uuid::now_v7().to_string();
-        let done: Result<bool, sqlx::Error> = write_pool!(self, pool => async {
+        if attempts.is_empty() {
+            return Ok(0);
+        }
+        let rows: Vec<(String, &ClaimedDelivery, &AttemptOutcome, &'static str)> = attempts
+            .iter()
+            .map(|(d, out)| {
+                let status = match (out.delivered, out.next_attempt_at) {
+                    (true, _) => "delivered",
+                    (false, Some(_)) => "failed",
+                    (false, None) => "gave_up",
+                };
+                (uuid::Uuid::now_v7().to_string(), *d, out, status)
+            })
+            .collect();
+        let done: Result<usize, sqlx::Error> = write_pool!(self, pool => async {
             let mut tx = pool.begin_write().await?;
-            let attempt: Option<i32> = sqlx::query_scalar(DELIVERY)
-                .bind(&d.id).bind(owner).bind(status).bind(out.next_attempt_at)
-                .bind(out.status_code).bind(out.error.as_deref()).bind(out.latency_ms).bind(out.at)
-                .fetch_optional(&mut *tx).await?;
-            let Some(attempt) = attempt else {
-                return Ok(false);
-            };
-            sqlx::query(ATTEMPT).bind(&attempt_id).bind(&d.id).bind(attempt).bind(out.at)
-                .bind(out.status_code).bind(out.latency_ms).bind(out.error.as_deref())
-                .bind(out.next_attempt_at).execute(&mut *tx).await?;
-            if out.delivered {
-                sqlx::query(OK).bind(&d.endpoint_id).execute(&mut *tx).await?;
-            } else {
-                sqlx::query(FAILING).bind(&d.endpoint_id).bind(out.at).execute(&mut *tx).await?;
+            let mut n = 0;
+            // The endpoint statements only where its state turns (a success after a failure
+            // or the reverse): both are guarded, so in order they leave exactly what one
+            // transaction per attempt would.
+            let mut last: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
+            for (attempt_id, d, out, status) in &rows {
+                let attempt: Option<i32> = sqlx::query_scalar(DELIVERY)
+                    .bind(&d.id).bind(owner).bind(*status).bind(out.next_attempt_at)
+                    .bind(out.status_code).bind(out.error.as_deref()).bind(out.latency_ms).bind(out.at)
+                    .fetch_optional(&mut *tx).await?;
+                let Some(attempt) = attempt else {
+                    continue;
+                };
+                n += 1;
+                sqlx::query(ATTEMPT).bind(attempt_id).bind(&d.id).bind(attempt).bind(out.at)
+                    .bind(out.status_code).bind(out.latency_ms).bind(out.error.as_deref())
+                    .bind(out.next_attempt_at).execute(&mut *tx).await?;
+                if last.insert(d.endpoint_id.as_str(), out.delivered) == Some(out.delivered) {
+                    continue;
+                }
+                if out.delivered {
+                    sqlx::query(OK).bind(&d.endpoint_id).execute(&mut *tx).await?;
+                } else {
+                    sqlx::query(FAILING).bind(&d.endpoint_id).bind(out.at).execute(&mut *tx).await?;
+                }
             }
             tx.commit().await?;
-            Ok(true)
+            Ok(n)
         }.await);
         Ok(done?)
     }
