@@ -254,6 +254,13 @@ mod tests {
             "www.youtube.com"
         );
         assert_eq!(referrer(&HeaderMap::new()), "direct");
+        // An invented host of any length is stored cut to MAX_HOST characters.
+        let long = format!("https://{}.example.com/p", "a".repeat(5_000));
+        let mut h = HeaderMap::new();
+        h.insert(header::REFERER, HeaderValue::from_str(&long).unwrap());
+        let host = referrer(&h);
+        assert_eq!(host.len(), MAX_HOST);
+        assert!(host.bytes().all(|b| b == b'a'));
         let h = with(&[("cf-ipcountry", "de")]);
         assert_eq!(country(&h, Some("cf-ipcountry")), Some(*b"DE"));
         assert_eq!(country(&h, None), None);
