@@ -1,6 +1,9 @@
 //! What a request to a short URL is: a click to count, or one of the reasons not to, and
 //! the device class, referrer host and country a counted click is filed under.
 
+use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock};
+
 use axum::http::{HeaderMap, Method, header};
 
 /// Why a request was not counted.
@@ -82,10 +85,72 @@ const PREVIEW_FETCHERS: &[&str] = &[
     "bitlybot",
 ];
 
+/// The bot list, and the verdicts on user agents already judged. Judging one (the
+/// preview substrings, then isbot's large regex set over the lower-cased string) is the
+/// costliest step of a redirect, while real traffic repeats a few thousand browser
+/// strings. The memo is bounded: when full it starts over, so a flood of invented user
+/// agents costs each its own judgement and never more than the bound in memory.
+pub struct Agents {
+    bots: isbot::Bots,
+    seen: RwLock<HashMap<Box<str>, Option<Reason>>>,
+}
+
+/// User agents remembered at most, and the longest one remembered (browsers' are about
+/// 150 bytes; longer ones are judged every time).
+const SEEN_MAX: usize = 4096;
+const SEEN_LEN_MAX: usize = 512;
+
+impl Default for Agents {
+    fn default() -> Self {
+        Self {
+            bots: isbot::Bots::default(),
+            seen: RwLock::new(HashMap::new()),
+        }
+    }
+}
+
+impl Agents {
+    /// `preview`, `bot` (also for no user agent: browsers always send one) or `None`.
+    fn verdict(&self, ua: &str) -> Option<Reason> {
+        let seen = |m: &HashMap<Box<str>, Option<Reason>>| m.get(ua).copied();
+        if let Some(v) = seen(&self.seen.read().unwrap_or_else(PoisonError::into_inner)) {
+            return v;
+        }
+        let v = self.judge(ua);
+        if ua.len() <= SEEN_LEN_MAX {
+            let mut m = self.seen.write().unwrap_or_else(PoisonError::into_inner);
+            if m.len() >= SEEN_MAX {
+                m.clear();
+            }
+            m.insert(ua.into(), v);
+        }
+        v
+    }
+
+    fn judge(&self, ua: &str) -> Option<Reason> {
+        let lower = ua.to_ascii_lowercase();
+        if PREVIEW_FETCHERS.iter().any(|p| lower.contains(p)) {
+            return Some(Reason::Preview);
+        }
+        if ua.trim().is_empty() || self.bots.is_bot(ua) {
+            return Some(Reason::Bot);
+        }
+        None
+    }
+
+    #[cfg(test)]
+    fn remembered(&self) -> usize {
+        self.seen
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
 /// The reason a request does not count, before the repeat check (which needs the
 /// client's identity): `HEAD`, a prefetch, a preview fetcher, a bot. A request without a
 /// user agent is a bot: browsers always send one.
-pub fn filter(method: &Method, headers: &HeaderMap, bots: &isbot::Bots) -> Option<Reason> {
+pub fn filter(method: &Method, headers: &HeaderMap, agents: &Agents) -> Option<Reason> {
     if method == Method::HEAD {
         return Some(Reason::Head);
     }
@@ -99,15 +164,7 @@ pub fn filter(method: &Method, headers: &HeaderMap, bots: &isbot::Bots) -> Optio
     if prefetch("purpose") || prefetch("sec-purpose") || prefetch("x-moz") {
         return Some(Reason::Prefetch);
     }
-    let ua = user_agent(headers);
-    let lower = ua.to_ascii_lowercase();
-    if PREVIEW_FETCHERS.iter().any(|p| lower.contains(p)) {
-        return Some(Reason::Preview);
-    }
-    if ua.trim().is_empty() || bots.is_bot(ua) {
-        return Some(Reason::Bot);
-    }
-    None
+    agents.verdict(user_agent(headers))
 }
 
 pub fn user_agent(headers: &HeaderMap) -> &str {
@@ -186,7 +243,7 @@ mod tests {
 
     #[test]
     fn reasons() {
-        let bots = isbot::Bots::default();
+        let bots = Agents::default();
         let get = Method::GET;
         assert_eq!(filter(&get, &with(&[("user-agent", IPHONE)]), &bots), None);
         assert_eq!(
@@ -230,6 +287,39 @@ mod tests {
     }
 
     #[test]
+    fn verdicts_are_remembered_within_a_bound() {
+        let agents = Agents::default();
+        let get = Method::GET;
+        let bot = "Googlebot/2.1 (+http://www.google.com/bot.html)";
+        for _ in 0..2 {
+            // Judged, then answered from the memo: the same verdicts.
+            assert_eq!(
+                filter(&get, &with(&[("user-agent", IPHONE)]), &agents),
+                None
+            );
+            assert_eq!(
+                filter(&get, &with(&[("user-agent", bot)]), &agents),
+                Some(Reason::Bot)
+            );
+        }
+        assert_eq!(agents.remembered(), 2);
+        // A flood of invented user agents: each judged, the memo never past its bound.
+        for i in 0..(SEEN_MAX + 100) {
+            let ua = HeaderValue::from_str(&format!("Mozilla/5.0 invented {i}")).unwrap();
+            let mut h = HeaderMap::new();
+            h.insert(header::USER_AGENT, ua);
+            assert_eq!(filter(&get, &h, &agents), None);
+            assert!(agents.remembered() <= SEEN_MAX);
+        }
+        let long = HeaderValue::from_str(&format!("Mozilla/5.0 {}", "x".repeat(600))).unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(header::USER_AGENT, long);
+        let before = agents.remembered();
+        assert_eq!(filter(&get, &h, &agents), None);
+        assert_eq!(agents.remembered(), before, "a long user agent is not kept");
+    }
+
+    #[test]
     fn devices_referrers_and_countries() {
         assert_eq!(device(&with(&[("user-agent", IPHONE)])), Device::Mobile);
         assert_eq!(
@@ -254,6 +344,13 @@ mod tests {
             "www.youtube.com"
         );
         assert_eq!(referrer(&HeaderMap::new()), "direct");
+        // An invented host of any length is stored cut to MAX_HOST characters.
+        let long = format!("https://{}.example.com/p", "a".repeat(5_000));
+        let mut h = HeaderMap::new();
+        h.insert(header::REFERER, HeaderValue::from_str(&long).unwrap());
+        let host = referrer(&h);
+        assert_eq!(host.len(), MAX_HOST);
+        assert!(host.bytes().all(|b| b == b'a'));
         let h = with(&[("cf-ipcountry", "de")]);
         assert_eq!(country(&h, Some("cf-ipcountry")), Some(*b"DE"));
         assert_eq!(country(&h, None), None);

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
+use axum::http::HeaderValue;
 use rand::Rng;
 use uuid::Uuid;
 
@@ -42,12 +43,17 @@ pub struct CodeMap {
 }
 
 impl CodeMap {
-    pub fn get(&self, code: &[u8; CODE_LEN]) -> Option<Target> {
+    /// The link `code` belongs to and its URL as a `Location` value, made under the read
+    /// lock: one copy of the URL per redirect, none kept (a `HeaderValue` per link would
+    /// hold more memory than the URL itself). `None` for an unknown code, and for a stored
+    /// URL that is no header value (it cannot be followed; never redirect elsewhere).
+    pub fn resolve(&self, code: &[u8; CODE_LEN]) -> Option<(Uuid, HeaderValue)> {
         let map = self
             .map
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.get(code).cloned()
+        let t = map.get(code)?;
+        Some((t.link_id, HeaderValue::from_str(&t.url).ok()?))
     }
 
     /// Adds (or replaces) links; rows with a code that is not well formed are skipped.

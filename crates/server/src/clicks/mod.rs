@@ -10,11 +10,13 @@ pub mod counter;
 
 use std::time::Duration;
 
-use axum::http::{HeaderMap, Method};
+use std::net::IpAddr;
+
+use axum::http::{HeaderMap, HeaderValue, Method};
 use uuid::Uuid;
 
 use classify::Reason;
-use codes::{CodeMap, Target};
+use codes::CodeMap;
 use counter::{ClickKey, Counter, FilteredKey, hour_start};
 
 /// Settings of the short links, from `config::ClickConfig`.
@@ -51,8 +53,8 @@ impl Default for ClickSettings {
 /// What a request to `/r/{code}` comes to.
 #[derive(Debug)]
 pub enum Outcome {
-    /// Send the shopper here (counted or not).
-    Redirect(Box<str>),
+    /// Send the shopper here (counted or not): the `Location`.
+    Redirect(HeaderValue),
     NotFound,
 }
 
@@ -65,7 +67,7 @@ pub struct Clicks {
     pub settings: ClickSettings,
     pub codes: CodeMap,
     pub counter: Counter,
-    bots: isbot::Bots,
+    agents: classify::Agents,
     /// Codes the next new links are offered before random ones: how tests provoke a
     /// collision (a random one cannot be made to collide).
     offered: std::sync::Mutex<std::collections::VecDeque<String>>,
@@ -78,7 +80,7 @@ impl Clicks {
             settings,
             codes: CodeMap::default(),
             counter: Counter::new(window),
-            bots: isbot::Bots::default(),
+            agents: classify::Agents::default(),
             offered: Default::default(),
         }
     }
@@ -129,13 +131,13 @@ impl Clicks {
         raw: &[u8],
         method: &Method,
         headers: &HeaderMap,
-        peer: Option<&str>,
+        peer: Option<IpAddr>,
         now: i64,
     ) -> Outcome {
         let Some(code) = codes::parse(raw) else {
             return Outcome::NotFound;
         };
-        let Some(Target { link_id, url }) = self.codes.get(&code) else {
+        let Some((link_id, url)) = self.codes.resolve(&code) else {
             return Outcome::NotFound;
         };
         match self.reason(link_id, method, headers, peer, now) {
@@ -160,21 +162,28 @@ impl Clicks {
         link_id: Uuid,
         method: &Method,
         headers: &HeaderMap,
-        peer: Option<&str>,
+        peer: Option<IpAddr>,
         now: i64,
     ) -> Option<Reason> {
-        if let Some(reason) = classify::filter(method, headers, &self.bots) {
+        if let Some(reason) = classify::filter(method, headers, &self.agents) {
             return Some(reason);
         }
-        let client = self
+        let from_header = self
             .settings
             .client_ip_header
             .as_deref()
             .and_then(|h| headers.get(h))
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(',').next().unwrap_or("").trim())
-            .or(peer)
-            .unwrap_or("");
+            .map(|v| v.split(',').next().unwrap_or("").trim());
+        // The peer's address is written out only when no trusted header named the client.
+        let peer_text;
+        let client = match from_header {
+            Some(c) => c,
+            None => {
+                peer_text = peer.map(|p| p.to_string());
+                peer_text.as_deref().unwrap_or("")
+            }
+        };
         let ua = classify::user_agent(headers);
         self.counter
             .is_repeat(link_id, client, ua, now)

@@ -78,15 +78,11 @@ async fn redirect(State(state): State<AppState>, req: Request) -> Response {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+        .map(|c| c.0.ip());
     let outcome = state
         .clicks
-        .visit(raw, req.method(), req.headers(), peer.as_deref(), now_ms());
-    let Outcome::Redirect(url) = outcome else {
-        return not_found();
-    };
-    let Ok(location) = HeaderValue::from_str(&url) else {
-        // A stored URL that is no header value cannot be followed; never redirect elsewhere.
+        .visit(raw, req.method(), req.headers(), peer, now_ms());
+    let Outcome::Redirect(location) = outcome else {
         return not_found();
     };
     let mut r = StatusCode::FOUND.into_response();

@@ -17,6 +17,7 @@ use crate::error::{ApiError, ApiResult, Problem, ValidationProblem};
 use crate::http::extract::Query;
 use crate::http::extract::{Publisher, Seller};
 use crate::http::objects::report_row::{RESTATEMENT_DAYS, is_final};
+use crate::http::objects::source::query_label;
 use crate::http::params::{MAX_LIST_ITEMS, asins, date_range, list, marketplaces};
 use crate::objects::format::{iso_day, money};
 use crate::state::AppState;
@@ -36,7 +37,8 @@ pub struct SummaryQuery {
     start: Option<String>,
     /// Last day, inclusive; at most 366 days after `start`.
     end: Option<String>,
-    /// `day` (default), `link`, `product`, `marketplace` or `brand`.
+    /// `day` (default), `link`, `product`, `marketplace`, `brand` or **(Quiver)** `source`
+    /// (the links' source; key empty for links without one).
     group_by: Option<String>,
     /// A marketplace or `all` (default).
     marketplace: Option<String>,
@@ -48,6 +50,9 @@ pub struct SummaryQuery {
     brand_ids: Option<String>,
     /// Legacy: `US`, `NA`, `EU` or `FE` (nothing).
     geo: Option<String>,
+    /// **(Quiver)** Only what came through links with this `source`.
+    #[param(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    source: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -57,7 +62,8 @@ pub struct SellerSummaryQuery {
     start: Option<String>,
     /// Last day, inclusive; at most 366 days after `start`.
     end: Option<String>,
-    /// `day` (default), `creator`, `product`, `marketplace` or `brand`.
+    /// `day` (default), `creator`, `product`, `marketplace`, `brand` or **(Quiver)**
+    /// `source` (the source of the creators' links; key empty for links without one).
     group_by: Option<String>,
     /// A marketplace or `all` (default).
     marketplace: Option<String>,
@@ -71,6 +77,9 @@ pub struct SellerSummaryQuery {
     creators: Option<String>,
     /// Legacy: `US`, `NA`, `EU` or `FE` (nothing).
     geo: Option<String>,
+    /// **(Quiver)** Only what came through creators' links with this `source`.
+    #[param(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    source: Option<String>,
 }
 
 /// The money of one currency: never converted, never mixed with another.
@@ -104,7 +113,8 @@ pub struct Funnel {
 /// One breakdown row.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SummaryRow {
-    /// The day (`YYYY-MM-DD`), link id, ASIN, marketplace, brand id or creator affiliate id.
+    /// The day (`YYYY-MM-DD`), link id, ASIN, marketplace, brand id, creator affiliate id
+    /// or link source (empty for links without one).
     pub key: String,
     /// A name for the key: link name, product title, brand name or creator display name;
     /// empty for days and marketplaces.
@@ -361,14 +371,15 @@ async fn build(
 
 /// **(Quiver)** Your links' funnel totalled and broken down by the server.
 ///
-/// The same filters as `/reports`. Totals are exact per currency: the sum, in minor units,
+/// The same filters as `/reports`, `source` included; `group_by=source` breaks the funnel
+/// down by the links' source. Totals are exact per currency: the sum, in minor units,
 /// of the very rows `/reports` returns for the filter. `previous` holds the totals of the
 /// period of equal length just before `start`.
 #[utoipa::path(get, path = "/reports/summary", tag = "reports", params(SummaryQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = ReportSummary),
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
-        (status = 422, body = ValidationProblem, description = "Bad dates, range or `group_by`; `invalid_asin`"),
+        (status = 422, body = ValidationProblem, description = "Bad dates, range, `group_by` or `source`; `invalid_asin`"),
     ))]
 async fn summary(
     State(state): State<AppState>,
@@ -384,6 +395,7 @@ async fn summary(
             ("product", SummaryGroup::Product),
             ("marketplace", SummaryGroup::Marketplace),
             ("brand", SummaryGroup::Brand),
+            ("source", SummaryGroup::Source),
         ],
     )?;
     let filter = ReportFilter {
@@ -393,6 +405,7 @@ async fn summary(
         asins: asins(list("asins", q.asins.as_deref(), MAX_LIST_ITEMS)?)?,
         link_ids: list("link_ids", q.link_ids.as_deref(), MAX_LIST_ITEMS)?,
         brand_ids: list("brand_ids", q.brand_ids.as_deref(), MAX_LIST_ITEMS)?,
+        source: query_label("source", q.source.as_deref())?,
         ..ReportFilter::default()
     };
     let owner = SummaryOwner::Publisher(&who.account_id);
@@ -403,13 +416,13 @@ async fn summary(
 
 /// **(Quiver)** Your brands' funnel totalled and broken down by the server.
 ///
-/// The same filters as `/sellers/reports`; by day, creator (named), product, marketplace
-/// or brand. Totals are exact per currency, the Brand Referral Bonus included.
+/// The same filters as `/sellers/reports`; by day, creator (named), product, marketplace,
+/// brand or the source of the creators' links. Totals are exact per currency, the Brand Referral Bonus included.
 #[utoipa::path(get, path = "/sellers/reports/summary", tag = "sellers", params(SellerSummaryQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = ReportSummary),
         (status = 400, body = Problem, description = "`unsupported_marketplace`"),
-        (status = 422, body = ValidationProblem, description = "Bad dates, range or `group_by`; `invalid_asin`"),
+        (status = 422, body = ValidationProblem, description = "Bad dates, range, `group_by` or `source`; `invalid_asin`"),
     ))]
 async fn seller_summary(
     State(state): State<AppState>,
@@ -425,6 +438,7 @@ async fn seller_summary(
             ("product", SummaryGroup::Product),
             ("marketplace", SummaryGroup::Marketplace),
             ("brand", SummaryGroup::Brand),
+            ("source", SummaryGroup::Source),
         ],
     )?;
     let creators = match q
@@ -449,6 +463,7 @@ async fn seller_summary(
         link_ids: list("link_ids", q.link_ids.as_deref(), MAX_LIST_ITEMS)?,
         brand_ids: list("brand_ids", q.brand_ids.as_deref(), MAX_LIST_ITEMS)?,
         creators,
+        source: query_label("source", q.source.as_deref())?,
         ..ReportFilter::default()
     };
     let owner = SummaryOwner::Seller(&who.account_id);

@@ -3,7 +3,7 @@
 
 use quiver_domain::Marketplace;
 
-use super::reports::{ReportFilter, SUMS};
+use super::reports::{OUTER_SUMS, ReportFilter, SUMS};
 use super::sql::Sql;
 use super::{Db, StoreResult, read_pool};
 
@@ -17,6 +17,8 @@ pub enum SummaryGroup {
     Brand,
     /// Seller summaries only.
     Creator,
+    /// **(Quiver)** The links' `source` (empty for links without one).
+    Source,
 }
 
 impl SummaryGroup {
@@ -29,6 +31,8 @@ impl SummaryGroup {
             Self::Marketplace => "marketplace",
             Self::Brand => "brand_id",
             Self::Creator => "account_id",
+            // Summed per link first, then per the link's source (`report_summary`).
+            Self::Source => "link_id",
         }
     }
 
@@ -61,6 +65,12 @@ impl SummaryGroup {
                 "COALESCE(a.display_name, '')",
                 "''",
                 " LEFT JOIN accounts a ON a.id = g.k",
+            ),
+            Self::Source => (
+                "COALESCE(l.source, '')",
+                "''",
+                "''",
+                " JOIN links l ON l.id = g.k",
             ),
         }
     }
@@ -101,24 +111,33 @@ impl Db {
     ) -> StoreResult<Vec<SummaryFactRow>> {
         let (table, owner_col, owner_id) = match owner {
             SummaryOwner::Publisher(id) => ("report_facts", "account_id", id),
-            // The pre-aggregated rows have no link dimension; a link filter reads facts.
-            SummaryOwner::Seller(id) if filter.link_ids.is_empty() => {
+            // The pre-aggregated rows have no link dimension; a link or source filter, or
+            // a breakdown by source, reads facts.
+            SummaryOwner::Seller(id)
+                if filter.link_ids.is_empty()
+                    && filter.source.is_none()
+                    && group != SummaryGroup::Source =>
+            {
                 ("seller_report_facts", "seller_id", id)
             }
             SummaryOwner::Seller(id) => ("report_facts", "seller_id", id),
         };
         let col = group.column();
         let (key, label, detail, join) = group.naming();
+        let figures = if group == SummaryGroup::Source {
+            OUTER_SUMS
+        } else {
+            "g.clicks, g.dpv, g.atc, g.purchases, g.units, g.sales, g.brb, g.commission"
+        };
         let mut sql = Sql::new("SELECT ");
         sql.push(key)
             .push(" AS key, ")
             .push(label)
             .push(" AS label, ")
             .push(detail)
-            .push(
-                " AS detail, g.marketplace, g.clicks, g.dpv, g.atc, g.purchases, g.units, g.sales, \
-                 g.brb, g.commission FROM (SELECT ",
-            )
+            .push(" AS detail, g.marketplace, ")
+            .push(figures)
+            .push(" FROM (SELECT ")
             .push(col)
             .push(" AS k, marketplace, ")
             .push(SUMS)
@@ -129,9 +148,12 @@ impl Db {
         if group != SummaryGroup::Marketplace {
             sql.push(", marketplace");
         }
-        sql.push(") g")
-            .push(join)
-            .push(" ORDER BY 1, g.marketplace");
+        sql.push(") g").push(join);
+        if group == SummaryGroup::Source {
+            // Many links share a source: their per-link sums add up per source.
+            sql.push(" GROUP BY COALESCE(l.source, ''), g.marketplace");
+        }
+        sql.push(" ORDER BY 1, g.marketplace");
         Ok(read_pool!(self, pool => sql.query_as().fetch_all(pool).await)?)
     }
 

@@ -337,3 +337,100 @@ async fn both_reports_group_by_source() {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.to_string().contains("source"));
 }
+
+/// The `clicks` of the summary row keyed `key`, 0 when there is none.
+fn summary_clicks(summary: &Value, key: &str) -> i64 {
+    summary["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["key"] == key)
+        .map(|r| r["clicks"].as_i64().unwrap())
+        .sum()
+}
+
+#[tokio::test]
+async fn both_summaries_filter_and_group_by_source() {
+    let app = TestApp::with_args(&["--ingest-interval-secs", "0"]).await;
+    quiver::demo::seed_links(app.running.state.clone(), Default::default()).await;
+    let t = app.token(CREATOR).await;
+    let s = app.token(SELLER).await;
+    let (start, end) = range();
+    let q = format!("start={start}&end={end}");
+    let mine = app.get(&format!("/reports?{q}&limit=500"), &t).await.body;
+    let link = mine["rows"][0]["link"]["id"].as_str().unwrap().to_owned();
+    let r = app
+        .patch_json(&format!("/links/{link}"), &t, json!({"source": "youtube"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let listed = app
+        .get(&format!("/reports?{q}&limit=500&source=youtube"), &t)
+        .await
+        .body;
+    let yt = clicks(listed["rows"].as_array().unwrap());
+    assert!(yt > 0);
+
+    // The creator: grouped by source the rows add up to the unfiltered totals.
+    let all = app.get(&format!("/reports/summary?{q}"), &t).await.body;
+    let grouped = app
+        .get(&format!("/reports/summary?{q}&group_by=source"), &t)
+        .await;
+    assert_eq!(grouped.status, StatusCode::OK, "{:?}", grouped.body);
+    let g = &grouped.body;
+    assert_eq!(g["group_by"], "source");
+    assert_eq!(summary_clicks(g, "youtube"), yt);
+    assert_eq!(
+        summary_clicks(g, "") + yt,
+        all["totals"]["clicks"].as_i64().unwrap()
+    );
+    assert_eq!(g["totals"], all["totals"]);
+    let keys: Vec<&str> = g["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["", "youtube"], "{g}");
+    // Filtered: only the link's figures, the previous period filtered too.
+    let only = app
+        .get(&format!("/reports/summary?{q}&source=youtube"), &t)
+        .await
+        .body;
+    assert_eq!(only["totals"]["clicks"], yt);
+    let none = app
+        .get(&format!("/reports/summary?{q}&source=tiktok"), &t)
+        .await
+        .body;
+    assert_eq!(none["totals"]["clicks"], 0);
+    assert_eq!(none["previous"]["totals"]["clicks"], 0);
+
+    // The seller: by the source of the creators' links, the same figures as its listing.
+    let sel_all = app.get(&format!("/sellers/reports/summary?{q}"), &s).await;
+    assert_eq!(sel_all.status, StatusCode::OK, "{:?}", sel_all.body);
+    let sel = app
+        .get(&format!("/sellers/reports/summary?{q}&group_by=source"), &s)
+        .await;
+    assert_eq!(sel.status, StatusCode::OK, "{:?}", sel.body);
+    let sel_listed = app
+        .get(
+            &format!("/sellers/reports?{q}&limit=500&source=youtube"),
+            &s,
+        )
+        .await
+        .body;
+    let sel_yt = clicks(sel_listed["rows"].as_array().unwrap());
+    assert_eq!(summary_clicks(&sel.body, "youtube"), sel_yt);
+    assert_eq!(sel.body["totals"], sel_all.body["totals"]);
+    let sel_only = app
+        .get(&format!("/sellers/reports/summary?{q}&source=youtube"), &s)
+        .await
+        .body;
+    assert_eq!(sel_only["totals"]["clicks"], sel_yt);
+
+    for path in ["/reports/summary", "/sellers/reports/summary"] {
+        let who = if path.starts_with("/sellers") { &s } else { &t };
+        let bad = app.get(&format!("{path}?{q}&source=no%20way"), who).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        assert!(bad.body.to_string().contains("source"), "{:?}", bad.body);
+    }
+}

@@ -33,6 +33,7 @@ pub use ingest::{AdvertiserRow, IngestLink, IngestStateRow, Pull};
 pub use legacy::{LinkSort, LinkTotalsRow, ProductDayRow, ProductTotalsRow, Totals};
 pub use publisher::{PublisherFactRow, PublisherKey};
 pub use seller::{SellerFactRow, SellerKey};
+pub(in crate::store) use sources::OUTER_SUMS;
 pub use sources::{SourceOwner, SourceRow};
 
 use super::sql::{Arg, Sql};

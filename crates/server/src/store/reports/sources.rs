@@ -32,7 +32,7 @@ pub struct SourceRow {
 }
 
 /// The outer sums, over the per-link sums of the inner query.
-const OUTER_SUMS: &str = "CAST(SUM(g.clicks) AS BIGINT) AS clicks, CAST(SUM(g.dpv) AS BIGINT) AS dpv, \
+pub(in crate::store) const OUTER_SUMS: &str = "CAST(SUM(g.clicks) AS BIGINT) AS clicks, CAST(SUM(g.dpv) AS BIGINT) AS dpv, \
      CAST(SUM(g.atc) AS BIGINT) AS atc, CAST(SUM(g.purchases) AS BIGINT) AS purchases, \
      CAST(SUM(g.units) AS BIGINT) AS units, CAST(SUM(g.sales) AS BIGINT) AS sales, \
      CAST(SUM(g.brb) AS BIGINT) AS brb, CAST(SUM(g.commission) AS BIGINT) AS commission";
