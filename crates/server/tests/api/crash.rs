@@ -3,8 +3,6 @@
 //! SQLite file passes `PRAGMA integrity_check`.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,45 +10,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Connection;
 
-struct Server {
-    child: std::process::Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::process::Server;
 
 fn start(db_url: &str) -> Server {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quiver"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("QUIVER_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.arg("serve")
-        .env("QUIVER_DATABASE_URL", db_url)
-        .env("QUIVER_AMAZON", "sim")
-        .env("QUIVER_DEMO", "1")
-        .env("QUIVER_RATE_LIMIT", "0")
-        .env("QUIVER_INGEST_INTERVAL_SECS", "0")
-        .env("QUIVER_LISTEN", "127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let base = loop {
-        let line = lines.next().expect("server exited").unwrap();
-        if let Some(rest) = line.strip_prefix("Quiver is running at ") {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, base }
+    Server::start(db_url, &[])
 }
 
 async fn token(client: &reqwest::Client, base: &str) -> String {

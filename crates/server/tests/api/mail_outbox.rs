@@ -3,8 +3,6 @@
 //! out after the restart, several processes on one database send each mail once, and the
 //! database never holds a link in clear.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use base64::Engine;
@@ -16,6 +14,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::mailbox::{self, Mailbox};
+use crate::process::Server;
 use crate::support::*;
 
 /// In every link Quiver e-mails here (the public URL), so finding it stored means a leak.
@@ -202,50 +201,23 @@ async fn wait_long(mailbox: &Mailbox, to: &str) -> String {
     panic!("no mail to {to}");
 }
 
-struct Process(std::process::Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_process(db_url: &str, key: &str, smtp: &str) -> (Process, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quiver"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("QUIVER_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.arg("serve")
-        .env("QUIVER_DATABASE_URL", db_url)
-        .env("QUIVER_SECRET_KEY", key)
-        .env("QUIVER_SMTP_URL", smtp)
-        .env("QUIVER_PUBLIC_URL", format!("http://{CANARY}.example"))
-        // Long enough that no mail is mid-attempt (leased) when the test kills the process.
-        .env("QUIVER_BULK_RETRY_BASE_MS", "1000")
-        .env("QUIVER_BULK_POLL_MS", "50")
-        .env("QUIVER_SMTP_MAX_ATTEMPTS", "50")
-        .env("QUIVER_AMAZON", "sim")
-        .env("QUIVER_DEMO", "1")
-        .env("QUIVER_DEMO_LINKS", "0")
-        .env("QUIVER_RATE_LIMIT", "0")
-        .env("QUIVER_INGEST_INTERVAL_SECS", "0")
-        .env("QUIVER_LISTEN", "127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let base = loop {
-        let line = lines.next().expect("server exited").unwrap();
-        if let Some(rest) = line.strip_prefix("Quiver is running at ") {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (Process(child), base)
+fn start_process(db_url: &str, key: &str, smtp: &str) -> (Server, String) {
+    let public = format!("http://{CANARY}.example");
+    let server = Server::start(
+        db_url,
+        &[
+            ("QUIVER_SECRET_KEY", key),
+            ("QUIVER_SMTP_URL", smtp),
+            ("QUIVER_PUBLIC_URL", &public),
+            // Long enough that no mail is mid-attempt (leased) when the test kills the process.
+            ("QUIVER_BULK_RETRY_BASE_MS", "1000"),
+            ("QUIVER_BULK_POLL_MS", "50"),
+            ("QUIVER_SMTP_MAX_ATTEMPTS", "50"),
+            ("QUIVER_DEMO_LINKS", "0"),
+        ],
+    );
+    let base = server.base.clone();
+    (server, base)
 }
 
 #[tokio::test]
@@ -265,8 +237,7 @@ async fn mails_queued_before_a_kill_9_are_sent_after_the_restart_once_each() {
         r.len() == 3 && r.iter().all(|m| m.attempts >= 1)
     })
     .await;
-    server.0.kill().unwrap();
-    let _ = server.0.wait();
+    server.kill_9();
     drop(server);
 
     // The SMTP server is back, and two processes share the database: each mail goes once.

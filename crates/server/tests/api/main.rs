@@ -38,6 +38,7 @@ mod mailbox;
 mod multiprocess;
 mod ops;
 mod password_pool;
+mod process;
 mod relationship;
 mod reports;
 mod revocation_processes;

@@ -1,9 +1,6 @@
 //! Short links with the real `quiver` binary: counts across SIGTERM and kill -9, and logs
 //! that carry neither a redirect's query string nor a client address.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -11,80 +8,7 @@ use serde_json::{Value, json};
 
 use crate::short_links::PHONE;
 
-struct Server {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<String>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(db_url: &str, env: &[(&str, &str)]) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_quiver"));
-        for (k, _) in std::env::vars() {
-            if k.starts_with("QUIVER_") {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.arg("serve")
-            .env("QUIVER_DATABASE_URL", db_url)
-            .env("QUIVER_AMAZON", "sim")
-            .env("QUIVER_DEMO", "1")
-            .env("QUIVER_DEMO_LINKS", "0")
-            .env("QUIVER_RATE_LIMIT", "0")
-            .env("QUIVER_INGEST_INTERVAL_SECS", "0")
-            .env("QUIVER_LISTEN", "127.0.0.1:0")
-            .env("RUST_LOG", "debug")
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut l = sink.lock().unwrap();
-                l.push_str(&line);
-                l.push('\n');
-            }
-        });
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let base = loop {
-            let line = lines.next().expect("server exited").unwrap();
-            if let Some(rest) = line.strip_prefix("Quiver is running at ") {
-                break rest.split_whitespace().next().unwrap().to_owned();
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
-        Self { child, base, log }
-    }
-
-    fn signal(&mut self, sig: &str) {
-        let ok = Command::new("kill")
-            .args([sig, &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
-    }
-
-    fn wait_exit(&mut self) {
-        for _ in 0..300 {
-            if self.child.try_wait().unwrap().is_some() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("the server did not exit");
-    }
-}
+use crate::process::Server;
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -163,14 +87,14 @@ async fn sigterm_writes_every_counted_click_before_exit() {
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_url(&dir);
     let c = client();
-    let mut s = Server::start(&url, &[]);
+    let mut s = Server::start_logged(&url, &[]);
     let t = token(&c, &s.base).await;
     let (id, path) = link(&c, &s.base, &t).await;
     clicks(&c, &s.base, &path, 150, "t").await;
     // At once: most of these are still in memory.
     s.signal("-TERM");
     s.wait_exit();
-    let s = Server::start(&url, &[]);
+    let s = Server::start_logged(&url, &[]);
     let t = token(&c, &s.base).await;
     assert_eq!(total(&c, &s.base, &t, &id).await, 150);
 }
@@ -180,7 +104,7 @@ async fn kill_9_loses_at_most_the_last_flush_interval() {
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_url(&dir);
     let c = client();
-    let mut s = Server::start(&url, &[]);
+    let mut s = Server::start_logged(&url, &[]);
     let t = token(&c, &s.base).await;
     let (id, path) = link(&c, &s.base, &t).await;
     let early = 120;
@@ -191,7 +115,7 @@ async fn kill_9_loses_at_most_the_last_flush_interval() {
     clicks(&c, &s.base, &path, late, "late").await;
     s.signal("-KILL");
     s.wait_exit();
-    let s = Server::start(&url, &[]);
+    let s = Server::start_logged(&url, &[]);
     let t = token(&c, &s.base).await;
     let stored = total(&c, &s.base, &t, &id).await;
     let lost = (early + late) as i64 - stored;
@@ -210,7 +134,7 @@ async fn logs_carry_no_query_string_or_client_address_of_a_click() {
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_url(&dir);
     let c = client();
-    let mut s = Server::start(&url, &[("QUIVER_CLIENT_IP_HEADER", "X-Real-IP")]);
+    let mut s = Server::start_logged(&url, &[("QUIVER_CLIENT_IP_HEADER", "X-Real-IP")]);
     let t = token(&c, &s.base).await;
     let (_, path) = link(&c, &s.base, &t).await;
     for p in [
@@ -244,8 +168,8 @@ async fn two_processes_on_one_database_add_up_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let url = crate::support::fresh_database_url(&dir).await;
     let c = client();
-    let mut a = Server::start(&url, &[]);
-    let mut b = Server::start(&url, &[]);
+    let mut a = Server::start_logged(&url, &[]);
+    let mut b = Server::start_logged(&url, &[]);
     let t = token(&c, &a.base).await;
     let (id, path) = link(&c, &a.base, &t).await;
     // Found on the other process by its poll; HEAD so that looking counts nothing.
@@ -276,7 +200,7 @@ async fn two_processes_on_one_database_add_up_exactly() {
     }
     a.wait_exit();
     b.wait_exit();
-    let s = Server::start(&url, &[]);
+    let s = Server::start_logged(&url, &[]);
     let t = token(&c, &s.base).await;
     assert_eq!(total(&c, &s.base, &t, &id).await, 4 * n as i64);
 }

@@ -3,14 +3,13 @@
 //! across kill -9, and two servers on one database delivering each event once.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::mailbox::Mailbox;
+use crate::process::Server;
 use crate::support::*;
 use crate::webhook_receiver::{Answer, Receiver, args, new_key};
 
@@ -218,49 +217,22 @@ async fn webhooks_two_servers_on_one_database_deliver_each_event_once() {
     }
 }
 
-struct Process(std::process::Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_process(db_url: &str, key: &str) -> (Process, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quiver"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("QUIVER_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.arg("serve")
-        .env("QUIVER_DATABASE_URL", db_url)
-        .env("QUIVER_SECRET_KEY", key)
-        .env("QUIVER_AMAZON", "sim")
-        .env("QUIVER_DEMO", "1")
-        .env("QUIVER_DEMO_LINKS", "0")
-        .env("QUIVER_RATE_LIMIT", "0")
-        .env("QUIVER_INGEST_INTERVAL_SECS", "0")
-        .env("QUIVER_LISTEN", "127.0.0.1:0")
-        .env("QUIVER_WEBHOOK_ALLOW_HTTP", "1")
-        .env("QUIVER_WEBHOOK_ALLOW_PRIVATE", "1")
-        .env("QUIVER_WEBHOOK_POLL_MS", "50")
-        .env("QUIVER_WEBHOOK_TIMEOUT_MS", "500")
-        .env("QUIVER_WEBHOOK_RETRY_SCHEDULE", ["1s"; 15].join(","))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let base = loop {
-        let line = lines.next().expect("server exited").unwrap();
-        if let Some(rest) = line.strip_prefix("Quiver is running at ") {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (Process(child), base)
+fn start_process(db_url: &str, key: &str) -> (Server, String) {
+    let schedule = ["1s"; 15].join(",");
+    let server = Server::start(
+        db_url,
+        &[
+            ("QUIVER_SECRET_KEY", key),
+            ("QUIVER_DEMO_LINKS", "0"),
+            ("QUIVER_WEBHOOK_ALLOW_HTTP", "1"),
+            ("QUIVER_WEBHOOK_ALLOW_PRIVATE", "1"),
+            ("QUIVER_WEBHOOK_POLL_MS", "50"),
+            ("QUIVER_WEBHOOK_TIMEOUT_MS", "500"),
+            ("QUIVER_WEBHOOK_RETRY_SCHEDULE", &schedule),
+        ],
+    );
+    let base = server.base.clone();
+    (server, base)
 }
 
 async fn call(c: &reqwest::Client, base: &str, t: &str, path: &str, body: Value) -> Value {
@@ -316,8 +288,7 @@ async fn webhooks_no_event_lost_across_kill_9() {
         .await;
         ids.push(r["id"].as_str().unwrap().to_owned());
     }
-    server.0.kill().unwrap();
-    let _ = server.0.wait();
+    server.kill_9();
     drop(server);
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
