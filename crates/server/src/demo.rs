@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use quiver_domain::{AccountKind, Asin, LinkName, Marketplace, Money, ProgramMode, Region};
+use quiver_domain::{AccountKind, Asin, LinkName, Marketplace, Money};
 use tokio_util::sync::CancellationToken;
 
 use crate::accounts::{AccountsError, create_account};
@@ -13,6 +13,12 @@ use crate::state::AppState;
 use crate::store::catalog::{NewBrand, NewProduct};
 use crate::store::commission::beginning;
 use crate::store::{Db, StoreError, now_ms};
+
+mod brands;
+
+use Marketplace::*;
+use brands::{BRANDS, CatalogEntry, catalog, local_price};
+pub use brands::{advertiser_ids, register_catalog};
 
 pub const PASSWORD: &str = "quiver-demo";
 pub const CREATOR: &str = "creator@example.com";
@@ -25,156 +31,6 @@ pub const CONNECT_BRAND: &str = "fjordline";
 
 /// The seeded ASIN the docs and README use.
 pub const EXAMPLE_ASIN: &str = "B0D45KS7QM";
-
-struct DemoBrand {
-    id: &'static str,
-    name: &'static str,
-    mode: ProgramMode,
-    commission_bps: u32,
-    /// Profile and advertiser ids in Amazon Attribution, used with the platform's
-    /// credentials; empty for the brand that connects its own account.
-    amazon: &'static [(Region, &'static str, &'static str)],
-    /// Owned by the second demo seller.
-    second_seller: bool,
-    marketplaces: &'static [Marketplace],
-    /// (ASIN, title, USD price in cents, category)
-    products: &'static [(&'static str, &'static str, i64, &'static str)],
-}
-
-use Marketplace::*;
-
-const BRANDS: [DemoBrand; 4] = [
-    DemoBrand {
-        id: "northwind",
-        name: "Northwind Outdoor",
-        mode: ProgramMode::Open,
-        commission_bps: 1200,
-        amazon: &[
-            (Region::Na, "3000000001", "4000000001"),
-            (Region::Eu, "3000000002", "4000000002"),
-        ],
-        second_seller: false,
-        marketplaces: &[Us, Ca, Mx, Uk, De, Fr, It, Es, Nl],
-        products: &[
-            (
-                EXAMPLE_ASIN,
-                "Northwind Trail Backpack 30L",
-                8999,
-                "Sports & Outdoors",
-            ),
-            (
-                "B0NWTENT02",
-                "Northwind Ultralight Tent, 2 Person",
-                24900,
-                "Sports & Outdoors",
-            ),
-            (
-                "B0NWBOTL03",
-                "Northwind Insulated Bottle 750ml",
-                2999,
-                "Sports & Outdoors",
-            ),
-            (
-                "B0NWLAMP04",
-                "Northwind Rechargeable Head Lamp",
-                3499,
-                "Sports & Outdoors",
-            ),
-        ],
-    },
-    DemoBrand {
-        id: "lumen-home",
-        name: "Lumen Home",
-        mode: ProgramMode::Approval,
-        commission_bps: 1500,
-        amazon: &[
-            (Region::Na, "3000000011", "4000000011"),
-            (Region::Eu, "3000000012", "4000000012"),
-        ],
-        second_seller: false,
-        marketplaces: &[Us, Ca, Uk, De, Fr],
-        products: &[
-            (
-                "B0LMDESK01",
-                "Lumen Smart Desk Lamp",
-                5999,
-                "Home & Kitchen",
-            ),
-            (
-                "B0LMSTRP02",
-                "Lumen LED Light Strip 5m",
-                3999,
-                "Home & Kitchen",
-            ),
-            (
-                "B0LMBULB03",
-                "Lumen Smart Bulb, 4 Pack",
-                4499,
-                "Home & Kitchen",
-            ),
-        ],
-    },
-    DemoBrand {
-        id: "peak-audio",
-        name: "Peak Audio",
-        mode: ProgramMode::Open,
-        commission_bps: 1000,
-        amazon: &[
-            (Region::Na, "3000000021", "4000000021"),
-            (Region::Eu, "3000000022", "4000000022"),
-        ],
-        second_seller: false,
-        marketplaces: &[Us, Mx, It, Es],
-        products: &[
-            (
-                "B0PKBUDS01",
-                "Peak Wireless Earbuds Pro",
-                12999,
-                "Electronics",
-            ),
-            ("B0PKSPKR02", "Peak Portable Speaker", 7999, "Electronics"),
-            ("B0PKHDPH03", "Peak Studio Headphones", 19999, "Electronics"),
-        ],
-    },
-    // No Amazon ids: its seller connects it through Login with Amazon (#18).
-    DemoBrand {
-        id: CONNECT_BRAND,
-        name: "Fjordline Outdoor",
-        mode: ProgramMode::Open,
-        commission_bps: 1100,
-        amazon: &[],
-        second_seller: true,
-        marketplaces: &[Us, Ca],
-        products: &[
-            (
-                "B0FJPACK01",
-                "Fjordline Day Pack 22L",
-                6999,
-                "Sports & Outdoors",
-            ),
-            (
-                "B0FJJACK02",
-                "Fjordline Rain Shell Jacket",
-                14999,
-                "Sports & Outdoors",
-            ),
-        ],
-    },
-];
-
-/// Local price from the USD price: a fixed, rounded conversion so every machine agrees.
-fn local_price(usd_cents: i64, m: Marketplace) -> i64 {
-    let (num, den) = match m {
-        Us => (1, 1),
-        Ca => (135, 100),
-        Mx => (17, 1),
-        Uk => (80, 100),
-        _ => (92, 100),
-    };
-    // Round to .99 endings as shops do.
-    let raw = usd_cents * num / den;
-    (raw / 100) * 100 + 99
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -564,52 +420,4 @@ impl SimControls {
         });
         self.post("/_sim/visits", body).await
     }
-}
-
-/// One product as the simulator's catalog knows it.
-type CatalogEntry = (Marketplace, Asin, amazon_sim::catalog::Product);
-
-/// The demo catalog per advertiser (names and local prices), so the simulator's sales and
-/// brand-halo purchases use real products.
-fn catalog() -> Vec<(&'static str, Vec<CatalogEntry>)> {
-    let mut out = Vec::new();
-    for b in &BRANDS {
-        for &(region, _profile, advertiser) in b.amazon {
-            let products: Vec<_> = b
-                .products
-                .iter()
-                .flat_map(|(asin, title, usd, _)| {
-                    b.marketplaces
-                        .iter()
-                        .filter(move |m| m.region() == region)
-                        .filter_map(move |m| {
-                            let asin = Asin::parse(asin).ok()?;
-                            let product = amazon_sim::catalog::Product {
-                                name: (*title).to_owned(),
-                                price_minor: local_price(*usd, *m),
-                            };
-                            Some((*m, asin, product))
-                        })
-                })
-                .collect();
-            out.push((advertiser, products));
-        }
-    }
-    out
-}
-
-/// Tells an in-process simulator the demo catalog directly, as `seed_history` does over
-/// HTTP (tests that record their own visits).
-pub fn register_catalog(sim: &amazon_sim::SimHandle) {
-    for (advertiser, products) in catalog() {
-        sim.register_products(advertiser, products);
-    }
-}
-
-/// The demo brands' Amazon advertiser ids, every region.
-pub fn advertiser_ids() -> Vec<&'static str> {
-    BRANDS
-        .iter()
-        .flat_map(|b| b.amazon.iter().map(|(_, _, a)| *a))
-        .collect()
 }
