@@ -67,25 +67,10 @@ struct Cli {
     #[arg(long, default_value_t = 1_000_000)]
     redirect_links: u64,
 
-    /// PostgreSQL only, for measuring the link counters (issue #16): `modulo` puts back
-    /// migration 0015's counter shards (`pg_backend_pid() % 16`), `off` disables the
-    /// counting trigger (counts then go stale: a measurement, not a setting).
-    #[arg(long, value_parser = ["modulo", "off"])]
+    /// PostgreSQL only, for measuring the link counters (issue #16): `off` disables the
+    /// counting triggers (counts then go stale: a measurement, not a setting).
+    #[arg(long, value_parser = ["off"])]
     pg_counts: Option<String>,
-}
-
-/// Migration 0015's counter function, for `--pg-counts modulo`.
-fn modulo_counter_function() -> anyhow::Result<String> {
-    const M0015: &str = include_str!("../../server/migrations/postgres/0015_link_counts.sql");
-    let start = M0015
-        .find("CREATE FUNCTION")
-        .context("0015 has no function")?;
-    let end = M0015[start..]
-        .find("$$;")
-        .context("0015's function has no end")?
-        + start
-        + 3;
-    Ok(M0015[start..end].replacen("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
 }
 
 #[derive(Debug, Subcommand)]
@@ -283,10 +268,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         let db = quiver::store::Db::connect(db_url).await?;
         let first_rows = rows.len();
         if let (Some(variant), true) = (&cli.pg_counts, db_url.starts_with("postgres")) {
-            let sql = match variant.as_str() {
-                "off" => "ALTER TABLE links DISABLE TRIGGER links_count".to_owned(),
-                _ => modulo_counter_function()?,
-            };
+            let sql = "ALTER TABLE links DISABLE TRIGGER USER";
             let mut conn = sqlx::PgConnection::connect(db_url).await?;
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
                 .execute(&mut conn)

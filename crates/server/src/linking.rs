@@ -181,12 +181,7 @@ impl Pending {
                 });
             match state
                 .db
-                .insert_link(
-                    &self.link,
-                    record,
-                    self.link.created_at,
-                    serde_json::from_str(&body).ok(),
-                )
+                .insert_link(&self.link, record, self.link.created_at, Some(body.clone()))
                 .await
             {
                 Err(StoreError::ShortCodeTaken) if attempt < CODE_ATTEMPTS => {

@@ -179,15 +179,13 @@ impl Db {
              email_status, email_attempts, email_next_at) VALUES ($1, $2, $3, $4, 'queued', $5, 'none', 0, 0)";
         let total = items.len() as i64;
         let postgres = self.engine() == Engine::Postgres;
-        let lowest = quotas::lowest_id_since(since);
+        let load_sql = quotas::load_sql(&job.account_id, since);
         let result: Result<Result<(), E>, sqlx::Error> = write_pool!(self, pool => async {
             let mut tx = pool.begin().await?;
             if postgres {
                 sqlx::query(quotas::LOCK_ACCOUNT_PG).bind(&job.account_id).execute(&mut *tx).await?;
             }
-            let load: AccountLoad = sqlx::query_as(quotas::LOAD_SQL)
-                .bind(&job.account_id).bind(&lowest).bind(since)
-                .fetch_one(&mut *tx).await?;
+            let load: AccountLoad = load_sql.query_as().fetch_one(&mut *tx).await?;
             if let Err(refused) = admit(&load) {
                 return Ok(Err(refused));
             }
@@ -237,7 +235,7 @@ impl Db {
                     .fetch_all(write)
                     .await?
             }
-            Db::Postgres(pool) => {
+            Db::Postgres(pool, _) => {
                 sqlx::query_as(PG_CLAIM)
                     .bind(worker)
                     .bind(lease_until)

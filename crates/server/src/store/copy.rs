@@ -150,7 +150,7 @@ async fn migrations(db: &Db) -> Result<String, CopyError> {
     const SQL: &str = "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
     let versions: Vec<i64> = match db {
         Db::Sqlite { read, .. } => sqlx::query_scalar(SQL).fetch_all(read).await?,
-        Db::Postgres(pool) => sqlx::query_scalar(SQL).fetch_all(pool).await?,
+        Db::Postgres(pool, _) => sqlx::query_scalar(SQL).fetch_all(pool).await?,
     };
     Ok(versions
         .iter()
@@ -166,7 +166,7 @@ pub async fn sqlite_to_postgres(
     to: &Db,
     mut progress: impl FnMut(&str, u64),
 ) -> Result<BTreeMap<String, TableSum>, CopyError> {
-    let (Db::Sqlite { read: src, .. }, Db::Postgres(dst)) = (from, to) else {
+    let (Db::Sqlite { read: src, .. }, Db::Postgres(dst, _)) = (from, to) else {
         return Err(CopyError::Engines);
     };
     let (a, b) = (migrations(from).await?, migrations(to).await?);
@@ -187,7 +187,7 @@ pub async fn sqlite_to_postgres(
     let mut tx = dst.begin().await?;
     // The counters (`link_counts`) are copied as they are, so the trigger that keeps them
     // must not count the copied links a second time.
-    sqlx::query("ALTER TABLE links DISABLE TRIGGER links_count")
+    sqlx::query("ALTER TABLE links DISABLE TRIGGER USER")
         .execute(&mut *tx)
         .await?;
     for (table, cols) in &tables {
@@ -252,7 +252,7 @@ pub async fn sqlite_to_postgres(
             }
         }
     }
-    sqlx::query("ALTER TABLE links ENABLE TRIGGER links_count")
+    sqlx::query("ALTER TABLE links ENABLE TRIGGER USER")
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -272,7 +272,7 @@ pub async fn sums(db: &Db) -> Result<BTreeMap<String, TableSum>, CopyError> {
                 out.insert(table, sum_rows(&rows, cols.len())?);
             }
         }
-        Db::Postgres(pool) => {
+        Db::Postgres(pool, _) => {
             let tables: Vec<String> = sqlx::query_scalar(
                 "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() \
                  AND table_type = 'BASE TABLE' AND table_name <> '_sqlx_migrations' ORDER BY 1",

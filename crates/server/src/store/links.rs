@@ -143,82 +143,34 @@ pub enum InsertOutcome {
 impl Db {
     /// Inserts a link and, when given, the idempotency key that produced it, in one
     /// transaction: either both exist afterwards or neither does. Answers once they are
-    /// committed. On SQLite the transaction is shared with the creations queued at the
-    /// same time (group commit, `store::writer`), each in its own savepoint.
+    /// committed. The transaction is shared with the creations queued at the same time
+    /// (group commit, `store::writer`); a keyed one runs in its own savepoint.
     ///
-    /// `event` is the link object for a `link.created` webhook, enqueued in the same
+    /// `event` is the link object (JSON) for a `link.created` webhook, enqueued in the same
     /// transaction when the account has an endpoint subscribed to it.
     pub async fn insert_link(
         &self,
         link: &LinkRow,
         idempotency: Option<IdempotencyRecord<'_>>,
         now: i64,
-        event: Option<serde_json::Value>,
+        event: Option<String>,
     ) -> StoreResult<InsertOutcome> {
-        let pool = match self {
-            Db::Sqlite { writer, .. } => {
-                return writer
-                    .submit(|reply| Job {
-                        link: link.clone(),
-                        key: idempotency.map(|r| OwnedKey {
-                            key: r.key.to_owned(),
-                            request_hash: r.request_hash.to_owned(),
-                            response_body: r.response_body.to_owned(),
-                        }),
-                        now,
-                        event,
-                        reply,
-                    })
-                    .await;
-            }
-            Db::Postgres(pool) => pool,
+        let writer = match self {
+            Db::Sqlite { writer, .. } | Db::Postgres(_, writer) => writer,
         };
-        let insert = match &event {
-            // The event rides in the same statement (data-modifying CTEs): still one
-            // round trip, and nothing but an index probe when no endpoint wants it.
-            Some(data) => {
-                let ev = NewEvent {
-                    account_id: &link.account_id,
-                    event_type: EventType::LinkCreated,
-                    data: data.clone(),
-                };
-                webhooks::pg_insert_with_event(&link.insert(), &ev, now)
-            }
-            None => link.insert(),
-        };
-        let Some(record) = idempotency else {
-            // One statement is its own transaction: one round trip instead of three.
-            insert
-                .query()
-                .execute(pool)
-                .await
-                .map_err(StoreError::from_write)?;
-            return Ok(InsertOutcome::Created);
-        };
-        let result: Result<InsertOutcome, sqlx::Error> = async {
-            let mut tx = pool.begin().await?;
-            insert.query().execute(&mut *tx).await?;
-            // An expired key (older than 24 h) is overwritten; a live one wins the race.
-            let n = sqlx::query(KEY_SQL)
-                .bind(&link.account_id)
-                .bind(record.key)
-                .bind(record.request_hash)
-                .bind(&link.id)
-                .bind(now)
-                .bind(now - IDEMPOTENCY_TTL_MS)
-                .bind(record.response_body)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if n == 0 {
-                tx.rollback().await?;
-                return Ok(InsertOutcome::KeyTaken);
-            }
-            tx.commit().await?;
-            Ok(InsertOutcome::Created)
-        }
-        .await;
-        result.map_err(StoreError::from_write)
+        writer
+            .submit(|reply| Job {
+                link: link.clone(),
+                key: idempotency.map(|r| OwnedKey {
+                    key: r.key.to_owned(),
+                    request_hash: r.request_hash.to_owned(),
+                    response_body: r.response_body.to_owned(),
+                }),
+                now,
+                event,
+                reply,
+            })
+            .await
     }
 
     /// A live (younger than 24 h) idempotency key of this account.

@@ -96,7 +96,7 @@ impl Db {
     ) -> StoreResult<Vec<ClaimedMail>> {
         let lock = match self {
             Db::Sqlite { .. } => "",
-            Db::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+            Db::Postgres(..) => " FOR UPDATE SKIP LOCKED",
         };
         let sql = format!(
             "UPDATE mail_outbox SET lease_owner = $1, lease_until = $2 \

@@ -125,7 +125,8 @@ pub enum Db {
         /// Group commit of link creation (`writer`), on the `write` pool.
         writer: std::sync::Arc<writer::Writer>,
     },
-    Postgres(PgPool),
+    /// The pool, and the group commit of link creation on it.
+    Postgres(PgPool, std::sync::Arc<writer::Writer>),
 }
 
 /// Runs `$body` with `$pool` bound to the pool for reads, once per engine.
@@ -133,7 +134,7 @@ macro_rules! read_pool {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
             $crate::store::Db::Sqlite { read: $pool, .. } => $body,
-            $crate::store::Db::Postgres($pool) => $body,
+            $crate::store::Db::Postgres($pool, _) => $body,
         }
     };
 }
@@ -143,7 +144,7 @@ macro_rules! write_pool {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
             $crate::store::Db::Sqlite { write: $pool, .. } => $body,
-            $crate::store::Db::Postgres($pool) => $body,
+            $crate::store::Db::Postgres($pool, _) => $body,
         }
     };
 }
@@ -193,7 +194,7 @@ impl Db {
                 .max_connections(8)
                 .connect_with(options)
                 .await?;
-            let writer = std::sync::Arc::new(writer::Writer::start(write.clone()));
+            let writer = std::sync::Arc::new(writer::Writer::sqlite(write.clone()));
             Db::Sqlite {
                 read,
                 write,
@@ -205,7 +206,8 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
                 .await?;
-            Db::Postgres(pool)
+            let writer = std::sync::Arc::new(writer::Writer::postgres(pool.clone()));
+            Db::Postgres(pool, writer)
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
@@ -237,7 +239,7 @@ impl Db {
                 result?
             }
             // The migrator takes an advisory lock, so processes starting together are safe.
-            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+            Db::Postgres(pool, _) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
         Ok(())
     }
@@ -245,7 +247,7 @@ impl Db {
     pub fn engine(&self) -> Engine {
         match self {
             Db::Sqlite { .. } => Engine::Sqlite,
-            Db::Postgres(_) => Engine::Postgres,
+            Db::Postgres(..) => Engine::Postgres,
         }
     }
 
@@ -266,7 +268,10 @@ impl Db {
                 read.close().await;
                 write.close().await;
             }
-            Db::Postgres(pool) => pool.close().await,
+            Db::Postgres(pool, writer) => {
+                writer.stop().await;
+                pool.close().await
+            }
         }
     }
 }

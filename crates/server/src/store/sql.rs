@@ -317,7 +317,7 @@ impl Db {
                 tx.commit().await?;
                 (total, rows)
             }
-            Db::Postgres(pool) => {
+            Db::Postgres(pool, _) => {
                 let mut tx = pool
                     .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await?;

@@ -210,3 +210,82 @@ async fn formula_cells_in_the_results_csv_are_defused() {
         json!(["body", "links", 0, "link_name"])
     );
 }
+
+/// The daily quota reads an account's window from hourly counters plus the links of its
+/// first, partial hour (migration 0026): over links spread every 7 minutes across 26
+/// hours, inserted behind the API's back (the counter triggers still run), the load it
+/// reads equals a plain count of the last 24 hours, and the oldest link is the window's.
+#[tokio::test]
+async fn the_daily_window_is_counted_exactly_across_hours() {
+    let app = TestApp::spawn().await;
+    let t = app.token(CREATOR).await;
+    let r = app.create_link(&t, "B0D45KS7QM", "amazon.com").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let source = r.body["id"].as_str().unwrap().to_owned();
+    let account = app.account_id(CREATOR).await;
+    let now = quiver::store::now_ms();
+    const COPY: &str = "INSERT INTO links (id, account_id, asin, marketplace, brand_id, link_name, url, \
+         ad_group_id, campaign_id, product_name, active, paused_at, created_at) \
+         SELECT $1, account_id, asin, marketplace, brand_id, link_name, url, $2, campaign_id, \
+         product_name, active, NULL, $3 FROM links WHERE id = $4";
+    for step in 1..=(26 * 60 / 7) {
+        let at = now - step * 7 * 60_000 - 1_234;
+        let ts = uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            (at / 1000) as u64,
+            ((at % 1000) * 1_000_000) as u32,
+        );
+        let id = uuid::Uuid::new_v7(ts).to_string();
+        let ad_group = format!("window-{step}");
+        match &app.running.state.db {
+            quiver::store::Db::Sqlite { write, .. } => sqlx::query(COPY)
+                .bind(&id)
+                .bind(&ad_group)
+                .bind(at)
+                .bind(&source)
+                .execute(write)
+                .await
+                .map(|_| ()),
+            quiver::store::Db::Postgres(pool, _) => sqlx::query(COPY)
+                .bind(&id)
+                .bind(&ad_group)
+                .bind(at)
+                .bind(&source)
+                .execute(pool)
+                .await
+                .map(|_| ()),
+        }
+        .unwrap();
+    }
+    const BRUTE: &str =
+        "SELECT COUNT(*), MIN(created_at) FROM links WHERE account_id = $1 AND created_at > $2";
+    let db = &app.running.state.db;
+    // Windows starting on, just after and well inside an hour, and now.
+    for since in [
+        now - 86_400_000,
+        now - 86_400_000 + 3_599_000,
+        now - 3_600_000 * 5 - 1,
+        now,
+    ] {
+        let (count, oldest): (i64, Option<i64>) = match db {
+            quiver::store::Db::Sqlite { read, .. } => {
+                sqlx::query_as(BRUTE)
+                    .bind(&account)
+                    .bind(since)
+                    .fetch_one(read)
+                    .await
+            }
+            quiver::store::Db::Postgres(pool, _) => {
+                sqlx::query_as(BRUTE)
+                    .bind(&account)
+                    .bind(since)
+                    .fetch_one(pool)
+                    .await
+            }
+        }
+        .unwrap();
+        let load = db.account_load(&account, since).await.unwrap();
+        assert_eq!(load.recent_links, count, "window from {since} (now {now})");
+        assert_eq!(load.oldest_recent_link, oldest, "window from {since}");
+    }
+}

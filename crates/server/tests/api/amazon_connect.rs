@@ -435,7 +435,7 @@ pub async fn stored_connections(app: &TestApp) -> i64 {
     const SQL: &str = "SELECT COUNT(*) FROM amazon_connections";
     match &app.running.state.db {
         quiver::store::Db::Sqlite { read, .. } => sqlx::query_scalar(SQL).fetch_one(read).await,
-        quiver::store::Db::Postgres(pool) => sqlx::query_scalar(SQL).fetch_one(pool).await,
+        quiver::store::Db::Postgres(pool, _) => sqlx::query_scalar(SQL).fetch_one(pool).await,
     }
     .unwrap()
 }

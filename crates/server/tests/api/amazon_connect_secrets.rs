@@ -51,7 +51,7 @@ async fn some_brand(db: &Db) -> String {
     const SQL: &str = "SELECT id FROM brands ORDER BY id LIMIT 1";
     match db {
         Db::Sqlite { read, .. } => sqlx::query_scalar(SQL).fetch_one(read).await,
-        Db::Postgres(pool) => sqlx::query_scalar(SQL).fetch_one(pool).await,
+        Db::Postgres(pool, _) => sqlx::query_scalar(SQL).fetch_one(pool).await,
     }
     .unwrap()
 }
@@ -60,7 +60,7 @@ async fn stored_sealed(db: &Db) -> Vec<String> {
     const SQL: &str = "SELECT refresh_token_sealed FROM amazon_connections ORDER BY brand_id";
     match db {
         Db::Sqlite { read, .. } => sqlx::query_scalar(SQL).fetch_all(read).await,
-        Db::Postgres(pool) => sqlx::query_scalar(SQL).fetch_all(pool).await,
+        Db::Postgres(pool, _) => sqlx::query_scalar(SQL).fetch_all(pool).await,
     }
     .unwrap()
 }
@@ -220,7 +220,7 @@ async fn rotating_the_key_reencrypts_every_token_in_one_go() {
         const SQL: &str = "SELECT id FROM brands ORDER BY id LIMIT 2";
         match &db {
             Db::Sqlite { read, .. } => sqlx::query_scalar(SQL).fetch_all(read).await,
-            Db::Postgres(pool) => sqlx::query_scalar(SQL).fetch_all(pool).await,
+            Db::Postgres(pool, _) => sqlx::query_scalar(SQL).fetch_all(pool).await,
         }
         .unwrap()
     };
@@ -485,7 +485,7 @@ async fn stored_mails(db: &Db) -> Vec<(String, String, String)> {
     const SQL: &str = "SELECT id, recipient, sealed FROM mail_outbox ORDER BY id";
     match db {
         Db::Sqlite { read, .. } => sqlx::query_as(SQL).fetch_all(read).await,
-        Db::Postgres(pool) => sqlx::query_as(SQL).fetch_all(pool).await,
+        Db::Postgres(pool, _) => sqlx::query_as(SQL).fetch_all(pool).await,
     }
     .unwrap()
 }

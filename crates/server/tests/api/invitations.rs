@@ -203,7 +203,7 @@ async fn withdrawn_and_expired_invitations_are_gone() {
         quiver::store::Db::Sqlite { write, .. } => {
             sqlx::query(sql).execute(write).await.map(|_| ())
         }
-        quiver::store::Db::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+        quiver::store::Db::Postgres(pool, _) => sqlx::query(sql).execute(pool).await.map(|_| ()),
     }
     .unwrap();
     let r = accept(

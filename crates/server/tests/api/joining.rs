@@ -251,7 +251,7 @@ async fn age_tokens(db: &quiver::store::Db, email: &str, ms: i64) {
                 .await
                 .unwrap();
         }
-        quiver::store::Db::Postgres(pool) => {
+        quiver::store::Db::Postgres(pool, _) => {
             sqlx::query(sql)
                 .bind(ms)
                 .bind(&id)

@@ -65,7 +65,7 @@ async fn stored_sealed(db: &Db) -> Vec<String> {
     const SQL: &str = "SELECT sealed FROM mail_outbox ORDER BY id";
     match db {
         Db::Sqlite { read, .. } => sqlx::query_scalar(SQL).fetch_all(read).await,
-        Db::Postgres(pool) => sqlx::query_scalar(SQL).fetch_all(pool).await,
+        Db::Postgres(pool, _) => sqlx::query_scalar(SQL).fetch_all(pool).await,
     }
     .unwrap()
 }

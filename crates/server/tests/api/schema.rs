@@ -254,7 +254,7 @@ async fn sqlite_schema(db: &Db) -> Schema {
 }
 
 async fn postgres_schema(db: &Db) -> Schema {
-    let Db::Postgres(pool) = db else {
+    let Db::Postgres(pool, _) = db else {
         unreachable!()
     };
     let mut schema = Schema::new();

@@ -246,7 +246,7 @@ impl TestApp {
                 .execute(write)
                 .await
                 .map(|r| r.rows_affected()),
-            quiver::store::Db::Postgres(pool) => sqlx::query(sql)
+            quiver::store::Db::Postgres(pool, _) => sqlx::query(sql)
                 .execute(pool)
                 .await
                 .map(|r| r.rows_affected()),

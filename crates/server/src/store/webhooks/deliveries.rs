@@ -78,7 +78,7 @@ impl Db {
     ) -> StoreResult<Vec<ClaimedDelivery>> {
         let lock = match self {
             Db::Sqlite { .. } => "",
-            Db::Postgres(_) => " FOR UPDATE OF d SKIP LOCKED",
+            Db::Postgres(..) => " FOR UPDATE OF d SKIP LOCKED",
         };
         let claim = format!(
             "UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2 \

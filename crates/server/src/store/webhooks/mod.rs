@@ -24,6 +24,14 @@ pub trait EnqueueOn: Send {
         ev: &NewEvent<'_>,
         now: i64,
     ) -> impl std::future::Future<Output = StoreResult<Option<String>>> + Send;
+
+    /// Of `accounts`, those with an enabled endpoint subscribed to `t`: the group-commit
+    /// writer asks once per batch instead of once per link.
+    fn subscribed_accounts(
+        &mut self,
+        t: EventType,
+        accounts: &[&str],
+    ) -> impl std::future::Future<Output = Result<HashSet<String>, sqlx::Error>> + Send;
 }
 
 /// Writes `ev` and its deliveries in the transaction `conn` belongs to: call it in the
@@ -102,6 +110,16 @@ macro_rules! enqueue_on {
                     .map_err(StoreError::from_write)?;
                 Ok(Some(id))
             }
+
+            async fn subscribed_accounts(
+                &mut self,
+                t: EventType,
+                accounts: &[&str],
+            ) -> Result<HashSet<String>, sqlx::Error> {
+                let sql = subscribed_sql(t, accounts);
+                let rows: Vec<String> = sql.query_scalar().fetch_all(&mut *self).await?;
+                Ok(rows.into_iter().collect())
+            }
         }
     };
 }
@@ -112,58 +130,13 @@ enqueue_on!(
     "'dlv_' || replace(gen_random_uuid()::text, '-', '')"
 );
 
-/// Of `accounts`, those with an enabled endpoint subscribed to `t` (SQLite group commit).
-pub(crate) async fn subscribed_accounts(
-    conn: &mut SqliteConnection,
-    t: EventType,
-    accounts: &[&str],
-) -> Result<HashSet<String>, sqlx::Error> {
+/// The accounts among `accounts` with an enabled endpoint subscribed to `t`.
+fn subscribed_sql(t: EventType, accounts: &[&str]) -> Sql {
     let mut sql = Sql::new(
         "SELECT DISTINCT account_id FROM webhook_endpoints WHERE enabled AND events LIKE ",
     );
     sql.arg(subscribed_pattern(t.as_str()))
         .push(" ESCAPE '\\'")
         .and_in("account_id", accounts.iter().copied());
-    let rows: Vec<String> = sql.query_scalar().fetch_all(&mut *conn).await?;
-    Ok(rows.into_iter().collect())
-}
-
-/// `insert` (one INSERT) with the event and its deliveries in the same statement, as
-/// data-modifying CTEs (PostgreSQL only): the event is written only when `insert`
-/// inserted a row and an endpoint is subscribed.
-pub(crate) fn pg_insert_with_event(insert: &Sql, ev: &NewEvent<'_>, now: i64) -> Sql {
-    let id = events::new_event_id();
-    let pattern = subscribed_pattern(ev.event_type.as_str());
-    let payload = events::payload(ev.event_type, now, &ev.data);
-    let mut sql = Sql::continuing(insert);
-    sql.push("WITH changed AS (")
-        .push_continued(insert)
-        .push(" RETURNING 1), ev AS (INSERT INTO webhook_events (id, account_id, type, payload, created_at) SELECT ")
-        .arg(id.as_str())
-        .push(", ")
-        .arg(ev.account_id)
-        .push(", ")
-        .arg(ev.event_type.as_str())
-        .push(", ")
-        .arg(payload)
-        .push(", ")
-        .arg(now)
-        .push(" FROM changed WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE account_id = ")
-        .arg(ev.account_id)
-        .push(" AND enabled AND events LIKE ")
-        .arg(pattern.as_str())
-        .push(" ESCAPE '\\') RETURNING id) \
-             INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, lease_until, created_at, updated_at) \
-             SELECT 'dlv_' || replace(gen_random_uuid()::text, '-', ''), ev.id, e.id, 'pending', 0, ")
-        .arg(now)
-        .push(", 0, ")
-        .arg(now)
-        .push(", ")
-        .arg(now)
-        .push(" FROM ev, webhook_endpoints e WHERE e.account_id = ")
-        .arg(ev.account_id)
-        .push(" AND e.enabled AND e.events LIKE ")
-        .arg(pattern.as_str())
-        .push(" ESCAPE '\\'");
     sql
 }
