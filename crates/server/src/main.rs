@@ -6,6 +6,12 @@ use quiver::cli::{Cli, Command, admin, config_file, serve};
 use quiver::store::Db;
 use tracing_subscriber::EnvFilter;
 
+// glibc's malloc was a seventh of the server's CPU under load (issue #16's profile:
+// `_int_malloc`, `malloc_consolidate`, `unlink_chunk`), and its per-thread arenas fragment
+// across the SQLite worker threads; mimalloc's thread-local free lists avoid both.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn init_tracing(json: bool) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));

@@ -172,6 +172,9 @@ where
                     .await
                     .unwrap_or_else(|Retry| fail_all(batch.len(), "batch failed twice")),
             };
+            // Creations per commit is the mean batch: how much one commit is shared.
+            metrics::counter!("quiver_link_commits_total").increment(1);
+            metrics::counter!("quiver_link_commit_creations_total").increment(batch.len() as u64);
             for (job, outcome) in batch.into_iter().zip(outcomes) {
                 let _ = job.reply.send(outcome);
             }
