@@ -185,8 +185,9 @@ pub async fn sqlite_to_postgres(
         }
     }
     let mut tx = dst.begin().await?;
-    // The counters (`link_counts`) are copied as they are, so the trigger that keeps them
-    // must not count the copied links a second time.
+    // The counters (`link_counts`, `link_hours`) are copied as they are, so the triggers
+    // that keep them (the only user triggers on links) must not count the copied links a
+    // second time.
     sqlx::query("ALTER TABLE links DISABLE TRIGGER USER")
         .execute(&mut *tx)
         .await?;
